@@ -1,0 +1,1 @@
+"""Networks and their training. Every model maps integer token inputs to logits."""

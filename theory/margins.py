@@ -1,0 +1,35 @@
+"""Margins and norms (Mohamadi+24 Sec. 4: q, q_min, normalized l_inf margin, L_gamma)."""
+from __future__ import annotations
+
+import torch
+
+
+def linf_norm(tensors) -> float:
+    """||theta||_inf: the largest absolute entry over all tensors."""
+    return max(float(t.detach().abs().max()) for t in tensors)
+
+
+def l2_norm(tensors) -> float:
+    """||theta||_2 over all entries of all tensors."""
+    return float(torch.sqrt(sum((t.detach().double() ** 2).sum() for t in tensors)))
+
+
+def margins(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """q(theta; x, y) = f_y - max_{y' != y} f_y' for logits (N, p), labels (N,) -> (N,)."""
+    if logits.ndim != 2 or labels.shape != logits.shape[:1]:
+        raise ValueError(f"need logits (N, p) and labels (N,), got {tuple(logits.shape)}, {tuple(labels.shape)}")
+    true = logits.gather(1, labels[:, None]).squeeze(1)
+    others = logits.scatter(1, labels[:, None], float("-inf"))
+    return true - others.max(dim=1).values
+
+
+def normalized_linf_margin(q_min: float, linf: float, degree: int = 3) -> float:
+    """q_min(theta / ||theta||_inf) = q_min(theta) / ||theta||_inf^degree for a degree-homogeneous f."""
+    if linf <= 0:
+        raise ValueError(f"||theta||_inf must be > 0, got {linf}")
+    return q_min / linf**degree
+
+
+def margin_loss(q: torch.Tensor, gamma: float) -> float:
+    """L_gamma: fraction of points with margin q <= gamma (L_0 is the 0-1 error)."""
+    return float((q <= gamma).double().mean())

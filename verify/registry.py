@@ -1,0 +1,27 @@
+"""The claim registry: id -> module (a dict, no class tree; house rule 15)."""
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+CLAIMS: dict[str, str] = {
+    "construction": "verify.construction",
+}
+
+SCALES = ("ci", "default", "paper")
+
+
+def claim_module(claim_id: str) -> ModuleType:
+    """The module of a claim; ValueError for an unknown id."""
+    if claim_id not in CLAIMS:
+        raise ValueError(f"unknown claim {claim_id!r}; run `grokcheck list` to see the claims")
+    return importlib.import_module(CLAIMS[claim_id])
+
+
+def scaled_config(claim_id: str, scale: str, seed: int | None = None):
+    """The config of `claim_id` at `scale`, with `seed` replaced when given."""
+    import dataclasses
+    if scale not in SCALES:
+        raise ValueError(f"unknown scale {scale!r}; expected one of {', '.join(SCALES)}")
+    config = claim_module(claim_id).SCALES[scale]
+    return config if seed is None else dataclasses.replace(config, seed=seed)
