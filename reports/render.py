@@ -68,7 +68,7 @@ class _TextPage:
     def table(self, header: list[str], rows: list[list[str]], widths: list[float], size: float = 7.5):
         """A simple ruled table; wraps each cell to its column width (fraction of 0.88)."""
         step = size * 1.4 / 72 / PAGE[1]
-        chars = [max(6, int(w * 0.88 * PAGE[0] * 72 / (size * 0.55))) for w in widths]
+        chars = [max(6, int(w * 0.88 * PAGE[0] * 72 / (size * 0.62))) for w in widths]  # ~0.6 em per char
 
         def draw(cells, weight):
             wrapped = [textwrap.wrap(c, cw) or [""] for c, cw in zip(cells, chars)]

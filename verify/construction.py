@@ -149,8 +149,9 @@ def figures(result: Result):
     im = ax.imshow(heat, origin="lower", cmap="viridis")
     ax.set_xlabel("output class q")
     ax.set_ylabel("(n + m) mod p")
-    ax.set_title(f"Mean logit f_q over pairs with n+m = s (p = {p}); diagonal = 4p = {4 * p}")
+    ax.set_title(f"Mean logit f_q over pairs with n+m = s (p = {p})\ndiagonal = 4p = {4 * p}, elsewhere 0")
     fig1.colorbar(im, ax=ax, label="logit value")
+    fig1.tight_layout()
     fig2, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4.2))
     copies = np.asarray(s["copies"], dtype=float)
     styles = ["-o", "--s", ":^", "-.v"]
