@@ -1,0 +1,48 @@
+"""MLP on concatenated token embeddings for `x op y =` sequences (PKU project Sec. 2.2).
+
+h_0 = [E x_1; E x_2; ...; E x_T] in R^{T d} (so the operands interact in the first
+layer; the PKU notebook's per-token MLP only ever saw "=" at the answer position), then
+`depth` ReLU layers of width `hidden` with optional dropout, then a linear map to p logits.
+Each example is processed on its own row, so examples never interact.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from models.transformer import Dropout, generator_init_
+from theory.validation import check_int, check_modulus
+
+
+class MLP(nn.Module):
+    """Tokens (N, T) long -> logits (N, p).
+
+    Args:
+        p: modulus (vocabulary p + 2). seq_len: T. d: embedding width.
+        hidden: width of each hidden layer. depth: number of hidden layers (>= 1).
+        dropout: rate after each hidden activation (train mode only).
+        generator: torch.Generator for the init; seed: dropout mask seed.
+    Cost per example: O(T d hidden + depth hidden^2 + hidden p).
+    """
+
+    def __init__(self, p: int, seq_len: int = 4, d: int = 128, hidden: int = 256, depth: int = 1,
+                 dropout: float = 0.0, generator: torch.Generator | None = None, seed: int = 0):
+        super().__init__()
+        self.p = check_modulus(p)
+        self.seq_len = check_int("seq_len", seq_len, 1)
+        d, hidden, depth = check_int("d", d, 1), check_int("hidden", hidden, 1), check_int("depth", depth, 1)
+        self.tok = nn.Embedding(p + 2, d)
+        layers: list[nn.Module] = []
+        width_in = seq_len * d
+        for i in range(depth):
+            layers += [nn.Linear(width_in, hidden), nn.ReLU(), Dropout(dropout, seed + i)]
+            width_in = hidden
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Linear(hidden, p)
+        generator_init_(self, generator if generator is not None else torch.Generator().manual_seed(seed))
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        if tokens.ndim != 2 or tokens.shape[1] != self.seq_len:
+            raise ValueError(f"tokens must have shape (N, {self.seq_len}), got {tuple(tokens.shape)}")
+        h = self.tok(tokens).flatten(1)  # (N, T d)
+        return self.head(self.body(h))  # (N, p)
