@@ -1,0 +1,83 @@
+"""models/batched.py against the reference: R sequential models.train.train runs, float64."""
+import pytest
+import torch
+
+from models.batched import batched_penalty_subgradient, load_run, masks_to_index, train_batched
+from models.penalties import PENALTIES, penalty_subgradient
+from models.quadratic import QuadraticNet
+from models.train import Data, TrainConfig, train
+from theory.tasks import binary_table, regression_triples, split_indices
+
+RTOL_F64 = 1e-9  # same float64 arithmetic in a different order over <= 40 steps
+
+
+def _logits(m, inp):
+    return m.logits(inp[:, 0], inp[:, 1])
+
+
+def _setup(p=5, R=3, fracs=(0.5, 0.6, 0.7)):
+    x, y = binary_table(p)
+    models = [QuadraticNet(p, 2 * p, generator=torch.Generator().manual_seed(s), dtype=torch.float64) for s in range(R)]
+    masks = torch.zeros(R, len(y), dtype=torch.bool)
+    for r, f in enumerate(fracs):
+        masks[r, split_indices(len(y), f, seed=r)[0]] = True
+    return x, y, models, masks
+
+
+@pytest.mark.parametrize("opt,penalty,lr", [("gd", "linf", 0.05), ("ngd", "linf", 0.5), ("sign", "l1", 1e-3),
+                                             ("adamw", None, 1e-2), ("sgd_nesterov", "l2", 0.02)])
+def test_batched_matches_sequential(opt, penalty, lr):
+    x, y, models, masks = _setup()
+    cfg = TrainConfig(steps=40, lr=lr, optimizer=opt, penalty=penalty, penalty_weight=0.01 if penalty else 0.0,
+                      weight_decay=0.1 if opt == "adamw" else 0.0, dtype="float64", eval_steps=(0, 20, 40))
+    hists, params = train_batched(models, Data(x, y), masks, cfg, forward=_logits)
+    for r, m in enumerate(models):
+        ref = QuadraticNet(5, 10, dtype=torch.float64)
+        ref.load_state_dict(m.state_dict())
+        h = train(ref, Data(x[masks[r]], y[masks[r]]), Data(x[~masks[r]], y[~masks[r]]), cfg, forward=_logits)
+        got = load_run(QuadraticNet(5, 10, dtype=torch.float64), params, r)
+        torch.testing.assert_close(got.W, ref.W, rtol=RTOL_F64, atol=1e-12, msg=f"{opt} run {r}: W differs")
+        for k in ("train_loss", "test_acc", "linf"):
+            assert hists[r].metrics[k] == pytest.approx(h.metrics[k], rel=RTOL_F64, abs=1e-12), f"{opt} {k}"
+
+
+def test_batched_regression_with_per_run_lrs():
+    p = 5
+    x, y = regression_triples(p)
+    models = [QuadraticNet(p, 2 * p, generator=torch.Generator().manual_seed(s), dtype=torch.float64) for s in range(2)]
+    masks = torch.zeros(2, len(y), dtype=torch.bool)
+    masks[:, split_indices(len(y), 0.5, 0)[0]] = True
+    fwd = lambda m, inp: m.regression_output(inp)  # noqa: E731
+    cfg = TrainConfig(steps=10, lr=0.01, loss="mse", dtype="float64", eval_steps=(0, 10))
+    _, params = train_batched(models, Data(x, y), masks, cfg, forward=fwd, lrs=[0.01, 0.02])
+    for r, lr in enumerate([0.01, 0.02]):
+        ref = QuadraticNet(p, 2 * p, dtype=torch.float64)
+        ref.load_state_dict(models[r].state_dict())
+        train(ref, Data(x[masks[r]], y[masks[r]]), Data(x[:0], y[:0]), TrainConfig(**{**cfg.__dict__, "lr": lr}), forward=fwd)
+        torch.testing.assert_close(params["V"][r], ref.V.detach(), rtol=RTOL_F64, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", PENALTIES)
+def test_batched_penalty_subgradient_matches_per_run(name):
+    gen = torch.Generator().manual_seed(0)
+    ts = [torch.randn(3, 4, 5, generator=gen, dtype=torch.float64), torch.randn(3, 6, 4, generator=gen, dtype=torch.float64)]
+    got = batched_penalty_subgradient(name, ts)
+    for r in range(3):
+        ref = penalty_subgradient(name, [t[r] for t in ts])
+        for g, e in zip(got, ref):
+            torch.testing.assert_close(g[r], e, rtol=1e-12, atol=1e-12, msg=f"{name} run {r}")
+
+
+def test_divergent_run_is_frozen_others_continue():
+    x, y, models, masks = _setup()
+    cfg = TrainConfig(steps=30, lr=1.0, optimizer="gd", dtype="float64", eval_steps=(0, 30))
+    hists, _ = train_batched(models, Data(x, y), masks, cfg, forward=_logits, lrs=[1e-2, 1e8, 1e-2])
+    assert hists[1].diverged_at is not None and hists[0].diverged_at is None and hists[2].diverged_at is None
+    assert hists[0].steps == [0, 30]
+
+
+def test_masks_validation():
+    with pytest.raises(ValueError):
+        masks_to_index(torch.zeros(2, 4, dtype=torch.bool))
+    idx, w = masks_to_index(torch.tensor([[True, False, True], [False, True, False]]))
+    assert idx.shape == (2, 2) and w[1].tolist() == [1.0, 0.0] and idx[0].tolist() == [0, 2]
