@@ -213,7 +213,8 @@ def _manual_step(params, grads, lr: float, config: TrainConfig) -> None:
 
 
 def train(model, train_data: Data, test_data: Data, config: TrainConfig, *,
-          forward=lambda model, inputs: model(inputs), callbacks=(), generator=None, log=None) -> History:
+          forward=lambda model, inputs: model(inputs), callbacks=(), generator=None, log=None,
+          post_step=None) -> History:
     """Train `model` in place on `train_data`; metrics at the eval steps.
 
     Args:
@@ -223,6 +224,8 @@ def train(model, train_data: Data, test_data: Data, config: TrainConfig, *,
         callbacks: each cb(step, model, metrics) at every eval step; may add keys to metrics.
         generator: torch.Generator for minibatch order (default: seeded with config.seed).
         log: progress callable (one line per ~10% of the eval steps).
+        post_step: optional post_step(step, model), called under no_grad after every optimizer
+            step (e.g. a proximal operator: gd + prox_l1(theta, lr beta) is ISTA).
     Returns: History with train_loss / train_acc / test_loss / test_acc / linf / l2 / objective
         (train_loss + penalty_weight * penalty) at each eval step, and diverged_at.
     """
@@ -295,6 +298,9 @@ def train(model, train_data: Data, test_data: Data, config: TrainConfig, *,
             for group in opt.param_groups:
                 group["lr"] = lr
             opt.step()
+        if post_step is not None:
+            with torch.no_grad():
+                post_step(step, model)
     return history
 
 
