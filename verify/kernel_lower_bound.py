@@ -15,6 +15,8 @@ import numpy as np
 import torch
 
 from models.quadratic import QuadraticNet
+from ntk.empirical import regression_ntk
+from ntk.infinite import expected_quadratic_ntk, quadratic_init_bounds
 from theory import bounds
 from theory.construction import fourier_network
 from theory.symmetry import permuted_targets
@@ -40,7 +42,6 @@ CONTROL_RATIO = 0.5   # the non-equivariant control must reach below half the bo
 KERNELS = ("entk", "expected", "rbf", "poly", "random_features", "fourier")
 EQUIVARIANT = ("entk", "expected", "rbf", "poly", "random_features")   # exactly or in distribution
 RF_FEATURES = 1024    # random ReLU features (rank of that kernel)
-KAPPA_UNIFORM = 9 / 5  # E w^4 / (E w^2)^2 for a uniform weight (Prop B.3)
 
 
 def triple_table(p: int) -> np.ndarray:
@@ -64,31 +65,25 @@ def quadratic_features(net: QuadraticNet, table: np.ndarray) -> tuple[np.ndarray
 def kernel_columns(name: str, p: int, table: np.ndarray, train: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """K(x, x_t) for every point x and training point x_t: (p^3, n) float64.
 
-    entk: eNTK of g at a fresh uniform init (width 4p, float64), closed form
-      K = 1[c=c'] sum_i h_i^2 h_i'^2 + 4 (1[a=a'] + 1[b=b']) sum_i V_ci V_c'i h_i h_i';
-    expected: its expectation over the init (Prop B.3 second layer + first layer, width 4p);
+    entk: eNTK of g at a fresh uniform init (width 4p, float64; ntk.empirical.regression_ntk);
+    expected: its expectation over the init (Prop B.3, both layers; ntk.infinite);
     rbf: exp(-||x - x'||^2 / 2) = exp(-d) on one-hot triples (d = Hamming distance);
     poly: (1 + x.x')^3 = (4 - d)^3; random_features: ReLU(G x + b) with G, b ~ N(0, 1), 1024 features;
     fourier: phi_i(x) = V_ci h_i^2 of the Appendix F network (NOT equivariant).
     """
-    eq_a, eq_b, eq_c = _agreement(table, train)
-    if name in ("entk", "fourier"):
-        if name == "entk":
-            gen = torch.Generator().manual_seed(int(rng.integers(2 ** 62)))
-            net = QuadraticNet(p, 4 * p, generator=gen, dtype=torch.float64)
-        else:
-            net = fourier_network(p)
-        h, v = quadratic_features(net, table)
-        if name == "fourier":
-            phi = v * h ** 2                                    # (N, 8p)
-            return phi @ phi[train].T
-        return eq_c * ((h ** 2) @ (h[train] ** 2).T) + 4 * (eq_a + eq_b) * ((v * h) @ (v[train] * h[train]).T)
+    t_all, t_train = torch.as_tensor(table), torch.as_tensor(table[train])
+    if name == "entk":
+        gen = torch.Generator().manual_seed(int(rng.integers(2 ** 62)))
+        net = QuadraticNet(p, 4 * p, generator=gen, dtype=torch.float64)
+        return regression_ntk(net, t_all, t_train, method="closed_form").numpy()
     if name == "expected":
-        width, s_w2 = 4 * p, 1.0 / (3 * 2 * p)               # U(-1/sqrt(fan_in), .): variance 1/(3 fan_in)
-        s_v2 = 1.0 / (3 * width)
-        second = s_w2 ** 2 * (4 + (KAPPA_UNIFORM - 1) * (eq_a + eq_b) + 4 * eq_a * eq_b)
-        first = 4 * s_v2 * s_w2 * (eq_a + eq_b) ** 2
-        return width * eq_c * (second + first)
+        s_w, s_v = quadratic_init_bounds(p, 4 * p)
+        return expected_quadratic_ntk(t_all, t_train, width=4 * p, s_w=s_w, s_v=s_v).numpy()
+    if name == "fourier":
+        h, v = quadratic_features(fourier_network(p), table)
+        phi = v * h ** 2                                        # (N, 8p)
+        return phi @ phi[train].T
+    eq_a, eq_b, eq_c = _agreement(table, train)
     d = 3.0 - (eq_a + eq_b + eq_c)                             # (N, n) Hamming distance
     if name == "rbf":
         return np.exp(-d)
