@@ -35,7 +35,7 @@ def penalty_value(name: str, tensors) -> torch.Tensor:
         return sum((t * t).sum() for t in tensors) / 2
     if name == "fro":
         return sum(torch.linalg.vector_norm(t) for t in tensors)
-    return sum(torch.linalg.matrix_norm(t, ord="nuc") for t in _matrices(tensors))
+    return sum(torch.linalg.matrix_norm(t, ord="nuc").sum() for t in _matrices(tensors))  # (..., n1, n2): sum over batch
 
 
 def penalty_subgradient(name: str, tensors) -> list[torch.Tensor]:
@@ -60,7 +60,7 @@ def penalty_subgradient(name: str, tensors) -> list[torch.Tensor]:
                 continue
             u, s, vh = torch.linalg.svd(t, full_matrices=False)
             keep = (s > 0).to(t.dtype)
-            out.append((u * keep) @ vh)
+            out.append((u * keep[..., None, :]) @ vh)  # batched (..., n1, n2) stacks of matrices too
         return out
     top = torch.stack([t.abs().max() for t in tensors]).max()
     masks = [(t.abs() == top) & (top > 0) for t in tensors]
