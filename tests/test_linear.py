@@ -98,7 +98,7 @@ def test_signed_diagonal_net_can_fit_negative_coefficients():
     net = SignedDiagonalNet(1, 3, depth=2, init=0.0)
     with torch.no_grad():
         net.v.fill_(1.0)
-    assert float(net.vector().max()) == -1.0
+    assert float(net.vector().detach().max()) == -1.0
     with pytest.raises(ValueError):
         SignedDiagonalNet(1, 3, depth=0)
 
