@@ -6,6 +6,7 @@ from types import ModuleType
 
 CLAIMS: dict[str, str] = {
     "construction": "verify.construction",
+    "kernel-exit": "verify.kernel_exit",
     "kernel-lower-bound": "verify.kernel_lower_bound",
 }
 
