@@ -111,7 +111,7 @@ class Config:
 
 SCALES = {
     "ci": Config(),
-    "default": Config(ps=(11, 13), n_samples=2),
+    "default": Config(ps=(11, 13), fractions=(0.05, 0.2, 0.4, 0.6), n_samples=2),
     "paper": Config(ps=(11, 13, 17), n_perms=500, n_samples=8),
 }
 

@@ -1,0 +1,85 @@
+"""Unit tests of theory/symmetry.py: the group actions, and negative controls showing that a
+wrong weight permutation or a symmetry-breaking input offset fails the equivariance check."""
+import dataclasses
+
+import numpy as np
+import torch
+
+from models.quadratic import QuadraticNet
+from theory.symmetry import (act_on_points, act_on_quadratic_weights, inverse_perms, kernel_invariance_error,
+                             permuted_targets, random_perms, random_perms_torch)
+from theory.tasks import binary_table, regression_triples
+from verify import equivariance as claim
+
+RTOL = claim.RTOL_F64
+
+
+def _net_and_perms(p=5, h=9, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    return QuadraticNet(p, h, generator=gen, dtype=torch.float64), random_perms_torch(p, 3, gen)
+
+
+def test_weight_action_transports_outputs():
+    net, perms = _net_and_perms()
+    w, v = act_on_quadratic_weights(net.W, net.V, perms)
+    net_t = QuadraticNet(5, 9, dtype=torch.float64)
+    with torch.no_grad():
+        net_t.W.copy_(w)
+        net_t.V.copy_(v)
+    t, _ = regression_triples(5)
+    assert torch.allclose(net_t.regression_output(act_on_points(t, perms)), net.regression_output(t), rtol=RTOL, atol=0)
+    pairs, _ = binary_table(5)
+    f = net.logits(pairs[:, 0], pairs[:, 1])
+    ft = net_t.logits(*act_on_points(pairs, perms).unbind(1))
+    assert torch.allclose(ft[:, perms[2]], f, rtol=RTOL, atol=0)
+
+
+def test_paper_index_convention_is_the_inverse_action():
+    """W'_{i,j} = W_{i,sigma1(j)} (paper) equals our action with sigma replaced by its inverse."""
+    net, perms = _net_and_perms(seed=1)
+    p = 5
+    w, _ = act_on_quadratic_weights(net.W, net.V, inverse_perms(perms))
+    assert torch.equal(w[:, :p], net.W[:, perms[0]])
+    assert torch.equal(w[:, p:], net.W[:, p + perms[1]])
+
+
+def test_wrong_weight_permutation_fails():
+    """Negative control: V's rows moved by a different sigma3 breaks g(theta'; Tx) = g(theta; x)."""
+    net, perms = _net_and_perms(seed=2)
+    bad = perms.clone()
+    bad[2] = torch.roll(perms[2], 1)
+    w, v = act_on_quadratic_weights(net.W, net.V, bad)
+    net_t = QuadraticNet(5, 9, dtype=torch.float64)
+    with torch.no_grad():
+        net_t.W.copy_(w)
+        net_t.V.copy_(v)
+    t, _ = regression_triples(5)
+    err = (net_t.regression_output(act_on_points(t, perms)) - net.regression_output(t)).abs().max()
+    assert err > claim.CONTROL_MIN
+
+
+def test_trajectory_controls_fail_and_theorem_holds():
+    cfg = dataclasses.replace(claim.SCALES["ci"], p=5, width=10, steps=20, n_evals=3)
+    gen = torch.Generator().manual_seed(0)
+    assert max(claim.trajectory_error("classification", "adamw", cfg, gen)[1]) <= RTOL
+    assert min(claim.trajectory_error("regression", "gd", cfg, gen, control="bias")[1]) > claim.CONTROL_MIN
+    assert min(claim.trajectory_error("regression", "ngd", cfg, gen, control="weights")[1]) > claim.CONTROL_MIN
+
+
+def test_permuted_targets_identity_and_count():
+    p = 7
+    t = regression_triples(p)[0].numpy()
+    rng = np.random.default_rng(0)
+    perms = np.stack([np.tile(np.arange(p), (3, 1)), random_perms(p, 3, rng)])  # (2, 3, p)
+    psi = permuted_targets(t, p, perms)
+    assert np.array_equal(psi[:, 0], ((t[:, 0] + t[:, 1]) % p == t[:, 2]).astype(float))
+    assert psi.sum(0).tolist() == [p ** 2, p ** 2]
+
+
+def test_kernel_invariance_error_detects_non_equivariant_kernel():
+    pts = regression_triples(5)[0][::7]
+    perms = random_perms_torch(5, 3, torch.Generator().manual_seed(0))
+    hamming = lambda a, b: (a[:, None, :] == b[None, :, :]).sum(-1).double()
+    position = lambda a, b: (a.double() @ b.double().T)  # uses the raw labels: not invariant
+    assert kernel_invariance_error(hamming, pts, perms) <= RTOL
+    assert kernel_invariance_error(position, pts, perms) > claim.CONTROL_MIN
