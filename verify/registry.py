@@ -8,6 +8,7 @@ CLAIMS: dict[str, str] = {
     "construction": "verify.construction",
     "kernel-exit": "verify.kernel_exit",
     "kernel-lower-bound": "verify.kernel_lower_bound",
+    "equivariance": "verify.equivariance",
 }
 
 SCALES = ("ci", "default", "paper")
