@@ -5,6 +5,11 @@ import importlib
 from types import ModuleType
 
 CLAIMS: dict[str, str] = {
+    "transformer-grokking": "verify.transformer_grokking",
+    "division-architectures": "verify.division_architectures",
+    "optimizers-regularization": "verify.optimizers_regularization",
+    "k-ary-addition": "verify.k_ary_addition",
+    "too-little-data": "verify.too_little_data",
     "construction": "verify.construction",
     "kernel-exit": "verify.kernel_exit",
     "kernel-lower-bound": "verify.kernel_lower_bound",
