@@ -14,6 +14,7 @@ CLAIMS: dict[str, str] = {
     "kernel-exit": "verify.kernel_exit",
     "kernel-lower-bound": "verify.kernel_lower_bound",
     "equivariance": "verify.equivariance",
+    "kernel-regression-baselines": "verify.kernel_regression_baselines",
 }
 
 SCALES = ("ci", "default", "paper")
