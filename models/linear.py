@@ -105,7 +105,8 @@ def prox_step(a: torch.Tensor, X: torch.Tensor, y: torch.Tensor, lr, beta, penal
     raise ValueError(f"prox_step supports 'l1' and 'nuclear', got {penalty!r}")
 
 
-__all__ = ["sensing_data", "identity_test_data", "SensingModel", "SignedDiagonalNet", "prox_step", "prox_l1"]
+__all__ = ["sensing_data", "identity_test_data", "SensingModel", "SignedDiagonalNet", "prox_step", "fit_runs",
+           "ista_hook"]
 
 
 def fit_runs(model: nn.Module, X: torch.Tensor, y: torch.Tensor, target: torch.Tensor, config, *,

@@ -51,3 +51,19 @@ def log_grid(steps: int, per_decade: int = 40) -> list[int]:
     if out[-1] != steps:
         out.append(steps)
     return out
+
+
+def fine_grid(steps: int, n_linear: int = 400, per_decade: int = 40) -> tuple:
+    """`log_grid` plus n_linear + 1 evenly spaced steps: a crossing after steps/10 is resolved
+    to within steps/n_linear (<= 2.5% of it at 400), an early one to 10^(1/per_decade)."""
+    if n_linear < 1:
+        raise ValueError(f"n_linear must be >= 1, got {n_linear}")
+    return tuple(sorted(set(log_grid(steps, per_decade)) | {round(i * steps / n_linear) for i in range(n_linear + 1)}))
+
+
+def times_per_run(steps, train_err, test_err, train_threshold: float, test_threshold: float):
+    """t1 and t2 lists for K runs recorded as columns: train_err, test_err (T, K) sequences."""
+    K = len(train_err[0])
+    t1 = [first_step_below(steps, [row[k] for row in train_err], train_threshold) for k in range(K)]
+    t2 = [first_step_below(steps, [row[k] for row in test_err], test_threshold) for k in range(K)]
+    return t1, t2

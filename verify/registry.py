@@ -5,6 +5,8 @@ import importlib
 from types import ModuleType
 
 CLAIMS: dict[str, str] = {
+    "l1-sparse-recovery": "verify.l1_sparse_recovery",
+    "nuclear-matrix-completion": "verify.nuclear_matrix_completion",
     "transformer-grokking": "verify.transformer_grokking",
     "division-architectures": "verify.division_architectures",
     "optimizers-regularization": "verify.optimizers_regularization",
