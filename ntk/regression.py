@@ -6,7 +6,7 @@ with lambda = ridge * mean(diag K_tr,tr): the ridge is RELATIVE to the mean diag
 neural-tangents' ``diag_reg`` (``diag_reg_absolute_scale=False``). ridge = 0 is ridgeless.
 If the Cholesky factorization fails (K singular to working precision), a jitter
 mean(diag K) * 10^j, j = -12, -11, ..., -4, is added and a `JitterWarning` states the jitter
-used; if even the largest fails, numpy.linalg.LinAlgError-like `torch.linalg.LinAlgError`.
+used; if even the largest fails, `torch.linalg.LinAlgError` is raised.
 Cost: one Cholesky (n^3/3) and two triangular solves per factorization.
 """
 from __future__ import annotations
