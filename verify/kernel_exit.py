@@ -73,7 +73,7 @@ class Config:
     extra_p_alpha1: tuple = ()         # further p run only at alpha = 1 (cheap p-dependence)
     width_factor: int = 4              # h = 4p (the paper's experiments; classification width unstated)
     train_exponent: float = 5 / 3      # n = 2 p^(5/3) training pairs (the paper's classification)
-    steps: int = 1500                  # optimizer steps per run
+    steps: int = 1000                  # optimizer steps per run
     n_eval: int = 70                   # log-spaced eval points (plus every step <= 10)
     subset: int = 256                  # pairs for the first-logit eNTK (paper: 20,000)
     control_lr: float = 1e-4           # negative control: GD this small never leaves the kernel
@@ -84,7 +84,7 @@ class Config:
 
 SCALES = {
     "ci": Config(alphas=(1.0,), optimizers=("NGD lr 10", "AdamW lr 1e-2 wd 1"), steps=400, n_eval=40),
-    "default": Config(extra_p_alpha1=(29,), steps=1500),
+    "default": Config(extra_p_alpha1=(29,)),
     "paper": Config(ps=(47, 97), n_seeds=3, alphas=(1.0, 0.3, 0.1, 0.03), steps=50_000, n_eval=200,
                     subset=20_000),
 }
@@ -249,6 +249,15 @@ def notes(table: list[dict], config: Config) -> list[str]:
                     f"raw(t_fit)/max={f(None if e['rel_drift_fit'] is None else e['rel_drift_fit'] / e['rel_drift_max'])} "
                     f"| after-kernel 0/fit/end={f(e['after_acc_0'])}/{f(e['after_acc_fit'])}/{f(e['after_acc_end'])} "
                     f"test end={f(e['test_acc_end'])} | t_exit by threshold {ex}")
+    early = [e for e in table if e["t_fit"] is not None and e["t_exit"] is not None and e["t_exit"] <= e["t_fit"]]
+    raw_ok = [e for e in table if e["rel_drift_fit"] is not None and e["rel_drift_fit"] <= RAW_FRAC * e["rel_drift_max"]]
+    out.append(f"Reading: in {len(early)} of {len(table)} runs the scale-free distance crossed {EXIT_D:g} at or before "
+               f"t_fit; on the paper's raw measure ||K_t-K_0||/||K_0|| the fit happens at <= {RAW_FRAC:g} of the "
+               f"maximum drift in {len(raw_ok)} of {len(table)} runs. The eNTK of a 3-homogeneous net scales as "
+               "||theta||^4, so after the fit weight growth inflates the raw drift by orders of magnitude and makes "
+               "the early change look flat on a linear axis (the paper's Fig. 1 left); the direction of the kernel "
+               "has already moved. The after-kernel (regression with K_t) is the sharper probe: compare its accuracy "
+               "at 0, t_fit and the end with the net's test accuracy in the table.")
     return out + ["Per run (p, seed s): " + r for r in rows]
 
 

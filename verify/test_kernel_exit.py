@@ -8,6 +8,8 @@ What ci measures (p = 23, h = 4p, n = 2p^(5/3), 400 steps, float64):
   the end matches the network's test accuracy within MATCH_TOL. Its kernel also moves before
   the fit (d crosses 0.01 at step ~4), so no setting at this scale passes the scale-free check.
 """
+import pytest
+
 from verify import kernel_exit as ke
 
 PAPER, ADAMW = "paper", "ours: AdamW lr 1e-2 wd 1"
@@ -47,3 +49,12 @@ def test_event_table_complete(ci_result):
     for e in r.series["table"]:
         assert set(e["t_exit_table"]) == {str(float(t)) for t in ke.THRESHOLDS}
         assert e["after_acc_0"] <= 1 / e["p"] + ke.CHANCE_MARGIN  # the initial kernel is blind
+
+
+@pytest.mark.slow
+def test_default_scale_controls_and_table():
+    """Default scale (about 2-4 minutes on 2 cores): controls pass and every run is tabulated."""
+    from verify.core import Context
+    r = ke.run(ke.SCALES["default"], Context(scale="default"))
+    assert all(o.passed for o in r.observables if o.role == "control")
+    assert len(r.series["table"]) == 4 * 3 + 4
