@@ -65,7 +65,8 @@ class SensingModel(nn.Module):
 
 
 class SignedDiagonalNet(nn.Module):
-    """a = u^L - v^L (elementwise power), u, v (K, n) initialised at init * ones; L >= 1.
+    """a = u^L - v^L (elementwise power), u, v (K, n) initialised at init * ones (init a float or
+    one value per run, (K,)); L >= 1.
 
     L = 1 is plain least squares in a = u - v (GD from small init: the min-norm interpolant);
     L >= 2 has the implicit l1-like bias of small-init diagonal nets (Woodworth+20)."""
@@ -73,8 +74,11 @@ class SignedDiagonalNet(nn.Module):
     def __init__(self, K: int, n: int, depth: int, init: float = 1e-2):
         super().__init__()
         K, n, self.depth = check_int("K", K, 1), check_int("n", n, 1), check_int("depth", depth, 1)
-        self.u = nn.Parameter(torch.full((K, n), float(init), dtype=torch.float64))
-        self.v = nn.Parameter(torch.full((K, n), float(init), dtype=torch.float64))
+        scale = torch.as_tensor(init, dtype=torch.float64).reshape(-1, 1)  # (1, 1) or (K, 1): one scale per run
+        if scale.shape[0] not in (1, K):
+            raise ValueError(f"init must be a float or hold K={K} values, got {scale.shape[0]}")
+        self.u = nn.Parameter(scale.expand(K, n).clone())  # (K, n)
+        self.v = nn.Parameter(scale.expand(K, n).clone())  # (K, n)
 
     def vector(self) -> torch.Tensor:
         return self.u ** self.depth - self.v ** self.depth  # (K, n)

@@ -7,6 +7,7 @@ from types import ModuleType
 CLAIMS: dict[str, str] = {
     "l1-sparse-recovery": "verify.l1_sparse_recovery",
     "nuclear-matrix-completion": "verify.nuclear_matrix_completion",
+    "depth-implicit-bias": "verify.depth_implicit_bias",
     "transformer-grokking": "verify.transformer_grokking",
     "division-architectures": "verify.division_architectures",
     "optimizers-regularization": "verify.optimizers_regularization",
