@@ -123,3 +123,12 @@ def test_log_grid():
     assert g[0] == 0 and g[-1] == 10_000 and all(b > a for a, b in zip(g, g[1:]))
     # integer flooring adds at most one step: b <= (a + 1) r
     assert all(b <= (a + 1) * 10 ** (1 / 40) + 1e-9 for a, b in zip(g, g[1:]) if a >= 1)
+
+
+def test_data_selection_monotone_rule_rejects_non_monotone():
+    # negative control for verify/data_selection.py's rule: a non-monotone t2(tau) must fail
+    from verify.data_selection import _monotone
+    assert _monotone(torch.tensor([100.0, 200.0, float("inf")]))
+    assert _monotone(torch.tensor([300.0, 100.0, 50.0]))
+    assert _monotone(torch.tensor([100.0, 99.0, 300.0]))       # within the 2.5% eval resolution
+    assert not _monotone(torch.tensor([100.0, 300.0, 150.0]))

@@ -8,6 +8,7 @@ CLAIMS: dict[str, str] = {
     "l1-sparse-recovery": "verify.l1_sparse_recovery",
     "nuclear-matrix-completion": "verify.nuclear_matrix_completion",
     "depth-implicit-bias": "verify.depth_implicit_bias",
+    "data-selection": "verify.data_selection",
     "transformer-grokking": "verify.transformer_grokking",
     "division-architectures": "verify.division_architectures",
     "optimizers-regularization": "verify.optimizers_regularization",
