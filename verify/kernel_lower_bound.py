@@ -181,6 +181,11 @@ def measure_p(p: int, config: Config, rng: np.random.Generator, log) -> dict:
 
 
 def run(config: Config, ctx: Context) -> Result:
+    if config.n_samples < 2 or config.n_perms < 2:
+        raise ValueError(f"need n_samples >= 2 and n_perms >= 2 for standard errors, got "
+                         f"{config.n_samples}, {config.n_perms}")
+    if not all(0 < f <= 1 for f in config.fractions):
+        raise ValueError(f"fractions must lie in (0, 1], got {config.fractions}")
     rng = np.random.default_rng(config.seed)
     err_dense, err_closed = structured_vs_dense(config.dense_ps)
     gap = floor_minus_bound(config.bound_ps)
@@ -202,7 +207,7 @@ def run(config: Config, ctx: Context) -> Result:
                 exact_gap = min(exact_gap, rows["exact"][i] - d["floor"][i])
                 z_agree = max(z_agree, abs(rows["mc_mean"][i] - rows["exact"][i]) / se)
                 if name in EQUIVARIANT:
-                    se_id = rows["ident_se"][i]
+                    se_id = max(rows["ident_se"][i], 1e-12)
                     z_ident = min(z_ident, (rows["ident_mean"][i] - d["bound"][i]) / se_id)
                 if name == "fourier" and d["bound"][i] > 0 and d["n"][i] >= 8 * int(p_str):
                     ctrl = max(ctrl, rows["ident_mean"][i] / d["bound"][i])
