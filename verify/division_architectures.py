@@ -36,8 +36,8 @@ class Config:
 
 
 SCALES = {
-    # ours: p = 23, full batch, lr 1e-2, small widths, 600 steps (MLP 1500: 5x cheaper per step)
-    "ci": Config(p=23, fraction=0.7, batch_size=None, transformer=(32, 1, 0, 1e-2, 600),
+    # ours: p = 23, full batch, lr 1e-2, small widths, 600-1500 steps (MLP steps are ~5x cheaper)
+    "ci": Config(p=23, fraction=0.7, batch_size=None, transformer=(32, 1, 0, 1e-2, 1000),
                  mlp=(32, 1, 256, 1e-2, 1500), lstm=(32, 1, 64, 1e-2, 600), n_eval=25),
     # ours: p = 23, fraction 0.5, batch 64, lr 3e-3, 3000 steps (MLP 6000)
     "default": Config(p=23, fraction=0.5, batch_size=64, transformer=(32, 1, 0, 3e-3, 3000),

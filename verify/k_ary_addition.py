@@ -44,9 +44,9 @@ class Config:
 
 
 SCALES = {
-    # ours: p = 7 (343 triples), width 32, 1 block, lr 1e-2, 300 steps
-    "ci": Config(p=7, d=32, layers=1, lr=3e-3, steps=300, n_eval=20,
-                 changes=(("lr x3", "lr", "x", 3), ("depth +1 (2 blocks)", "layers", "=", 2))),
+    # ours: p = 7 (343 triples), width 32, 1 block, lr 3e-3, 250 steps
+    "ci": Config(p=7, d=32, layers=1, lr=3e-3, steps=250, n_eval=20,
+                 changes=(("budget x4", "steps", "x", 4), ("wd 0.1", "weight_decay", "=", 0.1))),
     # ours: p = 11 (1331 triples), width 64, 1 block, lr 1e-3, 1500 steps
     "default": Config(p=11, d=64, layers=1, steps=1500, n_eval=40,
                       changes=(("budget x3", "steps", "x", 3), ("width x2", "d", "x", 2),
@@ -78,12 +78,13 @@ def run(config: Config, ctx: Context) -> Result:
     for name, spec in specs.items():
         out = run_one(spec)
         runs[name] = compact(out, name, budget=spec.steps)
-        ctx.log(f"{name}: final train {out['final_train']:.3f} best test {out['best_test']:.3f} t_fit {out['t_fit']}")
-    learned = [n for n, r in runs.items() if n != "seed setting" and r["final_train"] >= FIT and r["best_test"] >= GROK]
+        ctx.log(f"{name}: best train {out['best_train']:.3f} final train {out['final_train']:.3f} "
+                f"best test {out['best_test']:.3f} t_fit {out['t_fit']}")
+    learned = [n for n, r in runs.items() if n != "seed setting" and r["best_train"] >= FIT and r["best_test"] >= GROK]
     obs = [
-        Observable("seed setting: final train accuracy", runs["seed setting"]["final_train"], FIT, "<",
+        Observable("seed setting: best train accuracy", runs["seed setting"]["best_train"], FIT, "<",
                    reason="the seed's Fig. 8: the training set is not fitted either"),
-        Observable("number of single changes that learn the task (train >= 0.99, test >= 0.95)",
+        Observable("number of single changes that learn the task (best train >= 0.99, best test >= 0.95)",
                    len(learned), 1, ">=", setting="ours: single changes",
                    reason="ours: the smallest change that learns it exists among those tried"),
         Observable("control: max accuracy of final models against labels z+1 mod p",

@@ -26,3 +26,9 @@ def test_transformer_grokking_negative_control(ci_result):
     assert controls
     for o in controls:
         _check(o)
+
+
+def test_transformer_grokking_fraction_order_and_verdict(ci_result):
+    r = ci_result(CLAIM_ID)
+    _check(r.observable("order violations of mean t95 over fractions (0.7, 0.9) (bs full)"))
+    assert r.verdict == "verified"

@@ -48,8 +48,8 @@ SCALES = {
     # ours: p = 23, 1 block of width 32, lr 1e-2, FULL batch (no batch comparison), 500 steps
     "ci": Config(p=23, d=32, layers=1, lr=1e-2, fractions=(0.7, 0.9), batch_sizes=(None,),
                  steps=500, seeds=(0,), control_fraction=0.9, n_eval=25),
-    # ours: p = 23, 1 block of width 32, lr 3e-3, 2 seeds, 2500 steps (minutes on 2 CPU cores)
-    "default": Config(p=23, d=32, layers=1, lr=3e-3, steps=2500, seeds=(0, 1), n_eval=50),
+    # ours: p = 23, 1 block of width 64, lr 3e-3, 2 seeds, 3000 steps (minutes on 2 CPU cores)
+    "default": Config(p=23, d=64, layers=1, lr=3e-3, steps=3000, seeds=(0, 1), n_eval=60),
     "paper": Config(),
 }
 
