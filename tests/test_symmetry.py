@@ -61,9 +61,17 @@ def test_wrong_weight_permutation_fails():
 def test_trajectory_controls_fail_and_theorem_holds():
     cfg = dataclasses.replace(claim.SCALES["ci"], p=5, width=10, steps=20, n_evals=3)
     gen = torch.Generator().manual_seed(0)
-    assert max(claim.trajectory_error("classification", "adamw", cfg, gen)[1]) <= RTOL
-    assert min(claim.trajectory_error("regression", "gd", cfg, gen, control="bias")[1]) > claim.CONTROL_MIN
-    assert min(claim.trajectory_error("regression", "ngd", cfg, gen, control="weights")[1]) > claim.CONTROL_MIN
+    assert max(claim.trajectory_error("classification", "adamw", cfg, gen)["error"]) <= RTOL
+    assert min(claim.trajectory_error("regression", "gd", cfg, gen, control="bias")["error"]) > claim.CONTROL_MIN
+    assert min(claim.trajectory_error("regression", "ngd", cfg, gen, control="weights")["error"]) > claim.CONTROL_MIN
+
+
+def test_twin_tolerance_rejects_wrong_permutation():
+    """Negative control for the round-off-twin rule: a wrong action exceeds the twin-based allowance."""
+    cfg = dataclasses.replace(claim.SCALES["ci"], p=5, width=10, steps=20, n_evals=3)
+    r = claim.trajectory_error("regression", "ngd", cfg, torch.Generator().manual_seed(1), control="weights")
+    r_ok = claim.trajectory_error("regression", "ngd", cfg, torch.Generator().manual_seed(1))
+    assert max(r["error"]) > claim.allowed_error(r_ok)
 
 
 def test_permuted_targets_identity_and_count():
