@@ -13,7 +13,6 @@ import math
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from theory.validation import check_int, check_modulus
 
@@ -78,10 +77,13 @@ class Block(nn.Module):
         self.drop_attn, self.drop_mlp = Dropout(dropout, seed), Dropout(dropout, seed + 1)
 
     def attention(self, x: torch.Tensor) -> torch.Tensor:
+        """Causal softmax(q k^T / sqrt(d/h)) v per head, written out (vmap- and torch.func-friendly)."""
         n, t, d = x.shape
         q, k, v = self.qkv(x).split(d, dim=2)  # each (N, T, d)
         q, k, v = (z.view(n, t, self.heads, d // self.heads).transpose(1, 2) for z in (q, k, v))  # (N, h, T, d/h)
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)  # (N, h, T, d/h)
+        scores = q @ k.transpose(-2, -1) / math.sqrt(d // self.heads)  # (N, h, T, T)
+        causal = torch.ones(t, t, dtype=torch.bool, device=x.device).tril()  # (T, T)
+        y = scores.masked_fill(~causal, float("-inf")).softmax(-1) @ v  # (N, h, T, d/h)
         return self.proj(y.transpose(1, 2).reshape(n, t, d))  # (N, T, d)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
