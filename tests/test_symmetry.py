@@ -66,12 +66,18 @@ def test_trajectory_controls_fail_and_theorem_holds():
     assert min(claim.trajectory_error("regression", "ngd", cfg, gen, control="weights")["error"]) > claim.CONTROL_MIN
 
 
-def test_twin_tolerance_rejects_wrong_permutation():
-    """Negative control for the round-off-twin rule: a wrong action exceeds the twin-based allowance."""
+def test_horizon_rule_rejects_wrong_permutation():
+    """Negative control for the round-off-twin horizon: a wrong action fails on the checkable steps."""
     cfg = dataclasses.replace(claim.SCALES["ci"], p=5, width=10, steps=20, n_evals=3)
     r = claim.trajectory_error("regression", "ngd", cfg, torch.Generator().manual_seed(1), control="weights")
+    assert claim.horizon(r) >= 1 and claim.within_horizon(r) > claim.RTOL_F64
     r_ok = claim.trajectory_error("regression", "ngd", cfg, torch.Generator().manual_seed(1))
-    assert max(r["error"]) > claim.allowed_error(r_ok)
+    assert claim.within_horizon(r_ok) <= claim.RTOL_F64
+
+
+def test_horizon_stops_at_first_twin_departure():
+    run = {"twin": [0.0, 1e-16, 1e-3, 1e-17], "error": [0.0, 1e-16, 1.0, 1.0]}
+    assert claim.horizon(run) == 2 and claim.within_horizon(run) == 1e-16
 
 
 def test_permuted_targets_identity_and_count():

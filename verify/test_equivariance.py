@@ -2,7 +2,7 @@
 import pytest
 
 NAMES = [
-    "max over task, optimizer of max_t |g'(Tx) - g(x)| / max|g| / allowed",
+    "max over task, optimizer, checkable step of |g'(Tx) - g(x)| / max|g|",
     "expected kernel: max |K(Tx,Tx') - K(x,x')| / max K",
     "pair kernel alpha + beta([a=a']+[b=b']) + gamma[a=a',b=b']: invariance error",
     "eNTK: max |K_{T theta}(Tx,Tx') - K_theta(x,x')| / max K",
