@@ -131,6 +131,7 @@ def trajectory_error(task: str, opt: str, config: Config, gen: torch.Generator,
         return cb
 
     def rel_errors(key):
+        """Per logged step; one run stopping early (NaN/Inf) counts as an infinite mismatch there."""
         errs = [float((a - b).abs().max() / a.abs().max()) for a, b in zip(outs["o"], outs[key])]
         return errs + ([float("inf")] if len(outs["o"]) != len(outs[key]) else [])
 
@@ -143,7 +144,7 @@ def trajectory_error(task: str, opt: str, config: Config, gen: torch.Generator,
     if twin:
         train(net_w, Data(pts[rev], y[rev]), empty, cfg, forward=forward, callbacks=(recorder("w", pts),))
     errs = rel_errors("t")
-    return {"steps": hist.steps[:len(errs)], "error": errs, "twin": rel_errors("w") if twin else [],
+    return {"steps": list(evals[:len(errs)]), "error": errs, "twin": rel_errors("w") if twin else [],
             "train_loss": list(hist.metrics["train_loss"])}
 
 
@@ -287,7 +288,7 @@ def figures(result: Result):
     """Left: T-run mismatch (solid) and its round-off twin (dotted) per run; right: the controls."""
     import matplotlib.pyplot as plt
     s = result.series
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4.8), sharey=True)
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 5.5), sharey=True)
     cmap = plt.get_cmap("tab10")
     for i, (name, r) in enumerate(s["runs"].items()):
         x = [max(t, 1) for t in r["steps"]]
@@ -304,9 +305,11 @@ def figures(result: Result):
         a.set_xscale("log")
         a.set_yscale("log")
         a.set_xlabel("training step (step 0 drawn at 1)")
-        a.legend(fontsize=7, ncol=1 if a is a2 else 2)
+    a2.legend(fontsize=8)
+    handles, labels = a1.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8)
     a1.set_ylabel("max |out'(Tx) - out(x)| / max |out(x)| (floor 1e-18)")
     a1.set_title("Transformed vs original run (float64)", fontsize=9)
     a2.set_title("Negative controls: non-matching action", fontsize=9)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.13, 1, 1))
     return [fig]
