@@ -71,6 +71,7 @@ class Config:
     alphas: tuple = (1.0, 0.3, 0.1)    # init scale (Fig. 1 middle / Fig. 2 left)
     optimizers: tuple = tuple(OPTIMIZERS)
     extra_p_alpha1: tuple = ()         # further p run only at alpha = 1 (cheap p-dependence)
+    extra_seeds_alpha1: int = 0        # further seeds (first p) run only at alpha = 1
     width_factor: int = 4              # h = 4p (the paper's experiments; classification width unstated)
     train_exponent: float = 5 / 3      # n = 2 p^(5/3) training pairs (the paper's classification)
     steps: int = 1000                  # optimizer steps per run
@@ -84,7 +85,7 @@ class Config:
 
 SCALES = {
     "ci": Config(alphas=(1.0,), optimizers=("NGD lr 10", "AdamW lr 1e-2 wd 1"), steps=400, n_eval=40),
-    "default": Config(extra_p_alpha1=(29,)),
+    "default": Config(extra_p_alpha1=(29,), extra_seeds_alpha1=1),
     "paper": Config(ps=(47, 97), n_seeds=3, alphas=(1.0, 0.3, 0.1, 0.03), steps=50_000, n_eval=200,
                     subset=20_000),
 }
@@ -116,6 +117,7 @@ def run_one(p: int, seed: int, opt: str, alpha: float, config: Config, steps: in
         return K1, Ktr
 
     K1_0, Ktr_0 = kernels(net)
+    Ktr0_tr = Ktr_0[tr][:, tr]                                    # (n, n)
     f0_test = net(x[te]).detach()                                 # (m, p)
     rows = {k: [] for k in ("raw_drift", "rel_drift", "dist", "dist_trace", "align", "after_acc",
                             "param_drift", "lin_gap", "lin_acc")}
@@ -125,10 +127,10 @@ def run_one(p: int, seed: int, opt: str, alpha: float, config: Config, steps: in
         rows["raw_drift"].append(float(torch.linalg.vector_norm(K1 - K1_0)))
         rows["rel_drift"].append(relative_kernel_drift(K1, K1_0))
         rows["dist"].append(scale_free_kernel_distance(K1, K1_0))
-        rows["dist_trace"].append(scale_free_kernel_distance(Ktr[tr][:, tr], Ktr_0[tr][:, tr]))
-        rows["align"].append(centered_kernel_target_alignment(Ktr[tr][:, tr], labels[tr], p))
-        rows["after_acc"].append(after_kernel_accuracy(Ktr[tr][:, tr], labels[tr], Ktr[te][:, tr], labels[te],
-                                                       p, ridge=RIDGE))
+        K_tr = Ktr[tr][:, tr]                                                            # (n, n)
+        rows["dist_trace"].append(scale_free_kernel_distance(K_tr, Ktr0_tr))
+        rows["align"].append(centered_kernel_target_alignment(K_tr, labels[tr], p))
+        rows["after_acc"].append(after_kernel_accuracy(K_tr, labels[tr], Ktr[te][:, tr], labels[te], p, ridge=RIDGE))
         params = dict(model.named_parameters())
         rows["param_drift"].append(relative_parameter_drift(params.values(), theta0.values()))
         with torch.no_grad():
@@ -201,6 +203,8 @@ def run(config: Config, ctx: Context) -> Result:
     jobs = [(p, config.seed + i, opt, a) for opt in config.optimizers for a in config.alphas
             for p in config.ps for i in range(check_int("n_seeds", config.n_seeds, 1))]
     jobs += [(p, config.seed, opt, 1.0) for opt in config.optimizers for p in config.extra_p_alpha1]
+    jobs += [(config.ps[0], config.seed + config.n_seeds + i, opt, 1.0) for opt in config.optimizers
+             for i in range(check_int("extra_seeds_alpha1", config.extra_seeds_alpha1, 0)) if 1.0 in config.alphas]
     runs = []
     for p, seed, opt, a in jobs:
         r = run_one(p, seed, opt, a, config)
@@ -270,13 +274,16 @@ def _mark_events(ax, ev):
 def figures(result: Result):
     """Per run: accuracies + after-kernel, raw drift, scale-free distance, alignment on log steps;
     then t_gen - t_fit and t_fit against alpha."""
-    import matplotlib.pyplot as plt
     import numpy as np
+    from matplotlib.figure import Figure  # not pyplot: many panels, no global figure registry
     figs = []
     for run_ in result.series["runs"]:
         s, ev = run_["series"], run_["events"]
+        if ev["seed"] != result.seed:
+            continue  # one panel per (optimizer, alpha, p) for the first seed; all seeds are in the table
         x = np.maximum(np.asarray(s["steps"], dtype=float), 0.5)  # step 0 drawn at 0.5 on the log axis
-        fig, axes = plt.subplots(2, 2, figsize=(10, 7), sharex=True)
+        fig = Figure(figsize=(10, 7))
+        axes = fig.subplots(2, 2, sharex=True)
         a = axes[0, 0]
         a.plot(x, s["train_acc"], "-", color="tab:blue", label="net train acc")
         a.plot(x, s["test_acc"], "--", color="tab:orange", label="net test acc")
@@ -304,23 +311,30 @@ def figures(result: Result):
                      fontsize=10)
         fig.tight_layout()
         figs.append(fig)
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
+    fig = Figure(figsize=(12, 4.2))
+    a1, a2 = fig.subplots(1, 2)
     styles = ["-o", "--s", ":^", "-.v"]
     table = result.series["table"]
+    p0 = result.config["ps"][0]
+    gap = (lambda e: np.nan if e["t_gen"] is None or e["t_fit"] is None else e["t_gen"] - e["t_fit"])
+    fit = (lambda e: np.nan if e["t_fit"] is None else e["t_fit"])
     for i, opt in enumerate(dict.fromkeys(e["opt"] for e in table)):
-        rows = sorted((e for e in table if e["opt"] == opt), key=lambda e: e["alpha"])
-        al = [e["alpha"] for e in rows]
-        a1.plot(al, [np.nan if e["t_gen"] is None or e["t_fit"] is None else e["t_gen"] - e["t_fit"] for e in rows],
-                styles[i % 4], label=opt)
-        a2.plot(al, [np.nan if e["t_fit"] is None else e["t_fit"] for e in rows], styles[i % 4], label=opt)
+        for p in dict.fromkeys(e["p"] for e in table if e["opt"] == opt):
+            rows = sorted((e for e in table if e["opt"] == opt and e["p"] == p), key=lambda e: e["alpha"])
+            st = styles[i % 4] if p == p0 else styles[i % 4][-1]  # other p: markers only
+            kw = {} if p == p0 else {"mfc": "none", "ms": 9}
+            al = [e["alpha"] for e in rows]
+            a1.plot(al, [gap(e) for e in rows], st, label=f"{opt}, p={p}", color=f"C{i}", **kw)
+            a2.plot(al, [fit(e) for e in rows], st, label=f"{opt}, p={p}", color=f"C{i}", **kw)
     a1.set_ylabel("t_gen - t_fit (steps; missing = no t_gen)")
     a2.set_ylabel("t_fit (steps)")
     a2.set_yscale("log")
     for a in (a1, a2):
         a.set_xscale("log")
         a.set_xlabel("init scale alpha")
-        a.legend(fontsize=8)
-    a1.set_title("Grokking gap vs init scale")
-    a2.set_title("Time to fit vs init scale")
-    fig.tight_layout()
+    a1.set_title("Grokking gap vs init scale (all seeds)")
+    a2.set_title("Time to fit vs init scale (all seeds)")
+    fig.tight_layout(rect=(0, 0, 0.74, 1))
+    handles, labels = a2.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="center left", bbox_to_anchor=(0.75, 0.5), fontsize=8)
     return figs + [fig]

@@ -57,4 +57,4 @@ def test_default_scale_controls_and_table():
     from verify.core import Context
     r = ke.run(ke.SCALES["default"], Context(scale="default"))
     assert all(o.passed for o in r.observables if o.role == "control")
-    assert len(r.series["table"]) == 4 * 3 + 4
+    assert len(r.series["table"]) == 4 * 3 + 4 + 4
