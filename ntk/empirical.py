@@ -215,7 +215,9 @@ def _check_indices(x: torch.Tensor, cols: int, p: int, what: str) -> torch.Tenso
 
 
 def _hidden(w: torch.Tensor, x: torch.Tensor, p: int) -> torch.Tensor:
-    return w[:, x[:, 0]].T + w[:, p + x[:, 1]].T  # (n, width)
+    """Hidden pre-activations h = W x, row-major (bmm on column-major views copies per batch)."""
+    wt = w.T.contiguous()  # (2p, width)
+    return wt[x[:, 0]] + wt[p + x[:, 1]]  # (n, width)
 
 
 def _closed_form(model: QuadraticNet, x1, x2, output, dtype) -> torch.Tensor:
