@@ -5,10 +5,13 @@ import importlib
 from types import ModuleType
 
 CLAIMS: dict[str, str] = {
+    "sample-complexity": "verify.sample_complexity",
+    "rich-generalization": "verify.rich_generalization",
     "l1-sparse-recovery": "verify.l1_sparse_recovery",
     "nuclear-matrix-completion": "verify.nuclear_matrix_completion",
     "depth-implicit-bias": "verify.depth_implicit_bias",
     "data-selection": "verify.data_selection",
+    "l2-not-a-proxy": "verify.l2_not_a_proxy",
     "transformer-grokking": "verify.transformer_grokking",
     "division-architectures": "verify.division_architectures",
     "optimizers-regularization": "verify.optimizers_regularization",
