@@ -240,8 +240,10 @@ def _closed_form(model: QuadraticNet, x1, x2, output, dtype) -> torch.Tensor:
         d, coef = (v * v).sum(0), float(p)
     else:
         d, coef = (v * v).mean(0), 1.0
-    a1 = h1 * h1 * coef  # (n1, h)
     a2 = h2 * h2  # (n2, h)
+    a1 = a2 if x2 is x1 else h1 * h1  # (n1, h)
+    if coef != 1.0:
+        a1 = a1 * coef
     k = a1 @ a2.T  # (n1, n2): [o=o'] sum_k h_k^2 h'_k^2 part
     b1 = h1 * d.sqrt()  # (n1, h)
     b2 = b1 if x2 is x1 else h2 * d.sqrt()  # (n2, h)
