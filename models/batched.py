@@ -85,6 +85,35 @@ def batched_penalty_subgradient(name: str, tensors: list[torch.Tensor]) -> list[
             for t, m in zip(tensors, masks)]
 
 
+def _fused_hidden(W: torch.Tensor, tokens: torch.Tensor, p: int) -> torch.Tensor:
+    """h = W[:, a] + W[:, p + b] for all runs in one gather: W (R, h, 2p), tokens (R, B, 2) -> (R, B, h).
+
+    The one-hot input x = (e_a, e_b) is never built: rows a and p + b of the stacked table
+    W^T (R * 2p, h) are gathered by flat index r * 2p + column (backward: one index_add)."""
+    R, width, two_p = W.shape
+    table = W.transpose(1, 2).reshape(R * two_p, width)  # (R*2p, h)
+    cols = tokens + torch.tensor([0, p], device=tokens.device)  # (R, B, 2)
+    flat = cols + (torch.arange(R, device=tokens.device) * two_p)[:, None, None]  # (R, B, 2)
+    return torch.nn.functional.embedding(flat, table).sum(2)  # (R, B, h)
+
+
+def quadratic_pairs_forward(params: dict, tokens: torch.Tensor) -> torch.Tensor:
+    """Batched QuadraticNet.logits: params W (R, h, 2p), V (R, p, h); tokens (R, B, 2) -> logits (R, B, p)."""
+    W, V = params["W"], params["V"]
+    h = _fused_hidden(W, tokens, V.shape[1])  # (R, B, h)
+    return torch.bmm(h * h, V.transpose(1, 2))  # (R, B, p)
+
+
+def quadratic_triples_forward(params: dict, triples: torch.Tensor) -> torch.Tensor:
+    """Batched QuadraticNet.regression_output: triples (R, B, 3) -> g = f_c(a, b), (R, B)."""
+    W, V = params["W"], params["V"]
+    R, p, width = V.shape
+    h = _fused_hidden(W, triples[..., :2], p)  # (R, B, h)
+    flat_c = triples[..., 2] + (torch.arange(R, device=triples.device) * p)[:, None]  # (R, B)
+    v_c = torch.nn.functional.embedding(flat_c, V.reshape(R * p, width))  # (R, B, h)
+    return (h * h * v_c).sum(2)  # (R, B)
+
+
 def _bshape(v: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     return v.reshape(-1, *[1] * (t.ndim - 1)).to(t.dtype)
 
@@ -99,7 +128,7 @@ def load_run(model: nn.Module, params: dict, r: int) -> nn.Module:
 
 def train_batched(models: list, data: Data, train_masks: torch.Tensor, config: TrainConfig, *,
                   forward=lambda model, inputs: model(inputs), test_masks: torch.Tensor | None = None,
-                  lrs=None, callbacks=(), generator=None, log=None) -> tuple[list, dict]:
+                  lrs=None, callbacks=(), generator=None, log=None, batched_forward=None) -> tuple[list, dict]:
     """Train R = len(models) independent copies in one pass; the models themselves are not changed.
 
     Args:
@@ -111,6 +140,8 @@ def train_batched(models: list, data: Data, train_masks: torch.Tensor, config: T
         test_masks: (R, N) bool; default ~train_masks (the rest of the table).
         lrs: optional per-run learning rates (R,) (gd / ngd / sign only); default config.lr.
         callbacks: cb(step, params, metrics) with params {name: (R, ...)} and metrics a list of R dicts.
+        batched_forward: optional hand-batched forward (params {name: (R, ...)}, inputs (R, B, ...)) ->
+            (R, B, O) / (R, B) used instead of vmap(functional_call), e.g. `quadratic_pairs_forward`.
     Returns: (histories: list of R History, params: {name: (R, ...)} final stacked parameters).
     """
     if config.batch_size is not None:
@@ -140,7 +171,8 @@ def train_batched(models: list, data: Data, train_masks: torch.Tensor, config: T
     def f_one(p, inp):
         return functional_call(base, p, (inp,))
 
-    fwd = vmap(f_one)
+    fwd = vmap(f_one) if batched_forward is None else \
+        (lambda p, inp: batched_forward({k[len("model."):]: v for k, v in p.items()}, inp))
     if lrs is not None:
         if config.optimizer not in ("gd", "ngd", "sign"):
             raise ValueError("per-run lrs need optimizer gd, ngd or sign")

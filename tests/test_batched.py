@@ -81,3 +81,23 @@ def test_masks_validation():
         masks_to_index(torch.zeros(2, 4, dtype=torch.bool))
     idx, w = masks_to_index(torch.tensor([[True, False, True], [False, True, False]]))
     assert idx.shape == (2, 2) and w[1].tolist() == [1.0, 0.0] and idx[0].tolist() == [0, 2]
+
+
+@pytest.mark.parametrize("task", ["pairs", "triples"])
+def test_fused_forward_matches_vmap(task):
+    from models.batched import quadratic_pairs_forward, quadratic_triples_forward
+    p = 5
+    x, y = binary_table(p) if task == "pairs" else regression_triples(p)
+    models = [QuadraticNet(p, 2 * p, generator=torch.Generator().manual_seed(s), dtype=torch.float64) for s in range(3)]
+    masks = torch.zeros(3, len(y), dtype=torch.bool)
+    for r in range(3):
+        masks[r, split_indices(len(y), 0.3 + 0.1 * r, seed=r)[0]] = True
+    fwd = _logits if task == "pairs" else (lambda m, inp: m.regression_output(inp))
+    bf = quadratic_pairs_forward if task == "pairs" else quadratic_triples_forward
+    cfg = TrainConfig(steps=15, lr=0.01, optimizer="adamw", loss="ce" if task == "pairs" else "mse", dtype="float64",
+                      eval_steps=(0, 15))
+    h1, p1 = train_batched(models, Data(x, y), masks, cfg, forward=fwd)
+    h2, p2 = train_batched(models, Data(x, y), masks, cfg, forward=fwd, batched_forward=bf)
+    for k in p1:
+        torch.testing.assert_close(p1[k], p2[k], rtol=RTOL_F64, atol=1e-12, msg=f"fused {task} {k}")
+    assert h1[2].metrics["test_loss"] == pytest.approx(h2[2].metrics["test_loss"], rel=RTOL_F64)
