@@ -7,6 +7,13 @@ COLORS = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:b
 STYLES = ["-", "--", ":", "-.", (0, (5, 1)), (0, (3, 1, 1, 1)), (0, (1, 2)), (0, (4, 2, 1, 2))]
 
 
+def clean_log_ticks(axis):
+    """Label only the decades of a log axis (minor labels overlap at 8 pt)."""
+    from matplotlib.ticker import LogLocator, NullFormatter
+    axis.set_major_locator(LogLocator(base=10))
+    axis.set_minor_formatter(NullFormatter())
+
+
 def curve_panel(ax, runs: list, key: str = "test_acc", title: str = "", best: bool = False,
                 show_train: bool = True, threshold: float = 0.95):
     """Accuracy against steps (log x) for each run {"label", "steps", key, "train_acc"}."""
@@ -23,18 +30,20 @@ def curve_panel(ax, runs: list, key: str = "test_acc", title: str = "", best: bo
                     alpha=0.5, label=f"{r['label']} (train)")
     ax.axhline(threshold, color="k", ls="--", lw=1, label=f"threshold {threshold:g}")
     ax.set_xscale("log")
+    clean_log_ticks(ax.xaxis)
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("optimizer step")
     ax.set_ylabel(("best " if best else "") + "accuracy (fraction correct)")
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7, loc="upper left", ncol=1 if len(runs) <= 3 else 2)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
 
 
 def curves_figure(groups: dict, suptitle: str, best: bool = False, show_train: bool = True):
     """One panel per group name -> list of runs."""
     import matplotlib.pyplot as plt
     n = len(groups)
-    fig, axes = plt.subplots(1, n, figsize=(5.2 * n, 4.4), squeeze=False)
+    rows = max(len(r) for r in groups.values()) * (2 if show_train else 1) + 1
+    fig, axes = plt.subplots(1, n, figsize=(5.2 * n, 4.0 + 0.14 * rows), squeeze=False)
     for ax, (name, runs) in zip(axes[0], groups.items()):
         curve_panel(ax, runs, title=name, best=best, show_train=show_train)
     fig.suptitle(suptitle, fontsize=10)

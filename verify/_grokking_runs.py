@@ -102,7 +102,8 @@ def step_measures(steps, train_acc, test_acc) -> dict:
     after = test_acc[i95:] if i95 is not None else []
     mean = sum(after) / len(after) if after else math.nan
     return {"t_fit": t_fit, "t95": None if i95 is None else steps[i95],
-            "best_test": max(test_acc), "best_train": max(train_acc), "final_test": test_acc[-1], "final_train": train_acc[-1],
+            "best_test": max(test_acc), "best_train": max(train_acc),
+            "final_test": test_acc[-1], "final_train": train_acc[-1],
             "drops": sum(a < GROK for a in after) if after else math.nan,
             "min_after": min(after) if after else math.nan,
             "std_after": math.sqrt(sum((a - mean) ** 2 for a in after) / len(after)) if after else math.nan}
@@ -125,7 +126,8 @@ def t_or_budget(t, steps: int) -> float:
 def compact(out: dict, label: str, **extra) -> dict:
     """The part of a run kept in Result.series: curves on the eval grid and the step measures."""
     h = out["history"]
-    keys = ("shifted_test_acc", "t_fit", "t95", "best_test", "best_train", "final_test", "final_train", "drops", "min_after", "std_after")
+    keys = ("shifted_test_acc", "t_fit", "t95", "best_test", "best_train", "final_test", "final_train",
+            "drops", "min_after", "std_after")
     return {"label": label, "steps": h["steps"], "train_acc": h["metrics"]["train_acc"],
             "test_acc": h["metrics"]["test_acc"], "train_loss": h["metrics"]["train_loss"],
             "test_loss": h["metrics"]["test_loss"], "diverged_at": h["diverged_at"],

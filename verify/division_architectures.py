@@ -39,9 +39,10 @@ SCALES = {
     # ours: p = 23, full batch, lr 1e-2, small widths, 600-1500 steps (MLP steps are ~5x cheaper)
     "ci": Config(p=23, fraction=0.7, batch_size=None, transformer=(32, 1, 0, 1e-2, 1000),
                  mlp=(32, 1, 256, 1e-2, 1500), lstm=(32, 1, 64, 1e-2, 600), n_eval=25),
-    # ours: p = 23, fraction 0.5, batch 64, lr 3e-3, 3000 steps (MLP 6000)
-    "default": Config(p=23, fraction=0.5, batch_size=64, transformer=(32, 1, 0, 3e-3, 3000),
-                      mlp=(32, 1, 256, 3e-3, 6000), lstm=(32, 1, 64, 3e-3, 3000), n_eval=60),
+    # ours: p = 23, fraction 0.5, full batch, lr 1e-2, 3000 steps (MLP 6000). (Batch 64 with lr 3e-3
+    # left all three at chance within these budgets: a budget failure, not an answer.)
+    "default": Config(p=23, fraction=0.5, batch_size=None, transformer=(32, 1, 0, 1e-2, 3000),
+                      mlp=(32, 1, 256, 1e-2, 6000), lstm=(32, 1, 64, 1e-2, 3000), n_eval=60),
     "paper": Config(),
 }
 ARCHS = ("transformer", "mlp", "lstm")

@@ -106,4 +106,5 @@ def run(config: Config, ctx: Context) -> Result:
 def figures(result: Result):
     from verify._grokking_plots import curves_figure
     runs = list(result.series["runs"].values())
-    return [curves_figure({"k = 3 addition": runs}, "Test (thick) and train (thin) accuracy, seed setting and single changes")]
+    return [curves_figure({"k = 3 addition": runs},
+                          "Test (thick) and train (thin) accuracy, seed setting and single changes")]

@@ -46,8 +46,8 @@ SCALES = {
     # comparison), 300 steps, batch 128
     "ci": Config(p=23, fraction=0.7, d=32, layers=1, lr=1e-2, batch_size=128, decays=(0.0, 1.0), steps=300,
                  compare_optimizers=False, n_eval=20),
-    # ours: p = 23, one block of width 32, lr 3e-3, 2500 steps
-    "default": Config(p=23, fraction=0.5, d=32, layers=1, lr=3e-3, steps=2500, n_eval=50),
+    # ours: p = 23, fraction 0.7, one block of width 32, lr 1e-2, batch 128, 2000 steps
+    "default": Config(p=23, fraction=0.7, d=32, layers=1, lr=1e-2, batch_size=128, steps=2000, n_eval=50),
     "paper": Config(),
 }
 

@@ -134,7 +134,7 @@ def run(config: Config, ctx: Context) -> Result:
 def figures(result: Result):
     import matplotlib.pyplot as plt
     import numpy as np
-    from verify._grokking_plots import COLORS, curves_figure
+    from verify._grokking_plots import COLORS, clean_log_ticks, curves_figure
     s = result.series
     groups = {}
     for r in s["runs"]:
@@ -154,6 +154,7 @@ def figures(result: Result):
                 ls=["-", "--"][i % 2], label=f"batch {b or 'full'} (mean)")
     ax.axhline(steps, color="k", ls=":", label="budget (no grok)")
     ax.set_yscale("log")
+    clean_log_ticks(ax.yaxis)
     ax.set_xlabel("training fraction")
     ax.set_ylabel("t95: first step with test acc >= 0.95")
     ax.set_title("Steps to grok against the training fraction", fontsize=10)
