@@ -89,12 +89,14 @@ def _fused_hidden(W: torch.Tensor, tokens: torch.Tensor, p: int) -> torch.Tensor
     """h = W[:, a] + W[:, p + b] for all runs in one gather: W (R, h, 2p), tokens (R, B, 2) -> (R, B, h).
 
     The one-hot input x = (e_a, e_b) is never built: rows a and p + b of the stacked table
-    W^T (R * 2p, h) are gathered by flat index r * 2p + column (backward: one index_add)."""
+    W^T (R * 2p, h) are gathered and summed by one embedding_bag (flat index r * 2p + column;
+    backward: one scatter-add), so neither one-hot inputs nor the (R, B, 2, h) gather are materialized."""
     R, width, two_p = W.shape
     table = W.transpose(1, 2).reshape(R * two_p, width)  # (R*2p, h)
     cols = tokens + torch.tensor([0, p], device=tokens.device)  # (R, B, 2)
     flat = cols + (torch.arange(R, device=tokens.device) * two_p)[:, None, None]  # (R, B, 2)
-    return torch.nn.functional.embedding(flat, table).sum(2)  # (R, B, h)
+    bag = torch.nn.functional.embedding_bag(flat.reshape(-1, 2), table, mode="sum")  # (R*B, h): gather + add fused
+    return bag.reshape(R, -1, width)  # (R, B, h)
 
 
 def quadratic_pairs_forward(params: dict, tokens: torch.Tensor) -> torch.Tensor:
