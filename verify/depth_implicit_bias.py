@@ -158,7 +158,7 @@ def figures(result: Result):
         ax.axhline(s["ls_err"][0], color="r", ls="--", lw=0.8, label="LS error")
         ax.axhline(result.config["test_threshold"], color="k", ls=":", lw=0.8, label="test threshold")
         ax.set_xscale("log"); ax.set_yscale("log"); ax.set_xlabel("step"); ax.set_ylabel("relative error")
-        ax.set_title(f"L = {L}, instance 0 (thin: train)"); ax.legend(fontsize=7)
+        ax.set_ylim(1e-4, 2); ax.set_title(f"L = {L}, instance 0 (thin: train)"); ax.legend(fontsize=7)
     ax = axes[-1]
     for i, L in enumerate(depths):
         fin = np.asarray(s["depths"][L]["final"])

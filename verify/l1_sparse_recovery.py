@@ -55,7 +55,7 @@ class Config:
 
 SCALES = {
     "ci": Config(),
-    "default": Config(instances=4, lrs=(0.05, 0.1, 0.2), betas=(2.5e-4, 5e-4, 1e-3), max_steps=120_000),
+    "default": Config(instances=4, lrs=(0.05, 0.1, 0.2), betas=(5e-4, 1e-3), max_steps=120_000),
     "paper": Config(instances=4, lrs=(0.1,), betas=(1e-5,), train_threshold=1e-3, test_threshold=1e-3,
                     max_steps=1_000_000, budget=3.0, setting="paper"),
 }
