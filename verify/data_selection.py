@@ -178,6 +178,6 @@ def figures(result: Result):
                                            if ok.any() else 1.0), "x", color=f"C{i}", ms=9)
         ax.set_yscale("log"); ax.set_xlabel("tau (fraction of informative measurements)")
         ax.set_ylabel("t2 (steps; x = not recovered)")
-        ax.set_title(f"{task}: t2 vs tau"); ax.legend(fontsize=7)
+        ax.set_title(f"{task}: t2 vs tau"); ax.legend(fontsize=8)
     fig.tight_layout()
     return [fig]

@@ -158,13 +158,13 @@ def figures(result: Result):
         ax.axhline(s["ls_err"][0], color="r", ls="--", lw=0.8, label="LS error")
         ax.axhline(result.config["test_threshold"], color="k", ls=":", lw=0.8, label="test threshold")
         ax.set_xscale("log"); ax.set_yscale("log"); ax.set_xlabel("step"); ax.set_ylabel("relative error")
-        ax.set_ylim(1e-4, 2); ax.set_title(f"L = {L}, instance 0 (thin: train)"); ax.legend(fontsize=7)
+        ax.set_ylim(1e-4, 2); ax.set_title(f"L = {L}, instance 0 (thin: train)"); ax.legend(fontsize=8)
     ax = axes[-1]
     for i, L in enumerate(depths):
         fin = np.asarray(s["depths"][L]["final"])
         ax.plot(inits, fin.mean(0), ["-o", "--s", ":^", "-.v"][i % 4], label=f"L = {L} (mean over instances)")
     ax.axhline(result.config["test_threshold"], color="k", ls=":", lw=0.8, label="test threshold")
     ax.set_xscale("log"); ax.set_yscale("log"); ax.set_xlabel("init scale"); ax.set_ylabel("final test error")
-    ax.set_title("Final error vs init scale"); ax.legend(fontsize=7)
+    ax.set_title("Final error vs init scale"); ax.legend(fontsize=8)
     fig.tight_layout()
     return [fig]

@@ -171,7 +171,9 @@ def figures(result: Result):
     import matplotlib.pyplot as plt
     import numpy as np
     s = result.series
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.3))
+    from matplotlib.ticker import NullFormatter
+    fig, a1 = plt.subplots(figsize=(10, 4.8))
+    fig2, a2 = plt.subplots(figsize=(10, 4.8))
     styles = ["-", "--", ":", "-."]
     for i, (name, r) in enumerate(s["runs"].items()):
         st = np.asarray(r["steps"], float)
@@ -187,13 +189,15 @@ def figures(result: Result):
     a1.axhline(result.config["test_threshold"], color="k", lw=0.8, ls=":", label="test threshold")
     a1.set_xscale("log"); a1.set_yscale("log")
     a1.set_xlabel("step"); a1.set_ylabel("relative error"); a1.set_title("Instance 0: errors vs step")
-    a1.legend(fontsize=7)
+    a1.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
     lb = np.asarray(s["delay_law"]["lr_beta"]); prods = np.asarray(s["delay_law"]["t2_lr_beta"], float)
     gap = np.asarray(s["delay_law"]["gap_inf"])
     for k in range(prods.shape[1]):
         a2.plot(lb, prods[:, k], ["o", "s", "^", "v"][k % 4], color=f"C{k}", label=f"instance {k}: t2 lr beta")
         a2.axhline(gap[k], color=f"C{k}", ls="--", lw=1, label=f"||a_LS - a*||_inf, instance {k}")
     a2.set_xscale("log"); a2.set_xlabel("lr * beta"); a2.set_ylabel("t2 * lr * beta")
-    a2.set_title("Delay law: t2 lr beta constant, vs closed form"); a2.legend(fontsize=7)
-    fig.tight_layout()
-    return [fig]
+    a2.set_title("Delay law: t2 lr beta constant, vs closed form"); a2.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    a2.xaxis.set_minor_formatter(NullFormatter())
+    for f in (fig, fig2):
+        f.subplots_adjust(left=0.08, right=0.66, bottom=0.12)
+    return [fig, fig2]

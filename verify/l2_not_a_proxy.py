@@ -156,7 +156,7 @@ def figures(result: Result):
                     label=f"{a} (beta {s[a]['beta']:g})")
         if key == "test_acc":
             ax.axhline(GROK, color="k", ls=":", lw=0.8, label="95%")
-        ax.set_xscale("log"); ax.set_xlabel("step"); ax.set_ylabel(label); ax.legend(fontsize=7)
+        ax.set_xscale("log"); ax.set_xlabel("step"); ax.set_ylabel(label); ax.legend(fontsize=8)
     fig.suptitle(f"Matrix-product MLP, p = {result.config['p']}: accuracy and weight norms")
     fig.tight_layout()
     return [fig]
