@@ -9,7 +9,7 @@ CLAIM_ID = "too-little-data"
 
 
 @pytest.mark.parametrize("name", [
-    "fraction 0.05: min final train accuracy",
+    "fraction 0.05: min best train accuracy",
     "fraction 0.05: max best test accuracy",
     "fraction 0.7: min best test accuracy",
     "control: max accuracy of final models against labels z+1 mod p",
