@@ -140,7 +140,7 @@ def figures(result: Result):
     for r in s["runs"]:
         groups.setdefault(f"batch {r['batch'] or 'full'}, wd on", []).append(r)
     first = {k: [r for r in v if r["seed"] == min(x["seed"] for x in v)] for k, v in groups.items()}
-    first["weight decay 0 (control)"] = s["wd0"]
+    first["weight decay 0"] = s["wd0"]
     figs = [curves_figure(first, "Test (thick) and train (thin) accuracy, first seed")]
     fig, ax = plt.subplots(figsize=(6, 4.2))
     steps = s["config"]["steps"]
