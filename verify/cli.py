@@ -97,7 +97,7 @@ def verdict_table(rows) -> str:
 def cmd_list() -> int:
     for cid in CLAIMS:
         m = claim_module(cid)
-        print(f"{cid:28s} {m.CLAIM.source:38s} {m.CLAIM.title}")
+        print(f"{cid:28s} {m.CLAIM.title}  [{m.CLAIM.source}]")
     return 0
 
 

@@ -5,23 +5,26 @@ import importlib
 from types import ModuleType
 
 CLAIMS: dict[str, str] = {
-    "sample-complexity": "verify.sample_complexity",
+    # Mohamadi+24: the construction, the kernel regime, the rich regime, the exit from the kernel
+    "construction": "verify.construction",
+    "kernel-lower-bound": "verify.kernel_lower_bound",
+    "equivariance": "verify.equivariance",
+    "kernel-regression-baselines": "verify.kernel_regression_baselines",
     "rich-generalization": "verify.rich_generalization",
-    "l1-sparse-recovery": "verify.l1_sparse_recovery",
-    "nuclear-matrix-completion": "verify.nuclear_matrix_completion",
-    "depth-implicit-bias": "verify.depth_implicit_bias",
-    "data-selection": "verify.data_selection",
-    "l2-not-a-proxy": "verify.l2_not_a_proxy",
+    "sample-complexity": "verify.sample_complexity",
+    "kernel-exit": "verify.kernel_exit",
+    # PKU course project: transformers, MLPs, LSTMs
     "transformer-grokking": "verify.transformer_grokking",
     "division-architectures": "verify.division_architectures",
     "optimizers-regularization": "verify.optimizers_regularization",
     "k-ary-addition": "verify.k_ary_addition",
     "too-little-data": "verify.too_little_data",
-    "construction": "verify.construction",
-    "kernel-exit": "verify.kernel_exit",
-    "kernel-lower-bound": "verify.kernel_lower_bound",
-    "equivariance": "verify.equivariance",
-    "kernel-regression-baselines": "verify.kernel_regression_baselines",
+    # Tikeng Notsawo+25: grokking beyond the l2 norm
+    "l1-sparse-recovery": "verify.l1_sparse_recovery",
+    "nuclear-matrix-completion": "verify.nuclear_matrix_completion",
+    "depth-implicit-bias": "verify.depth_implicit_bias",
+    "data-selection": "verify.data_selection",
+    "l2-not-a-proxy": "verify.l2_not_a_proxy",
 }
 
 SCALES = ("ci", "default", "paper")
