@@ -178,6 +178,9 @@ def main(argv=None) -> int:
     except UsageError as exc:
         print(f"grokcheck: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. `grokcheck list | head`
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("grokcheck: interrupted", file=sys.stderr)
         return 130
