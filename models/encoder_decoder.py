@@ -42,7 +42,9 @@ class MatrixProductMLP(nn.Module):
         B, k = inputs.shape[0], self.k
         m1 = self.E1[:, inputs[:, 0]].T.reshape(B, k, k)   # (B, k, k)
         m2 = self.E2[:, inputs[:, 1]].T.reshape(B, k, k)   # (B, k, k)
-        h = torch.bmm(m1, m2).reshape(B, k * k)            # (B, k^2)
+        # M1 @ M2 as a broadcast product summed over the inner index: (B, k, k, 1) * (B, 1, k, k) -> (B, k, k, k);
+        # CPU bmm on many 8x8 matrices is ~10x slower than this
+        h = (m1.unsqueeze(3) * m2.unsqueeze(1)).sum(2).reshape(B, k * k)  # (B, k^2)
         return torch.relu(h @ self.W1.T) @ self.W2.T        # (B, p)
 
 
