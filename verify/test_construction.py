@@ -1,6 +1,8 @@
 """Executable theorem: Mohamadi+24 Appendix F construction (claim `construction`)."""
 import pytest
 
+from verify.checks import assert_passed
+
 NAMES = [
     "max_p max|f - 4p 1| / p",
     "min_p accuracy on all p^2 pairs",
@@ -14,8 +16,7 @@ NAMES = [
 
 @pytest.mark.parametrize("name", NAMES)
 def test_construction_observable(ci_result, name):
-    o = ci_result("construction").observable(name)
-    assert o.passed, f"{name}: {o.value} not {o.comparison} {o.bound} (tol {o.tolerance})"
+    assert_passed(ci_result("construction").observable(name))
 
 
 def test_construction_negative_control_and_verdict(ci_result):

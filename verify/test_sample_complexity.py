@@ -6,14 +6,15 @@ best equivariant kernel's n*, the kernels need a constant fraction, and the orac
 """
 import pytest
 
+from verify.checks import assert_passed
+
 NAMES = ["max_p n*_network / n*_best kernel (test acc >= 0.95)",
          "min_p n*_kernel / p^2 (eNTK at init, expected kernel)"]
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_sample_complexity_observable(ci_result, name):
-    o = ci_result("sample-complexity").observable(name)
-    assert o.passed, f"{name}: {o.value} not {o.comparison} {o.bound} (tol {o.tolerance})"
+    assert_passed(ci_result("sample-complexity").observable(name))
 
 
 def test_sample_complexity_control_and_verdict(ci_result):
