@@ -5,6 +5,7 @@ models/train.py; nothing here trains by itself.
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -67,8 +68,28 @@ def uniform_eval_steps(steps: int, n: int) -> tuple:
     return tuple(sorted({round(i * steps / n) for i in range(n + 1)}))
 
 
+@contextmanager
+def one_thread():
+    """Run torch on one intra-op thread, restoring the previous count afterwards. These models are
+    tiny (widths 32-128, a few hundred rows): a step is ~10 ms of Python/dispatch overhead, and a
+    second OpenMP thread only spins. Measured on the shared 2-core machine: a width-64 transformer
+    step took ~7 ms CPU with 1 thread and 29-200 ms CPU with 2 (spin-waiting under contention)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(n)
+
+
 def run_one(spec: RunSpec, log=None) -> dict:
-    """Train one model; returns {"spec", "history" (History.to_dict), "t_fit", "t95", ...}."""
+    """Train one model (on one torch thread, see `one_thread`); returns {"history"
+    (History.to_dict), "t_fit", "t95", ...}."""
+    with one_thread():
+        return _run_one(spec, log)
+
+
+def _run_one(spec: RunSpec, log=None) -> dict:
     (xtr, ytr), (xte, yte) = sequence_split(spec.p, spec.op, spec.fraction, spec.seed, spec.k)
     model = build_model(spec, xtr.shape[1])
     config = TrainConfig(steps=spec.steps, lr=spec.lr, optimizer=spec.optimizer,
