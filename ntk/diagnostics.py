@@ -17,6 +17,8 @@ Pure functions of kernels, parameters and metric curves (house rule 6): no I/O, 
   `torch.func.jvp`; `Linearized` is the same model as an nn.Module, trainable by models/train.
 - `after_kernel_accuracy`: test accuracy of ridgeless regression on one-hot targets with the
   kernel taken at step t (the "after kernel"; Long 2021, Kumar+24 recommendation 4).
+- `KernelTrajectory`: a training callback recording d_t and the raw drift of any model's eNTK
+  (torch.func, ntk.empirical) on a fixed input subset (the transformer's kernel-exit check).
 - Event steps on a logged grid: `first_step` (first grid step at which a curve reaches a
   threshold), `event_steps` (t_fit, t_gen, t_exit) and `exit_threshold_table`.
 """
@@ -217,3 +219,32 @@ def event_steps(steps: Sequence[int], train_acc: Sequence[float], test_acc: Sequ
     return {"t_fit": first_step(steps, train_acc, fit_threshold),
             "t_gen": first_step(steps, test_acc, gen_threshold),
             "t_exit": first_step(steps, distance, exit_threshold)}
+
+
+class KernelTrajectory:
+    """A models.train callback that tracks a network's eNTK along training (any architecture).
+
+    At every eval step it computes K_t = eNTK of logit `output` on the fixed inputs x (S, ...)
+    (ntk.empirical.empirical_ntk, float64, `method`; (S, S)) and appends the step, the
+    scale-free distance d_t = 1 - cos(K_t, K_0) and the raw relative drift
+    ||K_t - K_0||_F / ||K_0||_F to its lists; K_0 is the kernel at the first call. `forward`
+    (model, x) -> logits is used for the kernel (default: model in eval mode, so dropout is off).
+    Cost per call: S forward/backward passes (jacobian) and an S x S x P contraction.
+    """
+
+    def __init__(self, x: torch.Tensor, *, output=0, forward: Callable | None = None, method: str = "jacobian",
+                 chunk_size: int | None = None):
+        self.x, self.output, self.method, self.chunk_size = x, output, method, chunk_size
+        self.forward = forward or (lambda m, inp: m.eval()(inp))
+        self.K0 = None
+        self.steps, self.dist, self.rel_drift = [], [], []
+
+    def __call__(self, step: int, model: nn.Module, metrics: dict | None = None) -> None:
+        from ntk.empirical import empirical_ntk
+        K = empirical_ntk(model, self.x, method=self.method, output=self.output, forward=self.forward,
+                          chunk_size=self.chunk_size)  # (S, S) float64
+        if self.K0 is None:
+            self.K0 = K
+        self.steps.append(int(step))
+        self.dist.append(scale_free_kernel_distance(K, self.K0))
+        self.rel_drift.append(relative_kernel_drift(K, self.K0))

@@ -82,21 +82,23 @@ def one_thread():
         torch.set_num_threads(n)
 
 
-def run_one(spec: RunSpec, log=None) -> dict:
+def run_one(spec: RunSpec, log=None, *, callbacks=(), eval_steps=None) -> dict:
     """Train one model (on one torch thread, see `one_thread`); returns {"history"
-    (History.to_dict), "t_fit", "t95", ...}."""
+    (History.to_dict), "t_fit", "t95", ...}. callbacks: models.train callbacks cb(step, model,
+    metrics); eval_steps: the eval grid (default: `spec.n_eval` uniform points, which the
+    volatility measures need)."""
     with one_thread():
-        return _run_one(spec, log)
+        return _run_one(spec, log, callbacks, eval_steps)
 
 
-def _run_one(spec: RunSpec, log=None) -> dict:
+def _run_one(spec: RunSpec, log=None, callbacks=(), eval_steps=None) -> dict:
     (xtr, ytr), (xte, yte) = sequence_split(spec.p, spec.op, spec.fraction, spec.seed, spec.k)
     model = build_model(spec, xtr.shape[1])
     config = TrainConfig(steps=spec.steps, lr=spec.lr, optimizer=spec.optimizer,
                          weight_decay=spec.weight_decay, betas=(0.9, 0.98), momentum=spec.momentum,
                          batch_size=spec.batch_size, warmup_steps=spec.warmup_steps, warmup_start=0.1,
-                         eval_steps=uniform_eval_steps(spec.steps, spec.n_eval), seed=spec.seed)
-    hist = train(model, Data(xtr, ytr), Data(xte, yte), config, forward=mode_aware_forward,
+                         eval_steps=eval_steps or uniform_eval_steps(spec.steps, spec.n_eval), seed=spec.seed)
+    hist = train(model, Data(xtr, ytr), Data(xte, yte), config, forward=mode_aware_forward, callbacks=callbacks,
                  generator=torch.Generator().manual_seed(2000 + spec.seed), log=log)
     out = {"history": hist.to_dict(), "n_train": len(ytr), "n_test": len(yte),
            "shifted_test_acc": shifted_accuracy(model, xte, yte, spec.p)}

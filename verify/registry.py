@@ -19,6 +19,7 @@ CLAIMS: dict[str, str] = {
     "optimizers-regularization": "verify.optimizers_regularization",
     "k-ary-addition": "verify.k_ary_addition",
     "too-little-data": "verify.too_little_data",
+    "transformer-kernel-exit": "verify.transformer_kernel_exit",
     # Tikeng Notsawo+25: grokking beyond the l2 norm
     "l1-sparse-recovery": "verify.l1_sparse_recovery",
     "nuclear-matrix-completion": "verify.nuclear_matrix_completion",

@@ -55,7 +55,7 @@ SCALES = {
 }
 
 
-def _spec(config: Config, fraction, batch, seed, wd) -> RunSpec:
+def run_spec(config: Config, fraction, batch, seed, wd) -> RunSpec:
     return RunSpec(arch="transformer", p=config.p, op="add", fraction=fraction, d=config.d,
                    layers=config.layers, heads=config.heads, optimizer="adamw", lr=config.lr,
                    weight_decay=wd, batch_size=batch, warmup_steps=config.warmup_steps,
@@ -67,12 +67,12 @@ def measure(config: Config, log=lambda m: None) -> tuple[list, dict]:
     for bs in config.batch_sizes:
         for f in config.fractions:
             for s in config.seeds:
-                out = run_one(_spec(config, f, bs, s, config.weight_decay))
+                out = run_one(run_spec(config, f, bs, s, config.weight_decay))
                 runs.append(compact(out, f"frac {f:g}, bs {bs or 'full'}, seed {s}", fraction=f, batch=bs, seed=s))
                 log(f"bs {bs or 'full'} frac {f:g} seed {s}: t_fit {out['t_fit']} t95 {out['t95']} "
                     f"best test {out['best_test']:.3f} drops {out['drops']}")
     for s in config.control_seeds:
-        out = run_one(_spec(config, config.control_fraction, config.batch_sizes[0], s, 0.0))
+        out = run_one(run_spec(config, config.control_fraction, config.batch_sizes[0], s, 0.0))
         controls.append(compact(out, f"wd 0, frac {config.control_fraction:g}, seed {s}", seed=s))
         log(f"wd 0 seed {s}: best test {out['best_test']:.3f}")
     return _observables(config, runs, controls), {"runs": runs, "wd0": controls}
