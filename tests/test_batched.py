@@ -101,3 +101,27 @@ def test_fused_forward_matches_vmap(task):
     for k in p1:
         torch.testing.assert_close(p1[k], p2[k], rtol=RTOL_F64, atol=1e-12, msg=f"fused {task} {k}")
     assert h1[2].metrics["test_loss"] == pytest.approx(h2[2].metrics["test_loss"], rel=RTOL_F64)
+
+
+def test_run_groups_do_not_change_results_and_size_by_memory():
+    """Forward/backward in groups of 1, 2 or all runs gives the same training; the default group
+    keeps one run's estimated activation n_max x widest axis x itemsize under GROUP_BYTES."""
+    from models.batched import GROUP_BYTES, run_group_size
+    p = 5
+    x, y = binary_table(p)
+    models = [QuadraticNet(p, 2 * p, generator=torch.Generator().manual_seed(s), dtype=torch.float64) for s in range(3)]
+    masks = torch.zeros(3, len(y), dtype=torch.bool)
+    for r in range(3):
+        masks[r, split_indices(len(y), 0.4, seed=r)[0]] = True
+    cfg = TrainConfig(steps=10, lr=0.01, optimizer="adamw", dtype="float64", eval_steps=(0, 10))
+    ref = train_batched(models, Data(x, y), masks, cfg, forward=_logits, run_group=3)[1]
+    for g in (1, 2):
+        out = train_batched(models, Data(x, y), masks, cfg, forward=_logits, run_group=g)[1]
+        for k in ref:
+            torch.testing.assert_close(out[k], ref[k], rtol=RTOL_F64, atol=1e-12, msg=f"group {g} {k}")
+    W = [torch.zeros(32, 388, 194), torch.zeros(32, 97, 388)]  # p = 97, h = 4p, R = 32
+    g = run_group_size(32, 4704, W, torch.float32)
+    assert g * 4704 * 388 * 4 <= GROUP_BYTES < (g + 1) * 4704 * 388 * 4
+    assert run_group_size(32, 480, [torch.zeros(32, 124, 62)], torch.float32) == 32
+    with pytest.raises(ValueError):
+        train_batched(models, Data(x, y), masks, cfg, forward=_logits, run_group=0)
