@@ -12,7 +12,7 @@ is each run's own gradient. Inputs stay integer token ids: models that gather ro
 Every update of models/train.py is elementwise or per run, so it is reproduced run by run:
 gd / sign use a per-run lr (R,); ngd divides by each run's own gradient norm; adam / adamw /
 sgd_nesterov act elementwise (torch.optim on the stacked tensors, foreach); penalties use each
-run's own max / norm (`batched_penalty_subgradient`). A run whose loss turns NaN/Inf is frozen
+run's own max / norm (`penalty_subgradient(..., runs=True)`). A run whose loss turns NaN/Inf is frozen
 and its step recorded in its History.diverged_at; the others go on.
 Cost per step: one forward + backward over R * n_max rows; evaluation over R * N rows, chunked.
 """
@@ -25,7 +25,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from models.penalties import check_penalty
+from models.penalties import penalty_subgradient
 from theory.validation import check_int
 from models.train import Data, History, TrainConfig, _make_torch_optimizer, default_eval_steps, loss_fn, lr_at
 
@@ -54,36 +54,6 @@ def masks_to_index(masks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     valid = torch.arange(n_max)[None, :] < counts[:, None]  # (R, n_max)
     idx = torch.where(valid, order, order[:, :1])  # pad with a real point (weight 0)
     return idx, valid.double() / counts[:, None].double()
-
-
-def batched_penalty_subgradient(name: str, tensors: list[torch.Tensor]) -> list[torch.Tensor]:
-    """Per-run subgradients of models/penalties.py's penalties for stacked tensors (R, ...)."""
-    check_penalty(name)
-    if name == "l1":
-        return [torch.sign(t) for t in tensors]
-    if name == "l2":
-        return [t.clone() for t in tensors]
-    if name == "fro":
-        out = []
-        for t in tensors:
-            n = torch.linalg.vector_norm(t.flatten(1), dim=1).reshape(-1, *[1] * (t.ndim - 1))
-            out.append(torch.where(n > 0, t / n.clamp_min(1e-300), torch.zeros_like(t)))
-        return out
-    if name == "nuclear":
-        out = []
-        for t in tensors:
-            if t.ndim < 3:
-                out.append(torch.zeros_like(t))
-                continue
-            u, s, vh = torch.linalg.svd(t, full_matrices=False)
-            out.append((u * (s > 0).to(t.dtype)[..., None, :]) @ vh)
-        return out
-    top = torch.stack([t.abs().flatten(1).amax(1) for t in tensors]).amax(0)  # (R,)
-    masks = [(t.abs() == top.reshape(-1, *[1] * (t.ndim - 1))) & (top.reshape(-1, *[1] * (t.ndim - 1)) > 0)
-             for t in tensors]
-    k = sum(m.flatten(1).sum(1) for m in masks).clamp_min(1)  # (R,)
-    return [torch.sign(t) * m.to(t.dtype) / k.reshape(-1, *[1] * (t.ndim - 1)).to(t.dtype)
-            for t, m in zip(tensors, masks)]
 
 
 def _fused_hidden(W: torch.Tensor, tokens: torch.Tensor, p: int) -> torch.Tensor:
@@ -223,7 +193,7 @@ def train_batched(models: list, data: Data, train_masks: torch.Tensor, config: T
                     log(f"run {r} diverged (non-finite loss) at step {step}; frozen")
             alive &= ~bad
         if use_penalty:
-            torch._foreach_add_(grads, batched_penalty_subgradient(config.penalty, plist), alpha=config.penalty_weight)
+            torch._foreach_add_(grads, penalty_subgradient(config.penalty, plist, runs=True), alpha=config.penalty_weight)
         grads = [torch.where(_bshape(alive, g) > 0, g, torch.zeros_like(g)) for g in grads]
         lr = lr_at(step, config)
         _step(plist, grads, lr, lr_scale * alive.double(), config, opt)

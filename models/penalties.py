@@ -38,34 +38,40 @@ def penalty_value(name: str, tensors) -> torch.Tensor:
     return sum(torch.linalg.matrix_norm(t, ord="nuc").sum() for t in _matrices(tensors))  # (..., n1, n2): sum over batch
 
 
-def penalty_subgradient(name: str, tensors) -> list[torch.Tensor]:
-    """A subgradient of `penalty_value(name, tensors)`, one tensor per input, no autograd."""
+def penalty_subgradient(name: str, tensors, *, runs: bool = False) -> list[torch.Tensor]:
+    """A subgradient of `penalty_value(name, tensors)`, one tensor per input, no autograd.
+
+    runs=True: every tensor carries a leading run axis (R, ...) of independent models (the
+    stacked parameters of models/batched.py); each run gets the subgradient of its own penalty
+    (its own max, norm or matrices), exactly as if called on that run's tensors alone."""
     check_penalty(name)
     tensors = [t.detach() for t in tensors]
+    lead = 1 if runs else 0  # leading run axes, never reduced over
+
+    def per_run(v: torch.Tensor, t: torch.Tensor) -> torch.Tensor:  # (R,) or 0-d -> broadcastable to t
+        return v.reshape(*v.shape, *[1] * (t.ndim - lead)).to(t.dtype)
+
     if name == "l1":
         return [torch.sign(t) for t in tensors]
     if name == "l2":
         return [t.clone() for t in tensors]
     if name == "fro":
-        out = []
-        for t in tensors:
-            n = torch.linalg.vector_norm(t)
-            out.append(t / n if n > 0 else torch.zeros_like(t))
-        return out
+        norms = [per_run(torch.linalg.vector_norm(t.flatten(lead), dim=-1), t) for t in tensors]
+        return [torch.where(n > 0, t / n.clamp_min(1e-300), torch.zeros_like(t)) for t, n in zip(tensors, norms)]
     if name == "nuclear":
         out = []
         for t in tensors:
-            if t.ndim < 2:
+            if t.ndim < 2 + lead:
                 out.append(torch.zeros_like(t))
                 continue
             u, s, vh = torch.linalg.svd(t, full_matrices=False)
             keep = (s > 0).to(t.dtype)
             out.append((u * keep[..., None, :]) @ vh)  # batched (..., n1, n2) stacks of matrices too
         return out
-    top = torch.stack([t.abs().max() for t in tensors]).max()
-    masks = [(t.abs() == top) & (top > 0) for t in tensors]
-    k = sum(int(m.sum()) for m in masks)
-    return [torch.sign(t) * m.to(t.dtype) / max(k, 1) for t, m in zip(tensors, masks)]
+    top = torch.stack([t.abs().flatten(lead).amax(-1) for t in tensors]).amax(0)  # (R,) or 0-d
+    masks = [(t.abs() == per_run(top, t)) & (per_run(top, t) > 0) for t in tensors]
+    k = sum(m.flatten(lead).sum(-1) for m in masks).clamp_min(1)  # entries attaining the max
+    return [torch.sign(t) * m.to(t.dtype) / per_run(k, t) for t, m in zip(tensors, masks)]
 
 
 def prox_l1(x: torch.Tensor, threshold: float) -> torch.Tensor:

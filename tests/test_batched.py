@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from models.batched import batched_penalty_subgradient, load_run, masks_to_index, train_batched
+from models.batched import load_run, masks_to_index, train_batched
 from models.penalties import PENALTIES, penalty_subgradient
 from models.quadratic import QuadraticNet
 from models.train import Data, TrainConfig, train
@@ -61,7 +61,7 @@ def test_batched_regression_with_per_run_lrs():
 def test_batched_penalty_subgradient_matches_per_run(name):
     gen = torch.Generator().manual_seed(0)
     ts = [torch.randn(3, 4, 5, generator=gen, dtype=torch.float64), torch.randn(3, 6, 4, generator=gen, dtype=torch.float64)]
-    got = batched_penalty_subgradient(name, ts)
+    got = penalty_subgradient(name, ts, runs=True)
     for r in range(3):
         ref = penalty_subgradient(name, [t[r] for t in ts])
         for g, e in zip(got, ref):
