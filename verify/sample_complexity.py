@@ -44,8 +44,8 @@ KERNEL_FRACTION = 0.5     # rule fixed first: equivariant kernels need at least 
 
 @dataclass(frozen=True)
 class Config:
-    ps: tuple = (19, 23, 29)            # moduli p (31-61 exceed the default budget on 2 shared cores)
-    fractions: tuple = (0.2, 0.3, 0.4, 0.5, 0.6, 0.8)  # training-fraction grid
+    ps: tuple = (23, 31, 47, 61)        # moduli p (issue 5's default; ~6 min on 2 CPU cores)
+    fractions: tuple = (0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8)  # training-fraction grid
     seeds: int = 3                      # seeds per (p, fraction): init and split
     steps: int = 800                    # AdamW steps per network
     lr: float = 0.01                    # AdamW learning rate
@@ -195,6 +195,7 @@ def run(config: Config, ctx: Context) -> Result:
             lo, hi = summ[k]["exponent_ci"]
             obs.append(Observable(f"exponent of n*_{k} ~ p^k (95% bootstrap CI [{lo:.2f}, {hi:.2f}])",
                                   summ[k]["exponent"], 2.0, "<" if k == "network" else ">=",
+                                  tolerance=0.0 if k == "network" else 1e-9,  # censored n* = p^2: slope 2 up to round-off
                                   reason="kernel bound p^2 (Thm 4.3); network theory p^(5/3) (Thm 4.5), rates only",
                                   role="observation", setting=SETTING_NET if k == "network" else "paper"))
     notes = [
