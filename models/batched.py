@@ -27,7 +27,7 @@ from torch.func import functional_call, stack_module_state, vmap
 
 from models.penalties import penalty_subgradient
 from theory.validation import check_int
-from models.train import Data, History, TrainConfig, _make_torch_optimizer, default_eval_steps, loss_fn, lr_at
+from models.train import Data, History, TrainConfig, _make_torch_optimizer, default_eval_steps, lr_at
 
 
 class _Forward(nn.Module):

@@ -9,11 +9,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from models.transformer import Dropout, generator_init_
-from theory.validation import check_int, check_modulus
+from models.transformer import Dropout, TokenModel
+from theory.validation import check_int
 
 
-class LSTM(nn.Module):
+class LSTM(TokenModel):
     """Tokens (N, T) long -> logits (N, p).
 
     Args:
@@ -26,18 +26,14 @@ class LSTM(nn.Module):
 
     def __init__(self, p: int, seq_len: int = 4, d: int = 128, hidden: int = 128, layers: int = 1,
                  dropout: float = 0.0, generator: torch.Generator | None = None, seed: int = 0):
-        super().__init__()
-        self.p = check_modulus(p)
-        self.seq_len = check_int("seq_len", seq_len, 1)
-        d, hidden, layers = check_int("d", d, 1), check_int("hidden", hidden, 1), check_int("layers", layers, 1)
-        self.tok = nn.Embedding(p + 2, d)
+        super().__init__(p, seq_len, d)
+        hidden, layers = check_int("hidden", hidden, 1), check_int("layers", layers, 1)
         self.rnn = nn.LSTM(d, hidden, num_layers=layers, batch_first=True)
         self.drop = Dropout(dropout, seed)
         self.head = nn.Linear(hidden, p)
-        generator_init_(self, generator if generator is not None else torch.Generator().manual_seed(seed))
+        self.init_parameters_(generator, seed)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        if tokens.ndim != 2 or tokens.shape[1] != self.seq_len:
-            raise ValueError(f"tokens must have shape (N, {self.seq_len}), got {tuple(tokens.shape)}")
+        self.check_tokens(tokens)
         out, _ = self.rnn(self.tok(tokens))  # (N, T, hidden), batch first
         return self.head(self.drop(out[:, -1]))  # (N, p)

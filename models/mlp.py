@@ -10,11 +10,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from models.transformer import Dropout, generator_init_
-from theory.validation import check_int, check_modulus
+from models.transformer import Dropout, TokenModel
+from theory.validation import check_int
 
 
-class MLP(nn.Module):
+class MLP(TokenModel):
     """Tokens (N, T) long -> logits (N, p).
 
     Args:
@@ -27,11 +27,8 @@ class MLP(nn.Module):
 
     def __init__(self, p: int, seq_len: int = 4, d: int = 128, hidden: int = 256, depth: int = 1,
                  dropout: float = 0.0, generator: torch.Generator | None = None, seed: int = 0):
-        super().__init__()
-        self.p = check_modulus(p)
-        self.seq_len = check_int("seq_len", seq_len, 1)
-        d, hidden, depth = check_int("d", d, 1), check_int("hidden", hidden, 1), check_int("depth", depth, 1)
-        self.tok = nn.Embedding(p + 2, d)
+        super().__init__(p, seq_len, d)
+        hidden, depth = check_int("hidden", hidden, 1), check_int("depth", depth, 1)
         layers: list[nn.Module] = []
         width_in = seq_len * d
         for i in range(depth):
@@ -39,10 +36,9 @@ class MLP(nn.Module):
             width_in = hidden
         self.body = nn.Sequential(*layers)
         self.head = nn.Linear(hidden, p)
-        generator_init_(self, generator if generator is not None else torch.Generator().manual_seed(seed))
+        self.init_parameters_(generator, seed)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        if tokens.ndim != 2 or tokens.shape[1] != self.seq_len:
-            raise ValueError(f"tokens must have shape (N, {self.seq_len}), got {tuple(tokens.shape)}")
+        self.check_tokens(tokens)
         h = self.tok(tokens).flatten(1)  # (N, T d)
         return self.head(self.body(h))  # (N, p)

@@ -44,6 +44,26 @@ def generator_init_(model: nn.Module, generator: torch.Generator) -> nn.Module:
     return model
 
 
+class TokenModel(nn.Module):
+    """Base of the sequence models (Transformer, MLP, LSTM): tokens (N, T) long -> logits (N, p).
+
+    Validates p and T, owns the token embedding `tok` (vocabulary p + 2: numbers, OP, EQ; width d)
+    and draws every parameter from a generator once the subclass has built its layers."""
+
+    def __init__(self, p: int, seq_len: int, d: int):
+        super().__init__()
+        self.p = check_modulus(p)
+        self.seq_len = check_int("seq_len", seq_len, 1)
+        self.tok = nn.Embedding(p + 2, check_int("d", d, 1))
+
+    def init_parameters_(self, generator: torch.Generator | None, seed: int) -> None:
+        generator_init_(self, generator if generator is not None else torch.Generator().manual_seed(seed))
+
+    def check_tokens(self, tokens: torch.Tensor) -> None:
+        if tokens.ndim != 2 or tokens.shape[1] != self.seq_len:
+            raise ValueError(f"tokens must have shape (N, {self.seq_len}), got {tuple(tokens.shape)}")
+
+
 class Dropout(nn.Module):
     """Inverted dropout whose masks come from its own torch.Generator (house rule 9).
 
@@ -91,7 +111,7 @@ class Block(nn.Module):
         return x + self.drop_mlp(self.mlp(self.ln2(x)))
 
 
-class Transformer(nn.Module):
+class Transformer(TokenModel):
     """Tokens (N, T) long -> logits over the p answers (N, p), read at the last position.
 
     Args:
@@ -105,22 +125,18 @@ class Transformer(nn.Module):
 
     def __init__(self, p: int, seq_len: int = 4, d: int = 128, heads: int = 4, layers: int = 2,
                  dropout: float = 0.0, generator: torch.Generator | None = None, seed: int = 0):
-        super().__init__()
-        self.p = check_modulus(p)
-        self.seq_len = check_int("seq_len", seq_len, 1)
-        d, heads, layers = check_int("d", d, 1), check_int("heads", heads, 1), check_int("layers", layers, 1)
+        super().__init__(p, seq_len, d)
+        heads, layers = check_int("heads", heads, 1), check_int("layers", layers, 1)
         if d % heads:
             raise ValueError(f"heads ({heads}) must divide d ({d})")
-        self.tok = nn.Embedding(p + 2, d)
         self.pos = nn.Embedding(seq_len, d)
         self.blocks = nn.ModuleList(Block(d, heads, dropout, seed + 2 * i) for i in range(layers))
         self.ln_f = nn.LayerNorm(d)
         self.head = nn.Linear(d, p)
-        generator_init_(self, generator if generator is not None else torch.Generator().manual_seed(seed))
+        self.init_parameters_(generator, seed)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        if tokens.ndim != 2 or tokens.shape[1] != self.seq_len:
-            raise ValueError(f"tokens must have shape (N, {self.seq_len}), got {tuple(tokens.shape)}")
+        self.check_tokens(tokens)
         x = self.tok(tokens) + self.pos.weight[None]  # (N, T, d)
         for block in self.blocks:
             x = block(x)

@@ -20,7 +20,6 @@ import math
 import os
 import platform
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field

@@ -168,36 +168,17 @@ def run(config: Config, ctx: Context) -> Result:
 
 
 def figures(result: Result):
-    import matplotlib.pyplot as plt
     import numpy as np
+    from verify._delay_plots import delay_law_axes, errors_vs_step, legend_right
     s = result.series
-    from matplotlib.ticker import NullFormatter
-    fig, a1 = plt.subplots(figsize=(10, 4.8))
-    fig2, a2 = plt.subplots(figsize=(10, 4.8))
-    styles = ["-", "--", ":", "-."]
-    for i, (name, r) in enumerate(s["runs"].items()):
-        st = np.asarray(r["steps"], float)
-        a1.plot(st[1:], np.asarray(r["test_err"])[1:], styles[i % 4], color=f"C{i}", label=f"test, {name}")
-    r0 = s["runs"][next(iter(s["runs"]))]
-    a1.plot(np.asarray(r0["steps"][1:], float), np.asarray(r0["train_err"])[1:], "-", color="grey", lw=1,
-            label="train, " + next(iter(s["runs"])))
-    a1.plot(np.asarray(s["ista"]["steps"][1:], float), np.asarray(s["ista"]["test_err"])[1:], "-.", color="k",
-            label="test, ISTA")
-    a1.plot(np.asarray(s["beta0"]["steps"][1:], float), np.asarray(s["beta0"]["test_err"])[1:], ":", color="r",
-            lw=2, label="test, beta = 0")
-    a1.axhline(s["ls_err"][0], color="r", lw=0.8, ls="--", label="LS error (instance 0)")
-    a1.axhline(result.config["test_threshold"], color="k", lw=0.8, ls=":", label="test threshold")
-    a1.set_xscale("log"); a1.set_yscale("log")
-    a1.set_xlabel("step"); a1.set_ylabel("relative error"); a1.set_title("Instance 0: errors vs step")
-    a1.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
-    lb = np.asarray(s["delay_law"]["lr_beta"]); prods = np.asarray(s["delay_law"]["t2_lr_beta"], float)
+    fig = errors_vs_step(s, [("test, ISTA", s["ista"], "-.", "k"), ("test, beta = 0", s["beta0"], ":", "r")],
+                         (s["ls_err"][0], "LS error (instance 0)"), result.config["test_threshold"], "relative error")
+    fig2, a2 = delay_law_axes()
+    lb = np.asarray(s["delay_law"]["lr_beta"])
+    prods = np.asarray(s["delay_law"]["t2_lr_beta"], float)
     gap = np.asarray(s["delay_law"]["gap_inf"])
     for k in range(prods.shape[1]):
         a2.plot(lb, prods[:, k], ["o", "s", "^", "v"][k % 4], color=f"C{k}", label=f"instance {k}: t2 lr beta")
         a2.axhline(gap[k], color=f"C{k}", ls="--", lw=1, label=f"||a_LS - a*||_inf, instance {k}")
-    a2.set_xscale("log"); a2.set_xlabel("lr * beta"); a2.set_ylabel("t2 * lr * beta")
-    a2.set_title("Delay law: t2 lr beta constant, vs closed form"); a2.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
-    a2.xaxis.set_minor_formatter(NullFormatter())
-    for f in (fig, fig2):
-        f.subplots_adjust(left=0.08, right=0.66, bottom=0.12)
-    return [fig, fig2]
+    a2.set_title("Delay law: t2 lr beta constant, vs closed form")
+    return [fig, legend_right(fig2, a2)]

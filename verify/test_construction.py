@@ -1,8 +1,7 @@
 """Executable theorem: Mohamadi+24 Appendix F construction (claim `construction`)."""
-import pytest
+from verify.checks import standard_tests
 
-from verify.checks import assert_passed
-
+CLAIM_ID = "construction"
 NAMES = [
     "max_p max|f - 4p 1| / p",
     "min_p accuracy on all p^2 pairs",
@@ -13,14 +12,4 @@ NAMES = [
     "max_(odd p) max|f_half - (2 + 2p 1)| / p",
 ]
 
-
-@pytest.mark.parametrize("name", NAMES)
-def test_construction_observable(ci_result, name):
-    assert_passed(ci_result("construction").observable(name))
-
-
-def test_construction_negative_control_and_verdict(ci_result):
-    r = ci_result("construction")
-    controls = [o for o in r.observables if o.role == "control"]
-    assert controls and all(o.passed for o in controls)
-    assert r.verdict == "verified"
+test_observable, test_controls_and_verdict = standard_tests(CLAIM_ID, NAMES)

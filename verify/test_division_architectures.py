@@ -4,26 +4,15 @@
 What we find (pinned here): the MLP and the LSTM grok true division, and so does the transformer,
 so the seed's "division stays low" is refuted; the claim's verdict is therefore `refuted`.
 """
-import pytest
+from verify.checks import standard_tests
 
 CLAIM_ID = "division-architectures"
+NAMES = ["mlp: best test accuracy on division", "lstm: best test accuracy on division"]
 
-
-def _check(o):
-    assert o.passed, f"{o.name}: {o.value} not {o.comparison} {o.bound} (tol {o.tolerance})"
-
-
-@pytest.mark.parametrize("name", [
-    "mlp: best test accuracy on division",
-    "lstm: best test accuracy on division",
-    "control: max accuracy of final models against labels z+1 mod p",
-])
-def test_division_observable(ci_result, name):
-    _check(ci_result(CLAIM_ID).observable(name))
+test_observable, test_controls_and_verdict = standard_tests(CLAIM_ID, NAMES, verdict="refuted")
 
 
 def test_division_transformer_groks_against_the_seed(ci_result):
     r = ci_result(CLAIM_ID)
     o = r.observable("transformer: best test accuracy on division within the budget")
     assert not o.passed, f"transformer stayed below 0.95 ({o.value}); the seed's claim held at ci"
-    assert r.verdict == "refuted"

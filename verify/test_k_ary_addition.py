@@ -4,18 +4,12 @@ ci scale is ours (p = 7: 343 triples, one block of width 32, lr 3e-3, batch 32, 
 changes budget x4 and wd 0.1). The seed's observation (the training set is not fitted within the
 budget) and the negative control are asserted; which change learns the task is reported by the
 claim (ours) and pinned at default scale only."""
-import pytest
+from verify.checks import standard_tests
 
 CLAIM_ID = "k-ary-addition"
+NAMES = ["seed setting: best train accuracy"]
 
-
-@pytest.mark.parametrize("name", [
-    "seed setting: best train accuracy",
-    "control: max accuracy of final models against labels z+1 mod p",
-])
-def test_k_ary_observable(ci_result, name):
-    o = ci_result(CLAIM_ID).observable(name)
-    assert o.passed, f"{name}: {o.value} not {o.comparison} {o.bound} (tol {o.tolerance})"
+test_observable, test_controls_and_verdict = standard_tests(CLAIM_ID, NAMES, verdict=None)
 
 
 def test_k_ary_single_changes_are_measured(ci_result):

@@ -1,7 +1,10 @@
 """Executable theorem: Mohamadi+24 Thm 4.3 / D.2 (l2 only) and Thm 3.1 (claim `kernel-regression-baselines`)."""
 import pytest
 
+from verify.checks import default_scale_test
 from verify.kernel_regression_baselines import KERNELS
+
+CLAIM_ID = "kernel-regression-baselines"
 
 
 @pytest.mark.parametrize("kernel", KERNELS)
@@ -32,10 +35,4 @@ def test_controls_and_verdict(ci_result):
     assert r.verdict == "verified"
 
 
-@pytest.mark.slow
-def test_kernel_regression_baselines_default_scale():
-    from verify.core import Context
-    from verify.registry import claim_module, scaled_config
-    cid = "kernel-regression-baselines"
-    r = claim_module(cid).run(scaled_config(cid, "default"), Context("default"))
-    assert r.verdict == "verified", [(o.name, o.value, o.bound) for o in r.observables if not o.passed]
+test_default_scale = default_scale_test(CLAIM_ID)

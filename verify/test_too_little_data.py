@@ -3,21 +3,10 @@
 ci scale is ours (p = 23, one block of width 32, lr 1e-2, full batch, 500 steps): fraction 0.05
 (26 equations) fits but does not grok; fraction 0.7 groks under the same settings.
 """
-import pytest
+from verify.checks import standard_tests
 
 CLAIM_ID = "too-little-data"
+NAMES = ["fraction 0.05: min best train accuracy", "fraction 0.05: max best test accuracy",
+         "fraction 0.7: min best test accuracy"]
 
-
-@pytest.mark.parametrize("name", [
-    "fraction 0.05: min best train accuracy",
-    "fraction 0.05: max best test accuracy",
-    "fraction 0.7: min best test accuracy",
-    "control: max accuracy of final models against labels z+1 mod p",
-])
-def test_too_little_data_observable(ci_result, name):
-    o = ci_result(CLAIM_ID).observable(name)
-    assert o.passed, f"{name}: {o.value} not {o.comparison} {o.bound} (tol {o.tolerance})"
-
-
-def test_too_little_data_verdict(ci_result):
-    assert ci_result(CLAIM_ID).verdict == "verified"
+test_observable, test_controls_and_verdict = standard_tests(CLAIM_ID, NAMES)

@@ -7,17 +7,13 @@ batch, 500 steps; eNTK of logit 0 on 64 random equations): the kernel's directio
 quadratic net. The control (lr 1e-6) never triggers the exit, so the refutation is not an artefact
 of the kernel computation.
 """
-from verify.checks import assert_passed
+from verify.checks import standard_tests
 from verify.kernel_exit import EXIT_D, KERNEL_FRAC
 
 CLAIM_ID = "transformer-kernel-exit"
 
-
-def test_control_passes(ci_result):
-    controls = [o for o in ci_result(CLAIM_ID).observables if o.role == "control"]
-    assert controls
-    for o in controls:
-        assert_passed(o)
+# "max_t d" holds: the kernel does move, so the measurement is not blind
+test_observable, test_controls_and_verdict = standard_tests(CLAIM_ID, ["max_t d"], verdict="refuted")
 
 
 def test_kernel_moves_before_the_fit(ci_result):
@@ -26,11 +22,9 @@ def test_kernel_moves_before_the_fit(ci_result):
     ev = r.series["events"]
     assert ev["t_fit"] is not None and ev["t_exit"] is not None and ev["t_exit"] < ev["t_fit"]
     assert r.observable("d(t_fit) / max_t d").value > KERNEL_FRAC
-    assert_passed(r.observable("max_t d"))  # the kernel does move: the measurement is not blind
-    assert r.verdict == "refuted"
 
 
 def test_series_complete(ci_result):
     s = ci_result(CLAIM_ID).series
-    assert len(s["steps"]) == len(s["dist"]) == len(s["train_acc"]) and s["dist"][0] == 0.0
+    assert len(s["steps"]) == len(s["dist"]) == len(s["train_acc"]) and abs(s["dist"][0]) < 1e-12
     assert set(s["events"]["t_exit_table"]) >= {str(EXIT_D)}

@@ -7,7 +7,7 @@ from 0.1 lr, batch 64) on x + y mod 41 fits the training set long before the tes
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from verify._grokking_runs import GROK, RunSpec, compact, mean, run_one, t_or_budget
 from verify.core import Claim, Context, Observable, Result
