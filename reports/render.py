@@ -167,7 +167,7 @@ def write_summary(results: list[Result], path: Path, extra_figures: list | None 
         page.text(", ".join(f"{n} {v}" for v, n in counts.items()), size=10, gap=0.01)
         rows = []
         for r in results:
-            key = next((o for o in r.observables if o.role == "claim"), None)
+            key = r.key_observable()
             rows.append([r.claim, r.source, r.verdict + " (" + "; ".join(
                 f"{k}: {w}" for k, w in r.setting_verdicts.items()) + ")", r.scale,
                 f"{key.name}: {fmt(key.value)} {key.comparison} {fmt(key.bound)}" if key else "",

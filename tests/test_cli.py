@@ -65,3 +65,14 @@ def test_verdict_rule():
     assert mk([ok, ctrl_bad]) == "inconclusive"
     assert mk([ok]) == "inconclusive"  # no negative control
     assert Observable("n", None, 1.0, "<=").passed is False
+
+
+def test_key_observable_is_the_one_that_decides():
+    ok = Observable("a", 1.0, 2.0, "<=")
+    bad = Observable("b", 3.0, 2.0, "<=")
+    ctrl_bad = Observable("c", 1.0, 2.0, ">", role="control")
+    mk = lambda obs: Result("x", "", "", "", "ci", {}, "", 0, obs).key_observable()
+    assert mk([ok, bad, ctrl_bad]).name == "b"  # refuted: the failing claim
+    assert mk([ok, ctrl_bad]).name == "c"       # inconclusive: the failing control
+    assert mk([ok, Observable("d", 0.0, 1.0, "<")]).name == "a"  # verified: the first claim
+    assert mk([Observable("o", 0.0, 1.0, "<", role="observation")]) is None

@@ -126,7 +126,7 @@ def cmd_run(args) -> int:
         write_result(result, out / cid / "result.json")
         render(result, out)
         results.append(result)
-        key = next((o for o in result.observables if o.role == "claim"), None)
+        key = result.key_observable()
         key_txt = f"{key.name}: {fmt(key.value)} {key.comparison} {fmt(key.bound)}" if key else ""
         rows.append((cid, result.verdict, key_txt, result.wall_time_s))
         print(f"    -> {result.verdict} in {result.wall_time_s:.1f}s; {out / cid / 'report.pdf'}", flush=True)

@@ -136,6 +136,14 @@ class Result:
         self.setting_verdicts = setting_verdicts(self.observables)
         self.verdict = overall_verdict(self.setting_verdicts)
 
+    def key_observable(self) -> Observable | None:
+        """The observable that decides the verdict: the first failing claim observable, else the first
+        failing control, else the first claim observable (None when there is none)."""
+        claims = [o for o in self.observables if o.role == "claim"]
+        failing = [o for o in claims if not o.passed] or [o for o in self.observables
+                                                         if o.role == "control" and not o.passed]
+        return (failing or claims or [None])[0]
+
     def observable(self, name: str) -> Observable:
         for o in self.observables:
             if o.name == name:
