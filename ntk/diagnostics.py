@@ -31,6 +31,8 @@ import torch
 from torch import nn
 from torch.func import functional_call, jvp
 
+from ntk.empirical import empirical_ntk
+
 
 def _check_pair(K_t: torch.Tensor, K_0: torch.Tensor) -> None:
     if K_t.shape != K_0.shape:
@@ -240,7 +242,6 @@ class KernelTrajectory:
         self.steps, self.dist, self.rel_drift = [], [], []
 
     def __call__(self, step: int, model: nn.Module, metrics: dict | None = None) -> None:
-        from ntk.empirical import empirical_ntk
         K = empirical_ntk(model, self.x, method=self.method, output=self.output, forward=self.forward,
                           chunk_size=self.chunk_size)  # (S, S) float64
         if self.K0 is None:

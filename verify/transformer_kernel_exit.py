@@ -25,12 +25,12 @@ from dataclasses import dataclass, replace
 import torch
 
 from models.sequence_tasks import sequence_table
-from ntk.diagnostics import KernelTrajectory, event_steps
+from ntk.diagnostics import KernelTrajectory, event_steps, exit_threshold_table
 from theory.validation import check_int
 from verify import transformer_grokking as tg
 from verify._grokking_runs import GROK, run_one, uniform_eval_steps
 from verify.core import Claim, Context, Observable, Result
-from verify.kernel_exit import EXIT_D, FIT_ACC, KERNEL_FRAC, THRESHOLDS, exit_threshold_table
+from verify.kernel_exit import EXIT_D, FIT_ACC, KERNEL_FRAC, THRESHOLDS
 
 CLAIM = Claim(
     id="transformer-kernel-exit",
