@@ -14,7 +14,8 @@ gd / sign use a per-run lr (R,); ngd divides by each run's own gradient norm; ad
 sgd_nesterov act elementwise (torch.optim on the stacked tensors, foreach); penalties use each
 run's own max / norm (`penalty_subgradient(..., runs=True)`). A run whose loss turns NaN/Inf is frozen
 and its step recorded in its History.diverged_at; the others go on.
-Cost per step: one forward + backward over R * n_max rows; evaluation over R * N rows, chunked.
+Cost per step: forward + backward over R * n_max rows, in groups of runs whose activations stay
+under GROUP_BYTES (`run_group_size`), then one stacked update; evaluation over R * N rows, chunked.
 """
 from __future__ import annotations
 
@@ -26,8 +27,8 @@ from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
 from models.penalties import penalty_subgradient
-from theory.validation import check_int
 from models.train import Data, History, TrainConfig, _make_torch_optimizer, default_eval_steps, lr_at
+from theory.validation import check_int
 
 
 class _Forward(nn.Module):
