@@ -132,3 +132,11 @@ def test_data_selection_monotone_rule_rejects_non_monotone():
     assert _monotone(torch.tensor([300.0, 100.0, 50.0]))
     assert _monotone(torch.tensor([100.0, 99.0, 300.0]))       # within the 2.5% eval resolution
     assert not _monotone(torch.tensor([100.0, 300.0, 150.0]))
+
+
+def test_sparse_instances_shapes_seed_and_measurements():
+    from theory.sparse import sparse_instances
+    X, A, y = sparse_instances(3, 20, 2, 8, seed=4)
+    assert X.shape == (3, 8, 20) and A.shape == (3, 20) and y.shape == (3, 8)
+    assert ((A != 0).sum(1) == 2).all() and torch.allclose(y[1], X[1] @ A[1])
+    assert torch.equal(sparse_instances(3, 20, 2, 8, seed=4)[1], A)  # seeded

@@ -19,13 +19,19 @@ def _net_and_perms(p=5, h=9, seed=0):
     return QuadraticNet(p, h, generator=gen, dtype=torch.float64), random_perms_torch(p, 3, gen)
 
 
-def test_weight_action_transports_outputs():
-    net, perms = _net_and_perms()
+def _acted(net, perms):
+    """A copy of the width-9, p = 5 net with weights moved by the group action of `perms`."""
     w, v = act_on_quadratic_weights(net.W, net.V, perms)
     net_t = QuadraticNet(5, 9, dtype=torch.float64)
     with torch.no_grad():
         net_t.W.copy_(w)
         net_t.V.copy_(v)
+    return net_t
+
+
+def test_weight_action_transports_outputs():
+    net, perms = _net_and_perms()
+    net_t = _acted(net, perms)
     t, _ = regression_triples(5)
     assert torch.allclose(net_t.regression_output(act_on_points(t, perms)), net.regression_output(t), rtol=RTOL, atol=0)
     pairs, _ = binary_table(5)
@@ -48,11 +54,7 @@ def test_wrong_weight_permutation_fails():
     net, perms = _net_and_perms(seed=2)
     bad = perms.clone()
     bad[2] = torch.roll(perms[2], 1)
-    w, v = act_on_quadratic_weights(net.W, net.V, bad)
-    net_t = QuadraticNet(5, 9, dtype=torch.float64)
-    with torch.no_grad():
-        net_t.W.copy_(w)
-        net_t.V.copy_(v)
+    net_t = _acted(net, bad)
     t, _ = regression_triples(5)
     err = (net_t.regression_output(act_on_points(t, perms)) - net.regression_output(t)).abs().max()
     assert err > claim.CONTROL_MIN

@@ -47,6 +47,18 @@ def gaussian_sensing(N: int, n: int, generator: torch.Generator) -> torch.Tensor
     return torch.randn(N, n, generator=generator, dtype=DTYPE) / math.sqrt(N)  # (N, n)
 
 
+def sparse_instances(K: int, n: int, s: int, N: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """K sparse-recovery instances from one generator seeded with `seed` (per instance: a* then X):
+    X (K, N, n), a* (K, n), y = X a* (K, N), float64."""
+    g = torch.Generator().manual_seed(int(seed))
+    A, X = [], []
+    for _ in range(check_int("K", K, 1)):
+        A.append(sparse_vector(n, s, g))
+        X.append(gaussian_sensing(N, n, g))
+    X, A = torch.stack(X), torch.stack(A)
+    return X, A, torch.einsum("knd,kd->kn", X, A)
+
+
 def select_coordinate_reads(X: torch.Tensor, tau: float, generator: torch.Generator) -> torch.Tensor:
     """CS data selection: the first floor(tau N) rows of X become coordinate reads e_j.
 

@@ -19,7 +19,7 @@ import torch
 from models.linear import SignedDiagonalNet, fit_runs
 from models.train import TrainConfig
 from theory.delay import fine_grid, times_per_run
-from theory.sparse import gaussian_sensing, least_squares_min_norm, relative_error, sparse_vector
+from theory.sparse import least_squares_min_norm, relative_error, sparse_instances
 from verify.core import Claim, Context, Observable, Result
 
 CLAIM = Claim(
@@ -67,12 +67,7 @@ SCALES = {
 def run(config: Config, ctx: Context) -> Result:
     if list(config.inits) != sorted(config.inits):
         raise ValueError(f"inits must increase, got {config.inits}")
-    g = torch.Generator().manual_seed(config.seed)
-    A, X = [], []
-    for _ in range(config.instances):
-        A.append(sparse_vector(config.n, config.s, g))
-        X.append(gaussian_sensing(config.N, config.n, g))
-    A, X = torch.stack(A), torch.stack(X)
+    X, A, _ = sparse_instances(config.instances, config.n, config.s, config.N, config.seed)
     ls_err = relative_error(torch.stack([least_squares_min_norm(X[k], X[k] @ A[k]) for k in range(len(A))]), A)
     I, J = config.instances, len(config.inits)
     # run k = i * J + j: instance i, init j

@@ -15,7 +15,7 @@ import torch
 from models.linear import SensingModel, fit_runs, ista_hook
 from models.train import TrainConfig
 from theory.delay import fine_grid, times_per_run
-from theory.sparse import gaussian_sensing, least_squares_min_norm, relative_error, sparse_vector
+from theory.sparse import least_squares_min_norm, relative_error, sparse_instances
 from verify.core import Claim, Context, Observable, Result
 
 CLAIM = Claim(
@@ -63,13 +63,7 @@ SCALES = {
 
 def instances(config: Config):
     """K instances from one generator seeded with config.seed: X (K, N, n), a* (K, n), y (K, N)."""
-    g = torch.Generator().manual_seed(config.seed)
-    X, A = [], []
-    for _ in range(config.instances):
-        A.append(sparse_vector(config.n, config.s, g))
-        X.append(gaussian_sensing(config.N, config.n, g))
-    X, A = torch.stack(X), torch.stack(A)
-    return X, A, torch.einsum("knd,kd->kn", X, A)
+    return sparse_instances(config.instances, config.n, config.s, config.N, config.seed)
 
 
 def _times(out, thr_tr, thr_te):
