@@ -28,9 +28,9 @@ import time
 
 import torch
 
-from models.quadratic import QuadraticNet
-from ntk.empirical import empirical_ntk
-from theory.tasks import binary_table
+from grokcheck.models.quadratic import QuadraticNet
+from grokcheck.ntk.empirical import empirical_ntk
+from grokcheck.theory.tasks import binary_table
 
 
 def _sync(device):

@@ -17,10 +17,10 @@ import time
 
 import torch
 
-from models.batched import quadratic_pairs_forward, train_batched
-from models.quadratic import QuadraticNet
-from models.train import Data, TrainConfig, train
-from theory.tasks import binary_table, split_indices
+from grokcheck.models.batched import quadratic_pairs_forward, train_batched
+from grokcheck.models.quadratic import QuadraticNet
+from grokcheck.models.train import Data, TrainConfig, train
+from grokcheck.theory.tasks import binary_table, split_indices
 
 
 def _fwd(m, inp):

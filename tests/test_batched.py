@@ -2,11 +2,11 @@
 import pytest
 import torch
 
-from models.batched import load_run, masks_to_index, train_batched
-from models.penalties import PENALTIES, penalty_subgradient
-from models.quadratic import QuadraticNet
-from models.train import Data, TrainConfig, train
-from theory.tasks import binary_table, regression_triples, split_indices
+from grokcheck.models.batched import load_run, masks_to_index, train_batched
+from grokcheck.models.penalties import PENALTIES, penalty_subgradient
+from grokcheck.models.quadratic import QuadraticNet
+from grokcheck.models.train import Data, TrainConfig, train
+from grokcheck.theory.tasks import binary_table, regression_triples, split_indices
 
 RTOL_F64 = 1e-9  # same float64 arithmetic in a different order over <= 40 steps
 
@@ -85,7 +85,7 @@ def test_masks_validation():
 
 @pytest.mark.parametrize("task", ["pairs", "triples"])
 def test_fused_forward_matches_vmap(task):
-    from models.batched import quadratic_pairs_forward, quadratic_triples_forward
+    from grokcheck.models.batched import quadratic_pairs_forward, quadratic_triples_forward
     p = 5
     x, y = binary_table(p) if task == "pairs" else regression_triples(p)
     models = [QuadraticNet(p, 2 * p, generator=torch.Generator().manual_seed(s), dtype=torch.float64) for s in range(3)]
@@ -106,7 +106,7 @@ def test_fused_forward_matches_vmap(task):
 def test_run_groups_do_not_change_results_and_size_by_memory():
     """Forward/backward in groups of 1, 2 or all runs gives the same training; the default group
     keeps one run's estimated activation n_max x widest axis x itemsize under GROUP_BYTES."""
-    from models.batched import GROUP_BYTES, run_group_size
+    from grokcheck.models.batched import GROUP_BYTES, run_group_size
     p = 5
     x, y = binary_table(p)
     models = [QuadraticNet(p, 2 * p, generator=torch.Generator().manual_seed(s), dtype=torch.float64) for s in range(3)]

@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from theory import bounds
-from theory.symmetry import permuted_targets
-from verify import kernel_lower_bound as klb
+from grokcheck.theory import bounds
+from grokcheck.theory.symmetry import permuted_targets
+from grokcheck.claims.mohamadi import kernel_lower_bound as klb
 
 RTOL_F64 = klb.RTOL_F64
 

@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from verify.cli import main
-from verify.core import Observable, Result, read_result, ResultFileError
+from grokcheck.cli import main
+from grokcheck.core import Observable, Result, read_result, ResultFileError
 
 
 def run_cli(capsys, *argv):

@@ -4,10 +4,11 @@ import dataclasses
 import pytest
 import torch
 
-from theory.construction import construction_target, fourier_network
-from theory.margins import linf_norm, margins, normalized_linf_margin
-from theory.tasks import binary_table
-from verify import construction as claim
+from grokcheck.models.quadratic import fourier_network
+from grokcheck.theory.construction import construction_target
+from grokcheck.theory.margins import linf_norm, margins, normalized_linf_margin
+from grokcheck.theory.tasks import binary_table
+from grokcheck.claims.mohamadi import construction as claim
 
 
 @pytest.mark.parametrize("p", [2, 3, 6, 7, 13])

@@ -4,8 +4,8 @@ import math
 import pytest
 import torch
 
-from models.quadratic import QuadraticNet
-from ntk.diagnostics import (Linearized, centered_kernel_target_alignment, event_steps, exit_threshold_table,
+from grokcheck.models.quadratic import QuadraticNet
+from grokcheck.ntk.diagnostics import (Linearized, centered_kernel_target_alignment, event_steps, exit_threshold_table,
                              first_step, kernel_drift_fro, linearized_outputs, relative_kernel_drift,
                              relative_parameter_drift, scale_free_kernel_distance)
 
@@ -139,7 +139,7 @@ def test_linearized_module_matches_function_and_has_constant_jacobian():
 
 def test_after_kernel_accuracy_ideal_and_blind_kernels():
     """The label kernel YY^T (+ identity) classifies perfectly; a kernel blind to the labels does not."""
-    from ntk.diagnostics import after_kernel_accuracy
+    from grokcheck.ntk.diagnostics import after_kernel_accuracy
     labels = torch.arange(30) % 3
     Y = torch.nn.functional.one_hot(labels, 3).double()
     K = Y @ Y.T + 0.1 * torch.eye(30, dtype=torch.float64)  # (30, 30)

@@ -1,12 +1,12 @@
 """Runs that never leave the kernel give t_exit = None; the claim's check rejects an early exit."""
 import torch
 
-from models.quadratic import QuadraticNet
-from models.train import Data, TrainConfig, train
-from ntk.diagnostics import Linearized, event_steps, scale_free_kernel_distance
-from ntk.empirical import empirical_ntk
-from theory.tasks import binary_table, one_hot_pairs
-from verify import kernel_exit as ke
+from grokcheck.models.quadratic import QuadraticNet
+from grokcheck.models.train import Data, TrainConfig, train
+from grokcheck.ntk.diagnostics import Linearized, event_steps, scale_free_kernel_distance
+from grokcheck.ntk.empirical import empirical_ntk
+from grokcheck.theory.tasks import binary_table, one_hot_pairs
+from grokcheck.claims.mohamadi import kernel_exit as ke
 
 
 def test_linearized_model_never_exits():

@@ -3,8 +3,8 @@ bound check can fail), and Prop B.6's rank cap makes narrow eNTKs unable to inte
 import pytest
 import torch
 
-from theory import bounds
-from verify import kernel_regression_baselines as krb
+from grokcheck.theory import bounds
+from grokcheck.claims.mohamadi import kernel_regression_baselines as krb
 
 
 def test_fourier_kernel_breaks_the_l2_bound():

@@ -2,10 +2,10 @@
 import pytest
 import torch
 
-from models.linear import (SensingModel, SignedDiagonalNet, fit_runs, ista_hook, prox_step, sensing_data)
-from models.penalties import penalty_subgradient, penalty_value, prox_l1, prox_nuclear
-from models.train import TrainConfig, loss_fn
-from theory.sparse import gaussian_sensing, low_rank_matrix, sparse_vector
+from grokcheck.models.linear import (SensingModel, SignedDiagonalNet, fit_runs, ista_hook, prox_step, sensing_data)
+from grokcheck.models.penalties import penalty_subgradient, penalty_value, prox_l1, prox_nuclear
+from grokcheck.models.train import TrainConfig, loss_fn
+from grokcheck.theory.sparse import gaussian_sensing, low_rank_matrix, sparse_vector
 
 RTOL_F64 = 1e-10  # float64, a few hundred flops on O(1) numbers
 

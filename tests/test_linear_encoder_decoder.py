@@ -4,8 +4,8 @@ import math
 import pytest
 import torch
 
-from models.encoder_decoder import MatrixProductMLP, weight_norms
-from models.penalties import penalty_value
+from grokcheck.models.encoder_decoder import MatrixProductMLP, weight_norms
+from grokcheck.models.penalties import penalty_value
 
 
 def test_parameter_count_and_no_biases():
@@ -47,8 +47,8 @@ def test_validation():
 
 def test_l2_story_rejects_a_shrinking_norm():
     # negative control for verify/l2_not_a_proxy.py: a run whose l2 norm only shrinks must fail both checks
-    from models.train import History
-    from verify.l2_not_a_proxy import L2_KEEP, L2_RISE, _l2_story
+    from grokcheck.models.train import History
+    from grokcheck.claims.beyond_l2.l2_not_a_proxy import L2_KEEP, L2_RISE, _l2_story
     h = History()
     for step, tr, te, l2 in [(0, 0.0, 0.0, 10.0), (10, 1.0, 0.0, 40.0), (100, 1.0, 0.5, 30.0), (1000, 1.0, 1.0, 20.0)]:
         h.append(step, {"train_acc": tr, "test_acc": te, "w_l2": l2, "w_l1": 10 * l2})

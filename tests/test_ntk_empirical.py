@@ -5,9 +5,9 @@ import pytest
 import torch
 from torch import nn
 
-from models.quadratic import QuadraticNet
-from ntk.empirical import empirical_ntk, regression_ntk
-from theory.tasks import binary_table
+from grokcheck.models.quadratic import QuadraticNet
+from grokcheck.ntk.empirical import empirical_ntk, regression_ntk
+from grokcheck.theory.tasks import binary_table
 
 RTOL_F64 = 1e-9  # two float64 evaluation orders of the same sums: ~1e-15 each, 1e-9 is ample
 OUTPUTS = ["trace_mean", "trace_sum", "full", 0, 2]

@@ -5,11 +5,11 @@ from statistics import NormalDist
 import pytest
 import torch
 
-from models.quadratic import QuadraticNet
-from ntk.empirical import regression_ntk
-from ntk.infinite import (equivariant_pair_kernel, expected_quadratic_ntk,
+from grokcheck.models.quadratic import QuadraticNet
+from grokcheck.ntk.empirical import regression_ntk
+from grokcheck.ntk.infinite import (equivariant_pair_kernel, expected_quadratic_ntk,
                           monte_carlo_quadratic_ntk, quadratic_init_bounds)
-from theory.tasks import binary_table
+from grokcheck.theory.tasks import binary_table
 
 # One representative per coincidence pattern of (a, b, c) against the first triple, and more.
 TRIPLES = torch.tensor([[0, 0, 0], [0, 1, 0], [1, 0, 0], [1, 1, 0], [0, 0, 1], [0, 1, 1],

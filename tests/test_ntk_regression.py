@@ -2,10 +2,10 @@
 import pytest
 import torch
 
-from ntk.infinite import equivariant_pair_kernel
-from ntk.regression import (JitterWarning, accuracy, kernel_regression, l2_loss,
+from grokcheck.ntk.infinite import equivariant_pair_kernel
+from grokcheck.ntk.regression import (JitterWarning, accuracy, kernel_regression, l2_loss,
                             one_hot_targets)
-from theory.tasks import binary_table
+from grokcheck.theory.tasks import binary_table
 
 RTOL_SOLVE = 1e-8  # float64 Cholesky on a kernel with condition number < 1e4: error ~ 1e-12
 

@@ -8,10 +8,10 @@ import pytest
 import torch
 from torch import nn
 
-from models.lstm import LSTM
-from models.mlp import MLP
-from models.sequence_tasks import encode, eq_token, op_token, sequence_split, sequence_table, vocab_size
-from models.transformer import Dropout, Transformer
+from grokcheck.models.lstm import LSTM
+from grokcheck.models.mlp import MLP
+from grokcheck.models.sequence_tasks import encode, eq_token, op_token, sequence_split, sequence_table, vocab_size
+from grokcheck.models.transformer import Dropout, Transformer
 
 P = 7
 

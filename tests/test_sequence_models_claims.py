@@ -5,9 +5,9 @@ import math
 import pytest
 import torch
 
-from verify._grokking_runs import (GROK, RunSpec, best_so_far, build_model, shifted_accuracy,
+from grokcheck.claims.pku._grokking_runs import (GROK, RunSpec, best_so_far, build_model, shifted_accuracy,
                                    step_measures, uniform_eval_steps)
-from verify.transformer_grokking import Config, _observables
+from grokcheck.claims.pku.transformer_grokking import Config, _observables
 
 
 def test_step_measures_on_synthetic_curves():
@@ -34,7 +34,7 @@ class _Oracle(torch.nn.Module):
 
 
 def test_shifted_label_control_rejects_a_wrong_pipeline():
-    from models.sequence_tasks import sequence_table
+    from grokcheck.models.sequence_tasks import sequence_table
     tokens, labels = sequence_table(7, "add")
     assert shifted_accuracy(_Oracle(7, 0), tokens, labels, 7) == 0.0  # correct model: control passes
     assert shifted_accuracy(_Oracle(7, 1), tokens, labels, 7) >= GROK  # wrong labels leak: control fails

@@ -5,8 +5,8 @@ import math
 import pytest
 import torch
 
-from theory.delay import first_step_below, grokking_times, log_grid, predicted_delay
-from theory.sparse import (coherence, completion_entries, completion_sensing, gaussian_sensing,
+from grokcheck.theory.delay import first_step, grokking_times, log_grid, predicted_delay
+from grokcheck.theory.sparse import (coherence, completion_entries, completion_sensing, gaussian_sensing,
                            least_squares_min_norm, local_coherence, low_rank_matrix, relative_error,
                            select_coordinate_reads, sparse_vector)
 
@@ -103,16 +103,16 @@ def test_first_step_below_and_times():
     train = [1, 0.5, 1e-3, 1e-5, 1e-6, 1e-6, 1e-6]
     test = [1, 0.9, 0.9, 0.8, 0.5, 0.05, 0.01]
     assert grokking_times(steps, train, test, 1e-3, 0.1) == (2, 20, 18)
-    assert first_step_below(steps, test, 1e-3) is None
+    assert first_step(steps, test, 1e-3, "<=") is None
     assert grokking_times(steps, train, test, 1e-3, 1e-3) == (2, None, None)
-    assert first_step_below([0, 1], [float("nan"), 0.0], 0.5) == 1
+    assert first_step([0, 1], [float("nan"), 0.0], 0.5, "<=") == 1
 
 
 def test_delay_definitions_reject_bad_input():
     with pytest.raises(ValueError):
-        first_step_below([0, 0], [1, 1], 0.5)
+        first_step([0, 0], [1, 1], 0.5, "<=")
     with pytest.raises(ValueError):
-        first_step_below([0, 1], [1], 0.5)
+        first_step([0, 1], [1], 0.5, "<=")
     with pytest.raises(ValueError):
         predicted_delay(0.1, 0.0, 1e-3)
     assert predicted_delay(0.2, 0.1, 1e-3) == pytest.approx(2000)
@@ -127,7 +127,7 @@ def test_log_grid():
 
 def test_data_selection_monotone_rule_rejects_non_monotone():
     # negative control for verify/data_selection.py's rule: a non-monotone t2(tau) must fail
-    from verify.data_selection import _monotone
+    from grokcheck.claims.beyond_l2.data_selection import _monotone
     assert _monotone(torch.tensor([100.0, 200.0, float("inf")]))
     assert _monotone(torch.tensor([300.0, 100.0, 50.0]))
     assert _monotone(torch.tensor([100.0, 99.0, 300.0]))       # within the 2.5% eval resolution
@@ -135,7 +135,7 @@ def test_data_selection_monotone_rule_rejects_non_monotone():
 
 
 def test_sparse_instances_shapes_seed_and_measurements():
-    from theory.sparse import sparse_instances
+    from grokcheck.theory.sparse import sparse_instances
     X, A, y = sparse_instances(3, 20, 2, 8, seed=4)
     assert X.shape == (3, 8, 20) and A.shape == (3, 20) and y.shape == (3, 8)
     assert ((A != 0).sum(1) == 2).all() and torch.allclose(y[1], X[1] @ A[1])

@@ -5,11 +5,11 @@ import dataclasses
 import numpy as np
 import torch
 
-from models.quadratic import QuadraticNet
-from theory.symmetry import (act_on_points, act_on_quadratic_weights, inverse_perms, kernel_invariance_error,
+from grokcheck.models.quadratic import QuadraticNet
+from grokcheck.theory.symmetry import (act_on_points, act_on_quadratic_weights, inverse_perms, kernel_invariance_error,
                              permuted_targets, random_perms, random_perms_torch)
-from theory.tasks import binary_table, regression_triples
-from verify import equivariance as claim
+from grokcheck.theory.tasks import binary_table, regression_triples
+from grokcheck.claims.mohamadi import equivariance as claim
 
 RTOL = claim.RTOL_F64
 

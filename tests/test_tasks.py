@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from theory.tasks import (binary_table, kary_sum_table, modular_inverse, one_hot_pairs,
+from grokcheck.theory.tasks import (binary_table, kary_sum_table, modular_inverse, one_hot_pairs,
                           regression_triples, split_indices)
 
 

@@ -5,9 +5,9 @@ import pytest
 import torch
 from torch import nn
 
-from models.quadratic import QuadraticNet
-from models.train import Data, History, TrainConfig, default_eval_steps, lr_at, train
-from theory.tasks import binary_table
+from grokcheck.models.quadratic import QuadraticNet
+from grokcheck.models.train import Data, History, TrainConfig, default_eval_steps, lr_at, train
+from grokcheck.theory.tasks import binary_table
 
 RTOL_F64 = 1e-12  # one float64 update computed two ways
 

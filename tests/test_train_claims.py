@@ -4,8 +4,8 @@ import math
 import numpy as np
 import pytest
 
-from verify.core import Observable
-from verify.sample_complexity import KERNEL_FRACTION, Config, fit_exponent, kernel_curves, n_star_fraction
+from grokcheck.core import Observable
+from grokcheck.claims.mohamadi.sample_complexity import KERNEL_FRACTION, Config, fit_exponent, kernel_curves, n_star_fraction
 
 
 def test_n_star_is_smallest_fraction_from_which_on_it_passes():
@@ -38,7 +38,7 @@ def test_config_validation(kw):
 
 
 def test_rich_generalization_shuffled_labels_fail_the_generalization_check():
-    from verify.rich_generalization import ACC, OURS, Config as RConfig, run_one
+    from grokcheck.claims.mohamadi.rich_generalization import ACC, OURS, Config as RConfig, run_one
     cfg = RConfig(cls_ps=(11,), ours_steps=150)
     out = run_one(11, OURS, cfg, lambda m: None, shuffle=True)
     assert not Observable("test acc", out["final"], ACC, ">=").passed

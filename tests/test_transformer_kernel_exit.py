@@ -2,11 +2,11 @@
 (each rule is shown to fail on a deliberately wrong trajectory)."""
 import torch
 
-from models.transformer import Transformer
-from ntk.diagnostics import KernelTrajectory, scale_free_kernel_distance
-from ntk.empirical import empirical_ntk
-from verify import transformer_kernel_exit as tke
-from verify.kernel_exit import EXIT_D
+from grokcheck.models.transformer import Transformer
+from grokcheck.ntk.diagnostics import KernelTrajectory, scale_free_kernel_distance
+from grokcheck.ntk.empirical import empirical_ntk
+from grokcheck.claims.mohamadi import transformer_kernel_exit as tke
+from grokcheck.claims.mohamadi.kernel_exit import EXIT_D
 
 
 def _tiny():

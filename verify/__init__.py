@@ -1,1 +1,1 @@
-"""One module per claim (experiment + pytest assertions), the claim registry and the CLI."""
+"""The executable theorems: one pytest module per claim, asserting it at ci scale (`pytest verify/`)."""

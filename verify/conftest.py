@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from verify.core import Context
-from verify.registry import claim_module, scaled_config
+from grokcheck.registry import run_claim
 
 
 @pytest.fixture(scope="session")
@@ -14,7 +13,7 @@ def ci_result():
 
     def get(claim_id: str):
         if claim_id not in cache:
-            cache[claim_id] = claim_module(claim_id).run(scaled_config(claim_id, "ci"), Context(scale="ci"))
+            cache[claim_id] = run_claim(claim_id, "ci")
         return cache[claim_id]
 
     return get

@@ -1,5 +1,5 @@
 """Executable theorem: Mohamadi+24 Appendix F construction (claim `construction`)."""
-from verify.checks import standard_tests
+from grokcheck.checks import standard_tests
 
 CLAIM_ID = "construction"
 NAMES = [

@@ -1,5 +1,5 @@
 """Executable theorem: Tikeng Notsawo+25, claim `data-selection`, at ci scale."""
-from verify.checks import standard_tests
+from grokcheck.checks import standard_tests
 
 CLAIM_ID = "data-selection"
 NAMES = ['sparse recovery: instances with t2 monotone in tau', 'sparse recovery: |log median t2(tau_max)/t2(0)|', 'completion: instances with t2 monotone in tau', 'completion: |log median t2(tau_max)/t2(0)|']

@@ -4,7 +4,7 @@
 What we find (pinned here): the MLP and the LSTM grok true division, and so does the transformer,
 so the seed's "division stays low" is refuted; the claim's verdict is therefore `refuted`.
 """
-from verify.checks import standard_tests
+from grokcheck.checks import standard_tests
 
 CLAIM_ID = "division-architectures"
 NAMES = ["mlp: best test accuracy on division", "lstm: best test accuracy on division"]

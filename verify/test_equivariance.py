@@ -1,5 +1,5 @@
 """Executable theorem: Mohamadi+24 Thm 2.4 / 3.3 / Cor C.7 (claim `equivariance`)."""
-from verify.checks import default_scale_test, standard_tests
+from grokcheck.checks import default_scale_test, standard_tests
 
 CLAIM_ID = "equivariance"
 NAMES = [

@@ -4,7 +4,7 @@ ci scale is ours (p = 7: 343 triples, one block of width 32, lr 3e-3, batch 32, 
 changes budget x4 and wd 0.1). The seed's observation (the training set is not fitted within the
 budget) and the negative control are asserted; which change learns the task is reported by the
 claim (ours) and pinned at default scale only."""
-from verify.checks import standard_tests
+from grokcheck.checks import standard_tests
 
 CLAIM_ID = "k-ary-addition"
 NAMES = ["seed setting: best train accuracy"]

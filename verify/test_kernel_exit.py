@@ -10,7 +10,7 @@ What ci measures (p = 23, h = 4p, n = 2p^(5/3), 400 steps, float64):
 """
 import pytest
 
-from verify import kernel_exit as ke
+from grokcheck.claims.mohamadi import kernel_exit as ke
 
 PAPER, ADAMW = "paper", "ours: AdamW lr 1e-2 wd 1"
 
@@ -54,7 +54,7 @@ def test_event_table_complete(ci_result):
 @pytest.mark.slow
 def test_default_scale_controls_and_table():
     """Default scale (about 2-4 minutes on 2 cores): controls pass and every run is tabulated."""
-    from verify.core import Context
+    from grokcheck.core import Context
     r = ke.run(ke.SCALES["default"], Context(scale="default"))
     assert all(o.passed for o in r.observables if o.role == "control")
     assert len(r.series["table"]) == 4 * 3 + 4 + 4

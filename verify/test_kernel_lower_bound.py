@@ -1,5 +1,5 @@
 """Executable theorem: Mohamadi+24 Thm 3.4 / D.1 / D.8 (claim `kernel-lower-bound`)."""
-from verify.checks import default_scale_test, standard_tests
+from grokcheck.checks import default_scale_test, standard_tests
 
 CLAIM_ID = "kernel-lower-bound"
 NAMES = [

@@ -1,8 +1,8 @@
 """Executable theorem: Mohamadi+24 Thm 4.3 / D.2 (l2 only) and Thm 3.1 (claim `kernel-regression-baselines`)."""
 import pytest
 
-from verify.checks import default_scale_test
-from verify.kernel_regression_baselines import KERNELS
+from grokcheck.checks import default_scale_test
+from grokcheck.claims.mohamadi.kernel_regression_baselines import KERNELS
 
 CLAIM_ID = "kernel-regression-baselines"
 

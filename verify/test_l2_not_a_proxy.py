@@ -1,5 +1,5 @@
 """Executable theorem: Tikeng Notsawo+25, claim `l2-not-a-proxy`, at ci scale."""
-from verify.checks import standard_tests
+from grokcheck.checks import standard_tests
 
 CLAIM_ID = "l2-not-a-proxy"
 NAMES = ['no penalty: final test accuracy', 'l1: final test accuracy', 'nuclear: final test accuracy']

@@ -2,7 +2,7 @@
 (claim `optimizers-regularization`). ci scale is ours (p = 23, one block of width 32, lr 1e-2,
 batch 128, 300 steps, weight decay {0, 1} and dropout only; the optimizer comparison runs at
 default scale)."""
-from verify.checks import standard_tests
+from grokcheck.checks import standard_tests
 
 CLAIM_ID = "optimizers-regularization"
 NAMES = ["AdamW wd 1: mean best-so-far test acc minus AdamW wd 0's"]

@@ -4,7 +4,7 @@ The paper's literal settings are recorded, not asserted to pass: within the ci b
 generalize (see the result's notes). Asserted: the reproducing setting (ours: AdamW) generalizes
 with flat ||theta||_inf, the shuffled-label control is rejected, and every run is finite.
 """
-from verify.rich_generalization import CLS, OURS, REG
+from grokcheck.claims.mohamadi.rich_generalization import CLS, OURS, REG
 
 
 def test_ours_adamw_generalizes(ci_result):

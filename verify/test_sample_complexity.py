@@ -4,7 +4,7 @@ At ci scale (p = 23, fractions 0.3-0.9, 3 seeds): the trained network's n* is at
 best equivariant kernel's n*, the kernels need a constant fraction, and the oracle-kernel control
 (non-equivariant, knows the answer) is rejected by the kernel-bound check.
 """
-from verify.checks import standard_tests
+from grokcheck.checks import standard_tests
 
 CLAIM_ID = "sample-complexity"
 NAMES = ["max_p n*_network / n*_best kernel (test acc >= 0.95)",

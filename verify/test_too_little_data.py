@@ -3,7 +3,7 @@
 ci scale is ours (p = 23, one block of width 32, lr 1e-2, full batch, 500 steps): fraction 0.05
 (26 equations) fits but does not grok; fraction 0.7 groks under the same settings.
 """
-from verify.checks import standard_tests
+from grokcheck.checks import standard_tests
 
 CLAIM_ID = "too-little-data"
 NAMES = ["fraction 0.05: min best train accuracy", "fraction 0.05: max best test accuracy",

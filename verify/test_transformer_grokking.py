@@ -3,7 +3,7 @@
 ci scale is ours (p = 23, one block of width 32, lr 1e-2, 600 steps, one seed); the assertions
 are the claim's own observables, with the rules stated in verify/transformer_grokking.py.
 """
-from verify.checks import standard_tests
+from grokcheck.checks import standard_tests
 
 CLAIM_ID = "transformer-grokking"
 NAMES = ["fraction of runs (wd 1) reaching 0.95 test acc", "median over grokked runs of t95 / t_fit",

@@ -7,8 +7,8 @@ batch, 500 steps; eNTK of logit 0 on 64 random equations): the kernel's directio
 quadratic net. The control (lr 1e-6) never triggers the exit, so the refutation is not an artefact
 of the kernel computation.
 """
-from verify.checks import standard_tests
-from verify.kernel_exit import EXIT_D, KERNEL_FRAC
+from grokcheck.checks import standard_tests
+from grokcheck.claims.mohamadi.kernel_exit import EXIT_D, KERNEL_FRAC
 
 CLAIM_ID = "transformer-kernel-exit"
 

@@ -1,0 +1,1 @@
+"""Claims of Tikeng Notsawo, Dumas & Rabusseau (ICML 2025), "Grokking Beyond the Euclidean Norm"."""

@@ -1,0 +1,1 @@
+"""Claims of the PKU course project (Liang, Gao, Mao), "Grokking Phenomenon"."""

@@ -1,3 +1,0 @@
-"""Kernels: empirical NTK (ntk.empirical), expected / equivariant kernels (ntk.infinite),
-kernel regression (ntk.regression). Import from the submodules, e.g.
-``from ntk.empirical import empirical_ntk``."""
