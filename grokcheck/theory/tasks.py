@@ -84,15 +84,23 @@ def one_hot_pairs(inputs: torch.Tensor, p: int, dtype=torch.float32) -> torch.Te
     return out
 
 
-def split_indices(n_total: int, fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+def split_indices(n_total: int, fraction: float, seed: int | torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """Deterministic train/test split of range(n_total): (train (n,), test (n_total - n,)).
 
-    n = max(1, round(fraction * n_total)); the permutation comes from a torch.Generator
-    seeded with `seed`, so (n_total, fraction, seed) fixes the split on every platform.
+    n = max(1, round(fraction * n_total)); train and test are disjoint, sorted, and cover
+    range(n_total). The permutation is drawn from `seed` when it is a torch.Generator (a claim
+    passes `ctx.rng("split")`), or from the named stream ("split", seed) of `grokcheck.streams`
+    when it is an integer, so a split never shares its permutation with another stream of the
+    same seed (the eNTK subset, the init, ...). (n_total, fraction, seed) fixes the split on
+    every platform.
     """
     n_total = check_int("n_total", n_total, 1)
     fraction = check_fraction(fraction)
-    gen = torch.Generator().manual_seed(int(seed))
+    if isinstance(seed, torch.Generator):
+        gen = seed
+    else:
+        from grokcheck.streams import generator
+        gen = generator(seed, "split")
     perm = torch.randperm(n_total, generator=gen)
     n = max(1, int(round(fraction * n_total)))
     return perm[:n].sort().values, perm[n:].sort().values
