@@ -164,7 +164,7 @@ def train_batched(models: list, data: Data, train_masks: torch.Tensor, config: T
                             max(1, config.eval_chunk // R))
     use_penalty = config.penalty is not None and config.penalty_weight > 0
     alive = torch.ones(R, dtype=torch.bool, device=device)
-    histories = [History() for _ in range(R)]
+    histories = [History(device=str(device)) for _ in range(R)]
     eval_steps = set(config.eval_steps if config.eval_steps is not None else default_eval_steps(config.steps, config.n_eval))
     eval_steps = {s for s in eval_steps if 0 <= s <= config.steps} | {0, config.steps}
 

@@ -26,7 +26,8 @@ import torch
 import torch.nn.functional as F
 
 from grokcheck.models.penalties import check_penalty, penalty_subgradient
-from grokcheck.theory.validation import check_int
+from grokcheck.theory.delay import first_step
+from grokcheck.theory.validation import check_int, check_real
 
 OPTIMIZERS = ("gd", "ngd", "sign", "adam", "adamw", "sgd_nesterov")
 LOSSES = ("ce", "mse")
@@ -64,14 +65,13 @@ class TrainConfig:
     warmup_start: float = 0.1
     eval_steps: tuple | None = None  # None = log-spaced grid with 0 and steps (`default_eval_steps`)
     dtype: str = "float32"          # "float32" | "float64": parameters and float data
-    seed: int = 0                   # minibatch order when no generator is passed
+    seed: int = 0                   # minibatch order when no generator is passed: stream (seed, "batches")
     eval_chunk: int = 1 << 16       # rows per forward pass during evaluation
     n_eval: int = 60                # points of the default eval grid
 
     def __post_init__(self):
         check_int("steps", self.steps, 0)
-        if not (self.lr > 0 and math.isfinite(self.lr)):
-            raise ValueError(f"lr must be a positive finite number, got {self.lr}")
+        check_real("lr", self.lr, 0.0, lower_open=True)
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; expected one of {', '.join(OPTIMIZERS)}")
         if self.loss not in LOSSES:
@@ -80,20 +80,33 @@ class TrainConfig:
             raise ValueError(f"unknown dtype {self.dtype!r}; expected one of {', '.join(DTYPES)}")
         if self.penalty is not None:
             check_penalty(self.penalty)
-        if self.penalty_weight < 0 or self.weight_decay < 0:
-            raise ValueError("penalty_weight and weight_decay must be >= 0")
+        for name in ("weight_decay", "penalty_weight", "momentum", "eps", "warmup_start"):
+            check_real(name, getattr(self, name), 0.0)
+        if len(self.betas) != 2:
+            raise ValueError(f"betas must be a pair (beta1, beta2), got {self.betas!r}")
+        for b in self.betas:
+            check_real("betas", b, 0.0, 1.0, upper_open=True)
         if self.batch_size is not None:
             check_int("batch_size", self.batch_size, 1)
         check_int("warmup_steps", self.warmup_steps, 0)
         check_int("eval_chunk", self.eval_chunk, 1)
+        check_int("n_eval", self.n_eval, 1)
+        check_int("seed", self.seed, 0)
 
 
 @dataclass
 class History:
-    """Metrics at the eval steps: metrics[name][i] was measured at steps[i]."""
+    """The trace of one run: metrics[name][i] was measured at steps[i].
+
+    metrics holds train_loss / train_acc / test_loss / test_acc / linf / l2 / objective plus every
+    key a callback added at that eval step (a tracked series, e.g. a kernel distance); events come
+    from `first_step` / `events` (the one rule, `theory.delay.first_step`). `device` is where the
+    run's parameters lived (str(tensor.device)), `diverged_at` the step a NaN/Inf stopped it.
+    """
     steps: list = field(default_factory=list)
     metrics: dict = field(default_factory=dict)
     diverged_at: int | None = None
+    device: str | None = None
 
     def append(self, step: int, metrics: dict) -> None:
         n = len(self.steps)
@@ -108,15 +121,20 @@ class History:
         return self.metrics[name][-1]
 
     def first_step(self, name: str, threshold: float, comparison: str = ">=") -> int | None:
-        """The first eval step where metrics[name] crosses `threshold` (None if never)."""
-        for s, v in zip(self.steps, self.metrics.get(name, [])):
-            if (v >= threshold) if comparison == ">=" else (v <= threshold):
-                return s
-        return None
+        """The first eval step where metrics[name] `comparison` threshold holds (None if never;
+        NaN never counts): `theory.delay.first_step` on this trace. KeyError for an unknown name."""
+        if name not in self.metrics:
+            raise KeyError(f"no metric {name!r} in this history; have {sorted(self.metrics)}")
+        return first_step(self.steps, self.metrics[name], threshold, comparison)
+
+    def events(self, rules: dict) -> dict:
+        """{event: first_step(metric, threshold, comparison)} for rules {event: (metric, threshold[, comparison])},
+        e.g. {"t_fit": ("train_acc", 1.0), "t_gen": ("test_acc", 0.95)}."""
+        return {event: self.first_step(*rule) for event, rule in rules.items()}
 
     def to_dict(self) -> dict:
         return {"steps": list(self.steps), "metrics": {k: list(v) for k, v in self.metrics.items()},
-                "diverged_at": self.diverged_at}
+                "diverged_at": self.diverged_at, "device": self.device}
 
 
 def default_eval_steps(steps: int, n: int = 60) -> tuple:
@@ -222,7 +240,9 @@ def train(model, train_data: Data, test_data: Data, config: TrainConfig, *,
         train_data, test_data: Data; test_data may be empty (metrics NaN).
         forward: (model, inputs (B, ...)) -> outputs (B, O) logits or (B,) scalars.
         callbacks: each cb(step, model, metrics) at every eval step; may add keys to metrics.
-        generator: torch.Generator for minibatch order (default: seeded with config.seed).
+        generator: torch.Generator (CPU) for minibatch order; None: the stream (config.seed, "batches")
+            of `grokcheck.streams`. Permutations are drawn on the CPU and moved to the model's
+            device, so CPU and CUDA runs see the same batches.
         log: progress callable (one line per ~10% of the eval steps).
         post_step: optional post_step(step, model), called under no_grad after every optimizer
             step (e.g. a proximal operator: gd + prox_l1(theta, lr beta) is ISTA).
@@ -243,13 +263,14 @@ def train(model, train_data: Data, test_data: Data, config: TrainConfig, *,
     scale = float(train_data.targets.abs().max()) if train_data.targets.is_floating_point() else 1.0
     scale = scale if scale > 0 else 1.0
     if generator is None:
-        generator = torch.Generator().manual_seed(int(config.seed))
+        from grokcheck.streams import generator as stream_generator
+        generator = stream_generator(config.seed, "batches")
     eval_steps = set(config.eval_steps if config.eval_steps is not None else default_eval_steps(config.steps, config.n_eval))
     eval_steps = {s for s in eval_steps if 0 <= s <= config.steps} | {0, config.steps}
     n_evals, done_evals = len(eval_steps), 0
     opt = _make_torch_optimizer(params, config)
     use_penalty = config.penalty is not None and config.penalty_weight > 0
-    history = History()
+    history = History(device=str(device))
     perm, pos = None, n
 
     for step in range(config.steps + 1):

@@ -1,6 +1,7 @@
 """Argument checks shared by every module: one clear ValueError per bad input (house rule 8)."""
 from __future__ import annotations
 
+import math
 import numbers
 
 
@@ -41,3 +42,38 @@ def check_fraction(fraction) -> float:
     if not (0.0 < fraction <= 1.0):
         raise ValueError(f"fraction must be in (0, 1], got {fraction}")
     return fraction
+
+
+def check_real(name: str, value, minimum: float | None = None, maximum: float | None = None, *,
+               lower_open: bool = False, upper_open: bool = False) -> float:
+    """Return `value` as a finite float, or raise ValueError (naming `name`) unless it is a real
+    number (not bool) in [minimum, maximum] (open ends when lower_open / upper_open)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a real number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if minimum is not None and (value <= minimum if lower_open else value < minimum):
+        raise ValueError(f"{name} must be {'>' if lower_open else '>='} {minimum}, got {value}")
+    if maximum is not None and (value >= maximum if upper_open else value > maximum):
+        raise ValueError(f"{name} must be {'<' if upper_open else '<='} {maximum}, got {value}")
+    return value
+
+
+def check_index_tensor(name: str, x, columns: int | tuple, upper: int) -> None:
+    """ValueError unless x is an integer tensor (N, columns) (columns an int or a tuple of allowed
+    widths) with every entry in [0, upper): token ids / pairs / triples at a model or kernel boundary.
+    One pass over x (min and max); use at entry points, not in per-step loops."""
+    import torch
+    allowed = (columns,) if isinstance(columns, int) else tuple(columns)
+    if not isinstance(x, torch.Tensor):
+        raise ValueError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if x.dtype.is_floating_point or x.dtype.is_complex or x.dtype == torch.bool:
+        raise ValueError(f"{name} must hold integer token ids, got dtype {x.dtype}")
+    if x.ndim != 2 or x.shape[1] not in allowed:
+        want = " or ".join(f"(N, {c})" for c in allowed)
+        raise ValueError(f"{name} must have shape {want}, got {tuple(x.shape)}")
+    if x.numel() and x.device.type != "meta":
+        lo, hi = int(x.min()), int(x.max())
+        if lo < 0 or hi >= upper:
+            raise ValueError(f"{name} entries must be in [0, {upper}), got min {lo}, max {hi}")
