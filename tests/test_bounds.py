@@ -103,3 +103,16 @@ def test_non_equivariant_kernel_beats_the_bound_at_identity():
     res_id = bounds.projection_residuals(q, permuted_targets(table, p, ident))[0] / p ** 2
     assert res_id < klb.CONTROL_RATIO * bounds.kernel_lower_bound(p, n)
     assert bounds.exact_perm_residual(q, p) >= bounds.spectral_floor(p, n) - RTOL_F64
+
+
+@pytest.mark.parametrize("p,m,task", [(3, 2, "regression"), (3, 3, "regression"), (5, 3, "regression"),
+                                      (4, 3, "classification"), (5, 3, "classification")])
+def test_closed_form_floor_equals_the_spectral_floor_for_every_n(p, m, task):
+    """The two-eigenvalue closed form of the floor equals the exact sum of the trailing eigenvalues
+    of Sigma for EVERY training-set size n (issue 18: an off-by-one in the closed form, -n instead
+    of -n + 1, survived the spot checks). n ranges over 0..N (N = p^m triples, p^(m-1) pairs)."""
+    n_max = p ** m if task == "regression" else p ** (m - 1)
+    for n in range(n_max + 1):
+        exact = bounds.spectral_floor(p, n, task, m)
+        closed = bounds.spectral_floor_closed_form(p, n, task, m)
+        assert closed == pytest.approx(exact, rel=1e-12, abs=1e-12), (p, m, task, n)

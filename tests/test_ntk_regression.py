@@ -91,3 +91,21 @@ def test_regression_validation(kwargs, match):
     with pytest.raises(ValueError, match=match):
         kernel_regression(args.pop("k_train_train"), args.pop("y_train"),
                           args.pop("k_test_train"), **args)
+
+
+@pytest.mark.parametrize("ridge", [0.05, 0.3, 2.0])
+def test_ridge_is_the_stated_fraction_of_the_mean_of_an_uneven_diagonal(ridge):
+    """A kernel whose diagonal entries differ (mean != max != min): the absolute ridge is exactly
+    ridge * mean(diag K) and the predictions are those of that ridge (issue 18: a ridge relative to
+    the max diagonal survived the constant-diagonal test above)."""
+    g = torch.Generator().manual_seed(5)
+    z = torch.randn(12, 4, generator=g, dtype=torch.float64)
+    scales = torch.linspace(0.2, 5.0, 12, dtype=torch.float64)  # uneven diagonal: max / mean ~ 1.9
+    k = (z * scales[:, None]) @ (z * scales[:, None]).T + torch.diag(scales)
+    y = torch.randn(12, generator=g, dtype=torch.float64)
+    res = kernel_regression(k, y, k[:3], ridge=ridge)
+    diag = k.diagonal()
+    assert float(diag.max()) > 1.5 * float(diag.mean())  # the check below can tell mean from max
+    assert res.ridge_abs == pytest.approx(ridge * float(diag.mean()), rel=1e-14)
+    alpha = torch.linalg.solve(k + res.ridge_abs * torch.eye(12, dtype=torch.float64), y)
+    torch.testing.assert_close(res.predictions, k[:3] @ alpha, rtol=RTOL_SOLVE, atol=0)

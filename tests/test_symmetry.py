@@ -22,7 +22,7 @@ def _net_and_perms(p=5, h=9, seed=0):
 def _acted(net, perms):
     """A copy of the width-9, p = 5 net with weights moved by the group action of `perms`."""
     w, v = act_on_quadratic_weights(net.W, net.V, perms)
-    net_t = QuadraticNet(5, 9, dtype=torch.float64)
+    net_t = QuadraticNet(5, 9, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     with torch.no_grad():
         net_t.W.copy_(w)
         net_t.V.copy_(v)
@@ -99,3 +99,23 @@ def test_kernel_invariance_error_detects_non_equivariant_kernel():
     position = lambda a, b: (a.double() @ b.double().T)  # uses the raw labels: not invariant
     assert kernel_invariance_error(hamming, pts, perms) <= RTOL
     assert kernel_invariance_error(position, pts, perms) > claim.CONTROL_MIN
+
+
+def test_weight_action_moves_the_rows_of_a_square_v():
+    """Width h = p makes V square, so acting on V's columns instead of its rows gives no shape error;
+    the action must still be V'[sigma3(j)] = V[j] and transport the outputs (issue 18: the wrong-axis
+    mutant was caught only by a shape error)."""
+    p = 5
+    gen = torch.Generator().manual_seed(3)
+    net = QuadraticNet(p, p, generator=gen, dtype=torch.float64)
+    perms = random_perms_torch(p, 3, gen)
+    w, v = act_on_quadratic_weights(net.W, net.V, perms)
+    assert torch.equal(v[perms[2]], net.V)
+    assert torch.equal(w[:, perms[0]], net.W[:, :p]) and torch.equal(w[:, p + perms[1]], net.W[:, p:])
+    net_t = QuadraticNet(p, p, generator=gen, dtype=torch.float64)
+    with torch.no_grad():
+        net_t.W.copy_(w)
+        net_t.V.copy_(v)
+    t, _ = regression_triples(p)
+    torch.testing.assert_close(net_t.regression_output(act_on_points(t, perms)), net.regression_output(t),
+                               rtol=RTOL, atol=0)
