@@ -27,7 +27,8 @@ from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
 from grokcheck.models.penalties import penalty_subgradient
-from grokcheck.models.train import Data, History, TrainConfig, _make_torch_optimizer, default_eval_steps, lr_at
+from grokcheck.models.train import (Data, History, TrainConfig, _make_torch_optimizer, check_targets,
+                                    default_eval_steps, lr_at)
 from grokcheck.theory.validation import check_int
 
 
@@ -52,7 +53,7 @@ def masks_to_index(masks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         raise ValueError("every run needs at least one training point")
     n_max = int(counts.max())
     order = torch.argsort((~masks).to(torch.int8), dim=1, stable=True)[:, :n_max]  # (R, n_max) train first
-    valid = torch.arange(n_max)[None, :] < counts[:, None]  # (R, n_max)
+    valid = torch.arange(n_max, device=masks.device)[None, :] < counts[:, None]  # (R, n_max)
     idx = torch.where(valid, order, order[:, :1])  # pad with a real point (weight 0)
     return idx, valid.double() / counts[:, None].double()
 
@@ -130,18 +131,22 @@ def train_batched(models: list, data: Data, train_masks: torch.Tensor, config: T
     if train_masks.shape != (R, N):
         raise ValueError(f"train_masks must have shape (R, N) = {(R, N)}, got {tuple(train_masks.shape)}")
     test_masks = ~train_masks if test_masks is None else test_masks
+    _check_masks(train_masks, test_masks, R, N)
+    _check_same_architecture(models)
     dtype = {"float32": torch.float32, "float64": torch.float64}[config.dtype]
     base = _Forward(copy.deepcopy(models[0]).to(dtype), forward).to("meta")
     params, _ = stack_module_state([_Forward(copy.deepcopy(m).to(dtype), forward) for m in models])
     plist = list(params.values())
     device = plist[0].device
+    train_masks, test_masks = train_masks.to(device), test_masks.to(device)
     x = data.inputs.to(device)
     x = x.to(dtype) if x.is_floating_point() else x
     y = data.targets.to(device)
     y = y.to(dtype) if y.is_floating_point() else y
+    check_targets(copy.deepcopy(models[0]).to(device=device, dtype=dtype), forward, Data(x, y))
     scale = float(y[train_masks.any(0)].abs().max()) if y.is_floating_point() else 1.0
     scale = scale if scale > 0 else 1.0
-    idx, wts = masks_to_index(train_masks.to(device))
+    idx, wts = masks_to_index(train_masks)
     wts = wts.to(dtype)
     xb, yb = x[idx], y[idx]  # (R, n_max, ...), (R, n_max)
 
@@ -156,12 +161,14 @@ def train_batched(models: list, data: Data, train_masks: torch.Tensor, config: T
         lrs = torch.as_tensor(lrs, dtype=torch.float64).to(device)
         if lrs.shape != (R,):
             raise ValueError(f"lrs must have shape ({R},), got {tuple(lrs.shape)}")
+        if not bool(torch.isfinite(lrs).all()) or bool((lrs <= 0).any()):
+            raise ValueError(f"lrs must be positive finite learning rates, got min {float(lrs.min())}")
     lr_scale = lrs / config.lr if lrs is not None else torch.ones(R, dtype=torch.float64, device=device)
     opt = _make_torch_optimizer(plist, config)
     group = run_group_size(R, idx.shape[1], plist, dtype) if run_group is None else check_int("run_group", run_group, 1)
-    # evaluation chunks: R runs x eval_rows rows, capped by eval_chunk and by the GROUP_BYTES budget
+    # evaluation chunks: R runs x eval_rows rows, capped by eval_chunk and by the device's group budget
     eval_rows = _fit_budget(R * _widest(plist) * torch.empty((), dtype=dtype).element_size(),
-                            max(1, config.eval_chunk // R))
+                            max(1, config.eval_chunk // R), group_bytes(device))
     use_penalty = config.penalty is not None and config.penalty_weight > 0
     alive = torch.ones(R, dtype=torch.bool, device=device)
     histories = [History(device=str(device)) for _ in range(R)]
@@ -201,19 +208,38 @@ def train_batched(models: list, data: Data, train_masks: torch.Tensor, config: T
     return histories, {k[len("model."):]: v.detach() for k, v in params.items()}
 
 
-GROUP_BYTES = 16 << 20  # per-activation budget of one forward/backward group (run_group_size)
+GROUP_BYTES = 16 << 20  # CPU per-activation budget of one forward/backward group (run_group_size)
+CUDA_FREE_SHARE = 16     # on CUDA a group's largest activation may take 1/16 of the free memory
+
+
+def group_bytes(device) -> int:
+    """The per-activation budget of one forward/backward group on `device`.
+
+    CPU: GROUP_BYTES = 16 MiB (`run_group_size` says why). CUDA: free memory / CUDA_FREE_SHARE
+    (`torch.cuda.mem_get_info`): a quadratic-net group holds about 6 activations of the largest size
+    (h, h^2, logits, their gradients) plus the allocator's slack, so 1/16 of what is free leaves
+    room; a fixed CPU budget would chop a GPU pass into tiny groups (issue 12: 1.97x at p=97, R=64).
+    Other devices (meta, mps): GROUP_BYTES."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return max(GROUP_BYTES, int(free) // CUDA_FREE_SHARE)
+    return GROUP_BYTES
 
 
 def run_group_size(R: int, n_max: int, plist: list, dtype: torch.dtype) -> int:
     """Runs per forward/backward pass: the most whose largest activation, estimated as
-    n_max x (widest parameter axis) x itemsize per run, stays under GROUP_BYTES (16 MiB).
+    n_max x (widest parameter axis) x itemsize per run, stays under `group_bytes(device)`
+    (16 MiB on CPU; a share of the free memory on CUDA).
 
-    Why: glibc serves allocations above its dynamic mmap ceiling (32 MiB) by fresh mmaps that are
-    zero-filled page by page on first touch and unmapped on free, every step. One (R, n, h) tensor
-    for R = 32 runs at p = 97 is 234 MiB: measured on 2 CPU cores, that made the batched step slower
-    than R sequential ones (0.82x), while the same code with heap-served memory ran 1.86x. Groups
-    under the budget keep every buffer on the reused heap; the update itself stays one stacked pass."""
-    return _fit_budget(n_max * _widest(plist) * torch.empty((), dtype=dtype).element_size(), R)
+    Why 16 MiB on CPU: glibc serves allocations above its dynamic mmap ceiling (32 MiB) by fresh
+    mmaps that are zero-filled page by page on first touch and unmapped on free, every step. One
+    (R, n, h) tensor for R = 32 runs at p = 97 is 234 MiB: measured on 2 CPU cores, that made the
+    batched step slower than R sequential ones (0.82x), while the same code with heap-served memory
+    ran 1.86x. Groups under the budget keep every buffer on the reused heap; the update itself stays
+    one stacked pass. The CUDA caching allocator reuses blocks, so there the limit is memory only."""
+    device = plist[0].device if plist else torch.device("cpu")
+    return _fit_budget(n_max * _widest(plist) * torch.empty((), dtype=dtype).element_size(), R, group_bytes(device))
 
 
 def _widest(plist: list) -> int:
@@ -221,9 +247,28 @@ def _widest(plist: list) -> int:
     return max(max(p.shape[1:], default=1) for p in plist)
 
 
-def _fit_budget(unit_bytes: int, cap: int) -> int:
-    """How many units of `unit_bytes` fit in GROUP_BYTES, between 1 and cap."""
-    return max(1, min(cap, GROUP_BYTES // max(unit_bytes, 1)))
+def _fit_budget(unit_bytes: int, cap: int, budget: int = GROUP_BYTES) -> int:
+    """How many units of `unit_bytes` fit in `budget` bytes, between 1 and cap."""
+    return max(1, min(cap, budget // max(unit_bytes, 1)))
+
+
+def _check_masks(train_masks, test_masks, R: int, N: int) -> None:
+    """ValueError unless train / test masks are bool (R, N) and disjoint run by run."""
+    for name, m in (("train_masks", train_masks), ("test_masks", test_masks)):
+        if not isinstance(m, torch.Tensor) or m.dtype != torch.bool or tuple(m.shape) != (R, N):
+            got = f"{m.dtype} {tuple(m.shape)}" if isinstance(m, torch.Tensor) else type(m).__name__
+            raise ValueError(f"{name} must be a bool tensor of shape (R, N) = {(R, N)}, got {got}")
+    if bool((train_masks & test_masks.to(train_masks.device)).any()):
+        raise ValueError("test_masks overlap train_masks: a run's test points must not be training points")
+
+
+def _check_same_architecture(models: list) -> None:
+    """ValueError unless every model has the first one's parameter names and shapes."""
+    ref = [(n, tuple(p.shape)) for n, p in models[0].named_parameters()]
+    for r, m in enumerate(models[1:], 1):
+        got = [(n, tuple(p.shape)) for n, p in m.named_parameters()]
+        if got != ref:
+            raise ValueError(f"models must share one architecture: model {r} has parameters {got}, model 0 {ref}")
 
 
 def _loss_and_grads(fwd, params: dict, xb, yb, wts, alive, loss: str, group: int):

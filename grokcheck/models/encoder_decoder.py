@@ -23,17 +23,20 @@ class MatrixProductMLP(nn.Module):
     """forward(inputs (B, 2) long) -> logits (B, p). `weights()` lists the four weight matrices."""
 
     def __init__(self, p: int, k: int = 8, hidden: int = 64, generator: torch.Generator | None = None,
-                 dtype=torch.float32):
+                 dtype=torch.float32, device=None):
+        """generator: the init's torch.Generator (e.g. `ctx.rng("init")`); None draws from torch's global
+        default generator, only on purpose. Draws are made on the generator's device, then moved to `device`."""
         super().__init__()
         self.p, self.k = check_int("p", p, 2), check_int("k", k, 1)
         hidden = check_int("hidden", hidden, 1)
-        g = generator if generator is not None else torch.Generator().manual_seed(0)
+        g, gdev = generator, (generator.device if generator is not None else "cpu")
         bound = 1 / math.sqrt(p)
-        u = lambda *shape: (torch.rand(*shape, generator=g, dtype=dtype) * 2 - 1) * bound
-        self.E1 = nn.Parameter(u(k * k, p))                                                       # (k^2, p)
-        self.E2 = nn.Parameter(u(k * k, p))                                                       # (k^2, p)
-        self.W1 = nn.Parameter(torch.randn(hidden, k * k, generator=g, dtype=dtype) / k)          # (d, k^2)
-        self.W2 = nn.Parameter(torch.randn(p, hidden, generator=g, dtype=dtype) / math.sqrt(hidden))  # (p, d)
+        u = lambda *shape: ((torch.rand(*shape, generator=g, dtype=dtype, device=gdev) * 2 - 1) * bound).to(device)
+        n = lambda *shape: torch.randn(*shape, generator=g, dtype=dtype, device=gdev).to(device)
+        self.E1 = nn.Parameter(u(k * k, p))                                     # (k^2, p)
+        self.E2 = nn.Parameter(u(k * k, p))                                     # (k^2, p)
+        self.W1 = nn.Parameter(n(hidden, k * k) / k)                            # (d, k^2)
+        self.W2 = nn.Parameter(n(p, hidden) / math.sqrt(hidden))                # (p, d)
 
     def weights(self) -> list[torch.Tensor]:
         return [self.E1, self.E2, self.W1, self.W2]

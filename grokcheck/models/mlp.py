@@ -32,7 +32,7 @@ class MLP(TokenModel):
         layers: list[nn.Module] = []
         width_in = seq_len * d
         for i in range(depth):
-            layers += [nn.Linear(width_in, hidden), nn.ReLU(), Dropout(dropout, seed + i)]
+            layers += [nn.Linear(width_in, hidden), nn.ReLU(), Dropout(dropout, seed, i)]
             width_in = hidden
         self.body = nn.Sequential(*layers)
         self.head = nn.Linear(hidden, p)

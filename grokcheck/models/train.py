@@ -176,6 +176,25 @@ def accuracy(outputs: torch.Tensor, targets: torch.Tensor, scale: float = 1.0) -
     return float(((outputs - targets.to(outputs.dtype)).abs() < scale / 2).double().mean())
 
 
+@torch.no_grad()
+def check_targets(model, forward, *datasets: Data) -> None:
+    """ValueError unless integer targets are class ids in [0, O), O = the model's number of outputs
+    (read from one forward pass on one input). Float targets (regression) are not checked. Run once at
+    the entry of train / train_batched, never per step."""
+    data = next((d for d in datasets if len(d)), None)
+    if data is None or all(d.targets.is_floating_point() for d in datasets):
+        return
+    out = forward(model, data.inputs[:1])
+    if out.ndim < 2:
+        return
+    n_out = out.shape[-1]
+    for d in datasets:
+        if len(d) and not d.targets.is_floating_point():
+            lo, hi = int(d.targets.min()), int(d.targets.max())
+            if lo < 0 or hi >= n_out:
+                raise ValueError(f"targets must be class ids in [0, {n_out}) (the model's outputs), got min {lo}, max {hi}")
+
+
 def _cast(data: Data, dtype: torch.dtype, device) -> Data:
     x = data.inputs.to(device)
     y = data.targets.to(device)
@@ -260,6 +279,7 @@ def train(model, train_data: Data, test_data: Data, config: TrainConfig, *,
     n = len(train_data)
     if n == 0:
         raise ValueError("train_data is empty")
+    check_targets(model, forward, train_data, test_data)
     scale = float(train_data.targets.abs().max()) if train_data.targets.is_floating_point() else 1.0
     scale = scale if scale > 0 else 1.0
     if generator is None:

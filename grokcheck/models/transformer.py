@@ -14,6 +14,7 @@ import math
 import torch
 from torch import nn
 
+from grokcheck.streams import generator as stream_generator
 from grokcheck.theory.validation import check_int, check_modulus
 
 
@@ -23,8 +24,10 @@ def generator_init_(model: nn.Module, generator: torch.Generator) -> nn.Module:
     Linear: weight and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)); Embedding: N(0, 1);
     LayerNorm: ones and zeros; LSTM: U(-1/sqrt(hidden), 1/sqrt(hidden)). Returns `model`.
     """
+    gdev = generator.device  # draws on the generator's device, copied to the parameter's
+
     def uniform_(t, bound):
-        t.copy_((torch.rand(t.shape, generator=generator, dtype=t.dtype) * 2 - 1) * bound)
+        t.copy_((torch.rand(t.shape, generator=generator, dtype=t.dtype, device=gdev).to(t.device) * 2 - 1) * bound)
 
     with torch.no_grad():
         for m in model.modules():
@@ -34,7 +37,8 @@ def generator_init_(model: nn.Module, generator: torch.Generator) -> nn.Module:
                 if m.bias is not None:
                     uniform_(m.bias, bound)
             elif isinstance(m, nn.Embedding):
-                m.weight.copy_(torch.randn(m.weight.shape, generator=generator, dtype=m.weight.dtype))
+                m.weight.copy_(torch.randn(m.weight.shape, generator=generator, dtype=m.weight.dtype,
+                                           device=gdev).to(m.weight.device))
             elif isinstance(m, nn.LayerNorm):
                 m.weight.fill_(1.0)
                 m.bias.fill_(0.0)
@@ -57,7 +61,8 @@ class TokenModel(nn.Module):
         self.tok = nn.Embedding(p + 2, check_int("d", d, 1))
 
     def init_parameters_(self, generator: torch.Generator | None, seed: int) -> None:
-        generator_init_(self, generator if generator is not None else torch.Generator().manual_seed(seed))
+        """Draw every parameter from `generator`; None: from the stream (seed, "init") (`grokcheck.streams`)."""
+        generator_init_(self, generator if generator is not None else stream_generator(seed, "init"))
 
     def check_tokens(self, tokens: torch.Tensor) -> None:
         if tokens.ndim != 2 or tokens.shape[1] != self.seq_len:
@@ -65,36 +70,40 @@ class TokenModel(nn.Module):
 
 
 class Dropout(nn.Module):
-    """Inverted dropout whose masks come from its own torch.Generator (house rule 9).
+    """Inverted dropout whose masks come from its own stream (house rule 9): the CPU generator of
+    stream (seed, "dropout", index) (`grokcheck.streams`), so the layers of a model and the models of
+    different seeds never share masks.
 
+    Masks are drawn on the CPU and moved to x's device: a CUDA run sees the same masks as a CPU
+    run (one host-to-device copy of a bool mask per layer and step; cheap at these model sizes).
     Active only in `model.train()` mode; identity in eval mode or when rate == 0.
     """
 
-    def __init__(self, rate: float, seed: int = 0):
+    def __init__(self, rate: float, seed: int = 0, index: int = 0):
         super().__init__()
         if not 0.0 <= rate < 1.0:
             raise ValueError(f"dropout rate must be in [0, 1), got {rate}")
         self.rate = float(rate)
-        self.generator = torch.Generator().manual_seed(int(seed))
+        self.generator = stream_generator(seed, "dropout", index)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.rate == 0.0:
             return x
-        keep = torch.rand(x.shape, generator=self.generator) >= self.rate  # (same as x)
+        keep = (torch.rand(x.shape, generator=self.generator) >= self.rate).to(x.device)  # (same as x)
         return x * keep.to(x.dtype) / (1.0 - self.rate)
 
 
 class Block(nn.Module):
     """One pre-LN decoder block: causal multi-head attention then a GELU MLP (4d)."""
 
-    def __init__(self, d: int, heads: int, dropout: float, seed: int):
+    def __init__(self, d: int, heads: int, dropout: float, seed: int, index: int = 0):
         super().__init__()
         self.heads = heads
         self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
         self.qkv = nn.Linear(d, 3 * d)
         self.proj = nn.Linear(d, d)
         self.mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d))
-        self.drop_attn, self.drop_mlp = Dropout(dropout, seed), Dropout(dropout, seed + 1)
+        self.drop_attn, self.drop_mlp = Dropout(dropout, seed, 2 * index), Dropout(dropout, seed, 2 * index + 1)
 
     def attention(self, x: torch.Tensor) -> torch.Tensor:
         """Causal softmax(q k^T / sqrt(d/h)) v per head, written out (vmap- and torch.func-friendly)."""
@@ -119,7 +128,8 @@ class Transformer(TokenModel):
         seq_len: T (4 for `x op y =`, 2k for k-ary sums).
         d: model width; heads must divide it. layers: number of blocks.
         dropout: rate after attention and MLP in each block (train mode only).
-        generator: torch.Generator for the init; seed: base seed of the dropout masks.
+        generator: torch.Generator for the init (None: stream (seed, "init")); seed: the run seed of
+            the dropout streams (seed, "dropout", layer index). Build on the CPU and `.to(device)`.
     Cost per example: O(layers * (T d^2 + T^2 d)).
     """
 
@@ -130,7 +140,7 @@ class Transformer(TokenModel):
         if d % heads:
             raise ValueError(f"heads ({heads}) must divide d ({d})")
         self.pos = nn.Embedding(seq_len, d)
-        self.blocks = nn.ModuleList(Block(d, heads, dropout, seed + 2 * i) for i in range(layers))
+        self.blocks = nn.ModuleList(Block(d, heads, dropout, seed, i) for i in range(layers))
         self.ln_f = nn.LayerNorm(d)
         self.head = nn.Linear(d, p)
         self.init_parameters_(generator, seed)

@@ -63,8 +63,11 @@ def check_real(name: str, value, minimum: float | None = None, maximum: float | 
 def check_index_tensor(name: str, x, columns: int | tuple, upper: int) -> None:
     """ValueError unless x is an integer tensor (N, columns) (columns an int or a tuple of allowed
     widths) with every entry in [0, upper): token ids / pairs / triples at a model or kernel boundary.
-    One pass over x (min and max); use at entry points, not in per-step loops."""
+    One pass over x (min and max); use at entry points, not in per-step loops. Under torch.func
+    transforms (vmap, grad, jacrev) and on the meta device the values cannot be read: only dtype and
+    shape are checked there (the caller validates the unbatched data once)."""
     import torch
+    from torch._C._functorch import is_functorch_wrapped_tensor
     allowed = (columns,) if isinstance(columns, int) else tuple(columns)
     if not isinstance(x, torch.Tensor):
         raise ValueError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
@@ -73,7 +76,7 @@ def check_index_tensor(name: str, x, columns: int | tuple, upper: int) -> None:
     if x.ndim != 2 or x.shape[1] not in allowed:
         want = " or ".join(f"(N, {c})" for c in allowed)
         raise ValueError(f"{name} must have shape {want}, got {tuple(x.shape)}")
-    if x.numel() and x.device.type != "meta":
+    if x.numel() and x.device.type != "meta" and not is_functorch_wrapped_tensor(x):
         lo, hi = int(x.min()), int(x.max())
         if lo < 0 or hi >= upper:
             raise ValueError(f"{name} entries must be in [0, {upper}), got min {lo}, max {hi}")
