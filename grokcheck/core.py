@@ -227,6 +227,7 @@ class Context:
     log: Callable[[str], None] = lambda msg: None
     started: float = field(default_factory=time.perf_counter)
     seed: int = 0
+    cache: Any = None  # grokcheck.store.SubrunCache of this claim run (sub-runs on disk), or None
 
     def __post_init__(self):
         from grokcheck.streams import check_seed
@@ -249,8 +250,11 @@ class Context:
         of a sweep is one sub-run. When a result store is attached (issue 16), finished sub-runs are
         cached on disk under a key of (claim, name, spec, seed, device, code version) so a killed run
         resumes; without one this simply calls `compute()`. The value must be made of tensors,
-        numbers, strings, lists, tuples and dicts."""
-        return compute()
+        numbers, strings, lists, tuples and dicts (numpy arrays and scalars come back as numpy); the
+        claim always gets the value back through torch.save/torch.load, store or not, so fresh, resumed
+        and storeless (pytest) runs see the same value (grokcheck.store)."""
+        from grokcheck.store import memo
+        return memo(self.cache, name, spec, compute)
 
     def result(self, claim: Claim, config, observables: list[Observable],
                series: dict | None = None, notes: list[str] | None = None,
