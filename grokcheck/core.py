@@ -227,6 +227,7 @@ class Context:
     log: Callable[[str], None] = lambda msg: None
     started: float = field(default_factory=time.perf_counter)
     seed: int = 0
+    devices_noted: set = field(default_factory=set)  # str(tensor.device) of what the claim computed with
     cache: Any = None  # grokcheck.store.SubrunCache of this claim run (sub-runs on disk), or None
 
     def __post_init__(self):
@@ -256,6 +257,18 @@ class Context:
         from grokcheck.store import memo
         return memo(self.cache, name, spec, compute)
 
+    def note_device(self, *things) -> None:
+        """Record where the claim's tensors actually lived: each thing is a tensor, an nn.Module (its
+        first parameter or buffer) or a torch.device / str. `result` writes the recorded devices into
+        environment["device"]; a claim that recorded none gets "<ctx.device> (not recorded)", so
+        result.json never claims a device that no tensor was seen on."""
+        for t in things:
+            if hasattr(t, "parameters"):
+                t = next(iter(list(t.parameters()) + list(t.buffers())), None)
+                if t is None:
+                    continue
+            self.devices_noted.add(str(getattr(t, "device", t)))
+
     def result(self, claim: Claim, config, observables: list[Observable],
                series: dict | None = None, notes: list[str] | None = None,
                budget_gaps: dict[str, str] | None = None) -> Result:
@@ -269,7 +282,8 @@ class Context:
             scale=self.scale, config=dataclasses.asdict(config), config_hash=config_hash(config),
             seed=self.seed, observables=observables,
             series=to_jsonable(series or {}), notes=list(notes or []),
-            environment=environment(self.device),
+            environment={**environment(self.device), "device_requested": self.device,
+                         "device": ", ".join(sorted(self.devices_noted)) or f"{self.device} (not recorded)"},
             wall_time_s=round(time.perf_counter() - self.started, 3),
             budget_gaps=dict(budget_gaps or {}))
 
