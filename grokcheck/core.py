@@ -25,15 +25,17 @@ import math
 import os
 import platform
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from grokcheck.safeio import atomic_write_bytes  # noqa: F401  (re-exported: reports use it)
+
 COMPARISONS = ("<=", ">=", "<", ">", "==")
 ROLES = ("claim", "control", "observation")
 VERDICTS = ("verified", "refuted", "inconclusive")
+ERROR = "error"  # the verdict shown for a claim that crashed (no Result; see `ClaimError`)
 PAPER = "paper"
 
 
@@ -168,15 +170,19 @@ class Result:
         raise KeyError(f"{self.claim}: no observable named {name!r}")
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """The result.json object (schema `grokcheck.schema.SCHEMA_VERSION`), validated."""
+        from grokcheck.schema import SCHEMA_VERSION, validate_result_dict
+        d = {"schema_version": SCHEMA_VERSION, **dataclasses.asdict(self)}
+        validate_result_dict(d)
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "Result":
-        names = {f.name for f in dataclasses.fields(cls)}
-        missing = {"claim", "observables", "config"} - set(d)
-        if missing:
-            raise ValueError(f"missing fields {sorted(missing)}")
-        return cls(**{k: v for k, v in d.items() if k in names})
+        """A Result from a result.json object; SchemaError (a ValueError naming the field) unless it
+        follows the schema. The verdicts are recomputed from the observables."""
+        from grokcheck.schema import validate_result_dict
+        validate_result_dict(d)
+        return cls(**{k: v for k, v in d.items() if k != "schema_version"})
 
 
 def _obs_args(d: dict) -> dict:
@@ -281,11 +287,19 @@ class Context:
             claim=claim.id, title=claim.title, statement=claim.statement, source=claim.source,
             scale=self.scale, config=dataclasses.asdict(config), config_hash=config_hash(config),
             seed=self.seed, observables=observables,
-            series=to_jsonable(series or {}), notes=list(notes or []),
+            series=to_jsonable(series or {}), notes=_notes(notes),
             environment={**environment(self.device), "device_requested": self.device,
                          "device": ", ".join(sorted(self.devices_noted)) or f"{self.device} (not recorded)"},
             wall_time_s=round(time.perf_counter() - self.started, 3),
             budget_gaps=dict(budget_gaps or {}))
+
+
+def _notes(notes) -> list[str]:
+    if notes is None:
+        return []
+    if isinstance(notes, str) or not all(isinstance(n, str) for n in notes):
+        raise ValueError(f"notes must be a list of strings, got {notes!r:.60}")
+    return list(notes)
 
 
 def to_jsonable(x: Any) -> Any:
@@ -299,24 +313,10 @@ def to_jsonable(x: Any) -> Any:
     return x
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temp file in the same folder and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def write_result(result: Result, path: Path) -> None:
-    """result.json, written atomically."""
-    atomic_write_bytes(path, json.dumps(result.to_dict(), indent=1).encode())
+    """result.json as strict JSON (schema-checked), written atomically (`grokcheck.safeio`)."""
+    from grokcheck.schema import dumps_strict
+    atomic_write_bytes(path, dumps_strict(result.to_dict()).encode())
 
 
 class ResultFileError(ValueError):
@@ -324,8 +324,11 @@ class ResultFileError(ValueError):
 
 
 def read_result(path: Path) -> Result:
-    """Read a result.json; raise ResultFileError naming the file if it is corrupt."""
+    """Read a result.json; raise ResultFileError naming the file if it is unreadable, not strict
+    JSON or off the schema."""
+    from grokcheck.schema import loads_strict
     try:
-        return Result.from_dict(json.loads(Path(path).read_text()))
-    except (OSError, ValueError, TypeError, KeyError) as exc:
-        raise ResultFileError(f"{path}: unreadable result ({type(exc).__name__}: {exc})") from None
+        return Result.from_dict(loads_strict(Path(path).read_text()))
+    except (OSError, ValueError, TypeError, KeyError, RecursionError) as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else ""
+        raise ResultFileError(f"{path}: unreadable result ({type(exc).__name__}: {msg})") from None

@@ -44,14 +44,23 @@ def scaled_config(claim_id: str, scale: str, seed: int | None = None):
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; expected one of {', '.join(SCALES)}")
     config = claim_module(claim_id).SCALES[scale]
-    return config if seed is None else dataclasses.replace(config, seed=seed)
+    if seed is None:
+        return config
+    from grokcheck.streams import check_seed
+    if not any(f.name == "seed" for f in dataclasses.fields(config)):
+        raise ValueError(f"claim {claim_id!r} takes no seed")
+    return dataclasses.replace(config, seed=check_seed(seed))
 
 
 def prepare(claim_id: str, scale: str, seed: int | None = None, device: str = "cpu", log=None):
     """(config, ctx) to run `claim_id` at `scale`: the scaled config (seed replaced when given) and a
-    Context whose run seed is the config's seed, on `device`."""
+    Context whose run seed is the config's seed, on `device`. The config is validated against its
+    dataclass annotations (`grokcheck.schema.validate_config`: finite floats, ints, tuples, ...)
+    and the seed lies in [0, 2**63); ValueError with one line otherwise."""
     from grokcheck.core import Context
+    from grokcheck.schema import validate_config
     config = scaled_config(claim_id, scale, seed)
+    validate_config(config)
     ctx = Context(scale=scale, device=device, seed=getattr(config, "seed", 0) or 0,
                   **({} if log is None else {"log": log}))
     return config, ctx

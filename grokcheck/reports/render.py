@@ -20,7 +20,7 @@ from grokcheck.core import Result, atomic_write_bytes  # noqa: E402
 PAGE = (8.27, 11.69)  # A4 portrait, inches
 STYLE = {"font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "legend.fontsize": 8,
          "xtick.labelsize": 8, "ytick.labelsize": 8}
-VERDICT_COLOURS = {"verified": "#1b7837", "refuted": "#b2182b", "inconclusive": "#8c6d1f"}
+VERDICT_COLOURS = {"verified": "#1b7837", "refuted": "#b2182b", "inconclusive": "#8c6d1f", "error": "#762a83"}
 
 
 def fmt(x) -> str:
@@ -130,8 +130,8 @@ def write_claim_report(result: Result, figures: list, path: Path) -> None:
         page.text(f"{result.claim}: {result.title}", size=13, weight="bold", width=70)
         page.text(f"Source: {result.source}", size=9, colour="#333333")
         v = result.verdict
-        detail = "; ".join(f"{k}: {w}" for k, w in result.setting_verdicts.items())
-        page.text(f"Verdict: {v.upper()}   ({detail})", size=12, weight="bold",
+        detail = "; ".join(f"{k}: {result.verdict_label(k)}" for k in result.setting_verdicts)
+        page.text(f"Verdict: {result.verdict_label().upper()}   ({detail})", size=12, weight="bold",
                   colour=VERDICT_COLOURS.get(v, "black"), gap=0.01)
         page.text("Claim", size=10, weight="bold")
         page.text(result.statement, gap=0.01)
@@ -156,22 +156,30 @@ def write_claim_report(result: Result, figures: list, path: Path) -> None:
     atomic_write_bytes(path, _pdf_bytes(build))
 
 
-def write_summary(results: list[Result], path: Path, extra_figures: list | None = None) -> None:
-    """summary.pdf: one table of every claim with its verdict, then any extra figures."""
+def write_summary(results: list[Result], path: Path, extra_figures: list | None = None,
+                  errors: list | None = None) -> None:
+    """summary.pdf: one table of every claim with its verdict (`verdict_label`; claims that crashed,
+    `reports.collect.ClaimError`, as `error` with their one-line error and log), then any extra
+    figures."""
+    errors = list(errors or [])
 
     def build(pdf):
         pdf.infodict()["Title"] = "grokcheck summary"
         page = _TextPage(pdf)
         page.text("grokcheck: summary of claims", size=14, weight="bold")
         counts = {v: sum(r.verdict == v for r in results) for v in ("verified", "refuted", "inconclusive")}
+        counts["error"] = len(errors)
         page.text(", ".join(f"{n} {v}" for v, n in counts.items()), size=10, gap=0.01)
         rows = []
         for r in results:
             key = r.key_observable()
-            rows.append([r.claim, r.source, r.verdict + " (" + "; ".join(
-                f"{k}: {w}" for k, w in r.setting_verdicts.items()) + ")", r.scale,
+            rows.append([r.claim, r.source, r.verdict_label() + " (" + "; ".join(
+                f"{k}: {r.verdict_label(k)}" for k in r.setting_verdicts) + ")", r.scale,
                 f"{key.name}: {fmt(key.value)} {key.comparison} {fmt(key.bound)}" if key else "",
                 f"{r.wall_time_s:.1f}"])
+        for e in errors:
+            rows.append([e.claim, "", "error", "", f"{e.message} (log: {e.log or 'not written'})",
+                         f"{e.wall_time_s:.1f}"])
         page.table(["claim", "source", "verdict", "scale", "key observable", "time (s)"], rows,
                    [0.16, 0.17, 0.2, 0.07, 0.32, 0.08])
         page.close()

@@ -1,0 +1,98 @@
+"""Safe file writes (issue 17): atomic, never through a fixed or symlinked name, umask modes, and no
+temp file left behind on SIGTERM.
+
+- `atomic_write_bytes(path, data)`: a temp file made by `tempfile.mkstemp` in the target folder
+  (O_CREAT | O_EXCL with a random name, so it never opens an existing file or follows a symlink),
+  given the mode an ordinary `open()` would give (0o666 & ~umask; mkstemp's 0600 is not kept),
+  then `os.replace`d onto `path` (a rename replaces a symlink at `path`, never writes through it).
+  Any exception, KeyboardInterrupt and `Terminated` included, removes the temp file.
+- `check_writable_dir(path)`: create the folder and prove it writable with an `mkstemp` probe (no
+  fixed probe name: two processes never race on it, a planted symlink is never followed).
+- `terminate_on_sigterm()`: while active, SIGTERM raises `Terminated` (a BaseException) so that
+  `finally` / cleanup code runs; the CLI exits 143 on it.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import tempfile
+import threading
+from pathlib import Path
+
+
+class Terminated(BaseException):
+    """Raised by the SIGTERM handler of `terminate_on_sigterm` (not an Exception: never swallowed
+    by per-claim isolation)."""
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it where /proc allows (Linux >= 4.7)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to `path` atomically (module docstring); creates the parent folder.
+
+    Raises: OSError (e.g. PermissionError for a read-only folder), with no temp file left."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        try:
+            os.fchmod(fd, 0o666 & ~current_umask())
+            with os.fdopen(fd, "wb") as fh:
+                fd = None
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        finally:
+            if fd is not None:
+                os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def check_writable_dir(path) -> Path:
+    """`path` as an existing writable folder (created if missing); ValueError with one line if not."""
+    if path is None or str(path).strip() == "":
+        raise ValueError("output folder must not be empty")
+    out = Path(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        if not out.is_dir():
+            raise NotADirectoryError(20, "not a directory")
+        fd, probe = tempfile.mkstemp(dir=out, prefix=".grokcheck-probe-", suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ValueError(f"{path}: not a writable folder ({exc.strerror or exc})") from None
+    return out
+
+
+@contextlib.contextmanager
+def terminate_on_sigterm():
+    """While active (main thread only), SIGTERM raises `Terminated`; the old handler is restored."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise Terminated(f"signal {signum}")
+
+    old = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
