@@ -39,8 +39,8 @@ def test_claim_refutes_a_wrong_construction(monkeypatch):
     """The claim's own verdict turns to `refuted` when the construction is wrong."""
     real = claim.fourier_network
 
-    def broken(p, copies=1, half=False, dtype=torch.float64):
-        net = real(p, copies, half, dtype)
+    def broken(p, copies=1, half=False, dtype=torch.float64, device=None):
+        net = real(p, copies, half, dtype, device)
         with torch.no_grad():
             net.W[1, 0] *= 1.01
         return net

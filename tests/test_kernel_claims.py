@@ -10,7 +10,7 @@ from grokcheck.claims.mohamadi import kernel_regression_baselines as krb
 def test_fourier_kernel_breaks_the_l2_bound():
     """Negative control: the l2-bound check rejects a kernel outside the hypothesis."""
     p, frac = 11, 0.3
-    q = krb.classification_point("fourier", p, frac, seed=0, width=4 * p)
+    q = krb.classification_point("fourier", p, frac, 4 * p, split_seed=0, generator=torch.Generator().manual_seed(0))
     assert q["pop"] < krb.CONTROL_RATIO * bounds.kernel_lower_bound(p, q["n"], "classification")
     assert q["acc"] > 0.9
 
@@ -18,7 +18,7 @@ def test_fourier_kernel_breaks_the_l2_bound():
 @pytest.mark.parametrize("name", krb.KERNELS)
 def test_equivariant_kernels_stay_above_the_bound(name):
     p, frac = 11, 0.3
-    q = krb.classification_point(name, p, frac, seed=1, width=4 * p)
+    q = krb.classification_point(name, p, frac, 4 * p, split_seed=1, generator=torch.Generator().manual_seed(1))
     assert q["pop"] >= bounds.kernel_lower_bound(p, q["n"], "classification")
     assert q["warned"] == 0
 

@@ -26,6 +26,9 @@ def uniform_fan_in_(weight: torch.Tensor, scale: float, generator: torch.Generat
         weight.copy_((draw.to(weight.device) * 2 - 1) * bound)
 
 
+_NO_DRAW = object()  # fourier_network's marker: the weights are set right after, no init draw
+
+
 class QuadraticNet(nn.Module):
     """f(x) = V (W x)^2 on one-hot pairs x = (e_a, e_b).
 
@@ -50,8 +53,9 @@ class QuadraticNet(nn.Module):
         check_real("init_scale", init_scale, 0.0, lower_open=True)
         self.W = nn.Parameter(torch.empty(width, 2 * p, dtype=dtype, device=device))
         self.V = nn.Parameter(torch.empty(p, width, dtype=dtype, device=device))
-        uniform_fan_in_(self.W, init_scale, generator)
-        uniform_fan_in_(self.V, init_scale, generator)
+        if generator is not _NO_DRAW:
+            uniform_fan_in_(self.W, init_scale, generator)
+            uniform_fan_in_(self.V, init_scale, generator)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """One-hot (or any real) inputs (n, 2p) -> logits (n, p)."""
@@ -85,11 +89,11 @@ class QuadraticNet(nn.Module):
         return ((h * h) * self.V[c]).sum(1)  # (n,)
 
 
-def fourier_network(p: int, copies: int = 1, half: bool = False, dtype=torch.float64) -> QuadraticNet:
+def fourier_network(p: int, copies: int = 1, half: bool = False, dtype=torch.float64, device=None) -> QuadraticNet:
     """The Appendix F construction (`theory.construction.fourier_weights`) as a QuadraticNet of
-    width 8 * len(frequencies) * copies: W (h, 2p), V (p, h)."""
+    width 8 * len(frequencies) * copies on `device`: W (h, 2p), V (p, h). Deterministic (no generator)."""
     W, V = fourier_weights(p, copies, half, dtype)
-    net = QuadraticNet(p, W.shape[0], dtype=dtype)
+    net = QuadraticNet(p, W.shape[0], dtype=dtype, device=device, generator=_NO_DRAW)
     with torch.no_grad():
         net.W.copy_(W)
         net.V.copy_(V)

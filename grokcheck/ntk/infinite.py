@@ -86,7 +86,8 @@ def monte_carlo_quadratic_ntk(x1: torch.Tensor, x2: torch.Tensor | None = None, 
 
     Each init draws W ~ U[-s_W, s_W]^(h x 2p), V ~ U[-s_V, s_V]^(p x h) as QuadraticNet does
     (`quadratic_init_bounds`), `batch` inits at a time, and evaluates the closed form
-    (ntk/empirical.py) vectorized over inits: triples (N, 3) give the regression eNTK,
+    (ntk/empirical.py) vectorized over inits on x1's device (the draws are made on the
+    generator's device and moved, so CPU and CUDA see the same inits): triples (N, 3) give the regression eNTK,
     pairs (N, 2) the eNTK of logit 0. Returns two (N1, N2) float64 tensors: the sample mean
     and its standard error s / sqrt(n_inits). Cost ~ n_inits N1 N2 width.
     """
@@ -100,10 +101,11 @@ def monte_carlo_quadratic_ntk(x1: torch.Tensor, x2: torch.Tensor | None = None, 
     ov = _match(x1, x2, 0) + _match(x1, x2, 1)  # (N1, N2)
     same_c = _match(x1, x2, 2) if x1.shape[1] == 3 else 1.0
     total = total_sq = 0.0
+    gdev, dev = generator.device, x1.device  # draws on the generator's device (CPU streams), used on x's
     for start in range(0, n_inits, batch):
         m = min(batch, n_inits - start)
-        w = (torch.rand(m, width, 2 * p, generator=generator, dtype=torch.float64) * 2 - 1) * s_w
-        v = (torch.rand(m, p, width, generator=generator, dtype=torch.float64) * 2 - 1) * s_v
+        w = (torch.rand(m, width, 2 * p, generator=generator, dtype=torch.float64, device=gdev).to(dev) * 2 - 1) * s_w
+        v = (torch.rand(m, p, width, generator=generator, dtype=torch.float64, device=gdev).to(dev) * 2 - 1) * s_v
         h1 = w[:, :, x1[:, 0]] + w[:, :, p + x1[:, 1]]  # (m, h, N1)
         h2 = w[:, :, x2[:, 0]] + w[:, :, p + x2[:, 1]]  # (m, h, N2)
         c1 = x1[:, 2] if x1.shape[1] == 3 else torch.zeros_like(x1[:, 0])  # logit / c

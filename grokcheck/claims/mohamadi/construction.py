@@ -51,15 +51,17 @@ SCALES = {
 
 
 def all_pair_logits(net, p: int) -> torch.Tensor:
-    """f on all p^2 pairs, rows ordered n * p + m: (p^2, p)."""
+    """f on all p^2 pairs, rows ordered n * p + m: (p^2, p), on the net's device."""
     x, _ = binary_table(p)
+    x = x.to(net.W.device)
     with torch.no_grad():
         return net.logits(x[:, 0], x[:, 1])
 
 
 def regression_max_error(net, p: int, chunk: int = 1 << 16) -> float:
-    """max |g - p 1[a+b=c]| over all p^3 triples for the V/4 network, chunked."""
+    """max |g - p 1[a+b=c]| over all p^3 triples for the V/4 network, chunked, on the net's device."""
     triples, targets = regression_triples(p)
+    triples, targets = triples.to(net.W.device), targets.to(net.W.device)
     err = 0.0
     with torch.no_grad():
         for s in range(0, len(triples), chunk):
@@ -68,20 +70,24 @@ def regression_max_error(net, p: int, chunk: int = 1 << 16) -> float:
     return err
 
 
-def measure(config: Config, log=lambda m: None) -> tuple[list[Observable], dict]:
-    """All observables and the report's series; pure apart from `log`."""
+def measure(config: Config, log=lambda m: None, device="cpu",
+            note_device=lambda *t: None) -> tuple[list[Observable], dict]:
+    """All observables and the report's series; pure apart from `log` / `note_device`. Every
+    network, table and logit lives on `device`; `note_device(net)` records where they were."""
     fit_err, acc, reg_err, dup_err, linf_err, margin_rel, half_err = [], [], [], [], [], [], []
     series = {"ps": list(config.ps), "copies": list(config.copies), "linf": {}, "norm_margin": {}}
+    target = lambda p, half=False: construction_target(p, half=half).to(device)  # (p^2, p)
     for p in config.ps:
-        net = fourier_network(p)
+        net = fourier_network(p, device=device)
+        note_device(net)
         f = all_pair_logits(net, p)
-        _, labels = binary_table(p)
-        fit_err.append(float((f - construction_target(p)).abs().max()) / p)
+        labels = binary_table(p)[1].to(device)
+        fit_err.append(float((f - target(p)).abs().max()) / p)
         acc.append(float((f.argmax(1) == labels).double().mean()))
         reg_err.append(regression_max_error(net, p) / p)
         series["linf"][p], series["norm_margin"][p] = [], []
         for c in config.copies:
-            net_c = fourier_network(p, copies=c)
+            net_c = fourier_network(p, copies=c, device=device)
             params = [net_c.W, net_c.V]
             dup_err.append(float((all_pair_logits(net_c, p) - f).abs().max()) / p)
             linf = linf_norm(params)
@@ -92,20 +98,21 @@ def measure(config: Config, log=lambda m: None) -> tuple[list[Observable], dict]
             series["linf"][p].append(linf)
             series["norm_margin"][p].append(nm)
         if p % 2:
-            half = all_pair_logits(fourier_network(p, half=True), p)
-            half_err.append(float((half - construction_target(p, half=True)).abs().max()) / p)
+            half = all_pair_logits(fourier_network(p, half=True, device=device), p)
+            half_err.append(float((half - target(p, half=True)).abs().max()) / p)
         log(f"p={p}: max|f-4p1|/p={fit_err[-1]:.1e} acc={acc[-1]:.3f} regression max err/p={reg_err[-1]:.1e}")
 
     p = config.figure_p
-    f = all_pair_logits(fourier_network(p), p)  # (p^2, p) rows n*p+m
-    sums = (torch.arange(p)[:, None] + torch.arange(p)[None, :]).reshape(-1) % p
-    heat = torch.zeros(p, p, dtype=f.dtype).index_add_(0, sums, f) / p  # mean f_q over pairs with n+m=s
-    series["heatmap"] = {"p": p, "mean_f_by_sum": heat}
+    f = all_pair_logits(fourier_network(p, device=device), p)  # (p^2, p) rows n*p+m
+    r = torch.arange(p, device=device)
+    sums = (r[:, None] + r[None, :]).reshape(-1) % p  # (p^2,)
+    heat = torch.zeros(p, p, dtype=f.dtype, device=device).index_add_(0, sums, f) / p  # mean f_q over n+m=s
+    series["heatmap"] = {"p": p, "mean_f_by_sum": heat.cpu()}
 
-    bad = fourier_network(p)
+    bad = fourier_network(p, device=device)
     with torch.no_grad():
         bad.W[0, 0] += PERTURBATION
-    bad_err = float((all_pair_logits(bad, p) - construction_target(p)).abs().max()) / p
+    bad_err = float((all_pair_logits(bad, p) - target(p)).abs().max()) / p
 
     why = f"float64 round-off bound 8p*4*eps ~ 7e-15 p; tolerance {RTOL_PER_P:g} p"
     obs = [
@@ -129,7 +136,7 @@ def measure(config: Config, log=lambda m: None) -> tuple[list[Observable], dict]
 
 
 def run(config: Config, ctx: Context) -> Result:
-    obs, series = measure(config, ctx.log)
+    obs, series = measure(config, ctx.log, ctx.device, ctx.note_device)
     notes = [
         "The construction is deterministic: no seed enters. Checks run in float64 on every pair "
         "(classification) and every triple (regression), for odd and even p.",

@@ -22,6 +22,7 @@ from grokcheck.theory.symmetry import (act_on_labels, act_on_points, act_on_quad
                              random_perms_torch)
 from grokcheck.theory.tasks import binary_table, regression_triples, split_indices
 from grokcheck.core import Claim, Context, Observable, Result
+from grokcheck.streams import stream_seed
 
 CLAIM = Claim(
     id="equivariance",
@@ -37,6 +38,7 @@ CLAIM = Claim(
 RTOL_F64 = 1e-10     # two float64 runs that differ only in the order of identical operations
 CONTROL_MIN = 1e-6   # a broken symmetry must show an error 10^4 x above the tolerance
 Z_MC = 6.0           # eNTK Monte Carlo: max |t| over ~1.8k entries with R-1 dof; 6 keeps P(false alarm) < 1e-3
+KERNEL_INDEX = 1000  # stream index of the kernel checks' T; trajectory runs use 0, 1, ... below it
 OPTIMIZERS = {"gd": dict(lr=0.05), "ngd": dict(lr=0.05), "adamw": dict(lr=1e-2, weight_decay=1e-2)}
 
 
@@ -64,9 +66,9 @@ SCALES = {
 class InputBiasNet(QuadraticNet):
     """Negative control: f = V (W (x + beta))^2 with a fixed non-uniform input offset beta (2p,)."""
 
-    def __init__(self, p, width, generator, dtype=torch.float64):
-        super().__init__(p, width, generator=generator, dtype=dtype)
-        self.register_buffer("beta", torch.rand(2 * p, generator=generator, dtype=dtype))
+    def __init__(self, p, width, generator, dtype=torch.float64, device=None):
+        super().__init__(p, width, generator=generator, dtype=dtype, device=device)
+        self.register_buffer("beta", torch.rand(2 * p, generator=generator, dtype=dtype).to(device))
 
     def _hidden(self, a, b):
         return self.W[:, a].T + self.W[:, self.p + b].T + self.W @ self.beta  # (n, h)
@@ -90,7 +92,7 @@ def _task(task: str, p: int):
     return pts, y, "ce", (lambda m, x: m.logits(x[:, 0], x[:, 1]))
 
 
-def trajectory_error(task: str, opt: str, config: Config, gen: torch.Generator,
+def trajectory_error(task: str, opt: str, config: Config, ctx: Context, index: int,
                      control: str | None = None, penalty: float = 0.0, twin: bool = True) -> dict:
     """Train the original and the T-transformed run; at each logged step
     error = max |out'(T x) - out(x)| / max |out(x)| on all points (out = g for regression, the logits
@@ -99,16 +101,20 @@ def trajectory_error(task: str, opt: str, config: Config, gen: torch.Generator,
     order), whose deviation `twin` measures how much this run's dynamics amplify round-off.
 
     control: None (the theorem), "weights" (V's rows moved by a different sigma3'), or "bias" (InputBiasNet).
+    index: this run's number: its split, group element T and init come from ctx's streams
+    ("split", index), ("action", index), ("init", index). Everything lives on ctx.device.
     Returns {"steps", "error", "twin" (or []), "train_loss"} lists over the logged steps.
     """
-    p = config.p
+    p, device = config.p, ctx.device
     pts, y, loss, forward = _task(task, p)
-    train_idx, _ = split_indices(len(pts), config.fraction, int(torch.randint(2 ** 31, (1,), generator=gen)))
-    perms = random_perms_torch(p, 3, gen)                       # (3, p)
+    train_idx, _ = split_indices(len(pts), config.fraction, stream_seed(ctx.seed, "split", index))
+    perms = random_perms_torch(p, 3, ctx.rng("action", index))  # (3, p)
     t_pts = act_on_points(pts, perms)                           # (N, k)
     t_y = act_on_labels(y, perms) if task == "classification" else y
+    pts, y, t_pts, t_y, perms, train_idx = (t.to(device) for t in (pts, y, t_pts, t_y, perms, train_idx))
     cls = InputBiasNet if control == "bias" else QuadraticNet
-    net = cls(p, config.width, generator=gen, dtype=torch.float64)
+    net = cls(p, config.width, generator=ctx.rng("init", index), dtype=torch.float64, device=device)
+    ctx.note_device(net)
     net_t, net_w = copy.deepcopy(net), copy.deepcopy(net)
     weight_perms = perms.clone()
     if control == "weights":
@@ -120,7 +126,7 @@ def trajectory_error(task: str, opt: str, config: Config, gen: torch.Generator,
     evals = tuple(np.linspace(0, config.steps, config.n_evals).round().astype(int).tolist())
     cfg = TrainConfig(steps=config.steps, optimizer=opt, loss=loss, dtype="float64", eval_steps=evals,
                       penalty="linf" if penalty > 0 else None, penalty_weight=penalty,
-                      seed=config.seed, **OPTIMIZERS[opt])
+                      **OPTIMIZERS[opt])
     outs = {}
 
     def recorder(key, points):
@@ -148,13 +154,15 @@ def trajectory_error(task: str, opt: str, config: Config, gen: torch.Generator,
             "train_loss": list(hist.metrics["train_loss"])}
 
 
-def kernel_checks(config: Config, gen: torch.Generator) -> dict:
+def kernel_checks(config: Config, ctx: Context) -> dict:
     """Invariance errors of the expected kernel, the pair kernel, K_{T theta}(Tx, Tx') vs K_theta,
-    the Monte-Carlo eNTK mean (max |t|), and the Fourier control."""
-    p, h = config.p, config.width
+    the Monte-Carlo eNTK mean (max |t|), and the Fourier control. Points from stream "subset", T from
+    ("action", KERNEL_INDEX), init i from ("kernel_init", i); kernels on ctx.device."""
+    p, h, device = config.p, config.width, ctx.device
     triples = regression_triples(p)[0]
-    pts = triples[torch.randperm(len(triples), generator=gen)[:config.n_kernel_points]]   # (n, 3)
-    perms = random_perms_torch(p, 3, gen)
+    pts = triples[torch.randperm(len(triples), generator=ctx.rng("subset"))[:config.n_kernel_points]]  # (n, 3)
+    perms = random_perms_torch(p, 3, ctx.rng("action", KERNEL_INDEX))
+    pts, perms = pts.to(device), perms.to(device)
     s_w, s_v = quadratic_init_bounds(p, h)
     out = {"expected": kernel_invariance_error(
         lambda a, b: expected_quadratic_ntk(a, b, width=h, s_w=s_w, s_v=s_v), pts, perms)}
@@ -162,11 +170,11 @@ def kernel_checks(config: Config, gen: torch.Generator) -> dict:
                                           pts[:, :2], perms)
     t_pts = act_on_points(pts, perms)
     diffs, exact = [], 0.0
-    for _ in range(config.n_inits):
-        net = QuadraticNet(p, h, generator=gen, dtype=torch.float64)
+    for i in range(config.n_inits):
+        net = QuadraticNet(p, h, generator=ctx.rng("kernel_init", i), dtype=torch.float64, device=device)
         k0 = regression_ntk(net, pts, method="closed_form")                  # (n, n)
         k1 = regression_ntk(net, t_pts, method="closed_form")                # (n, n) same theta, moved points
-        net_t = QuadraticNet(p, h, dtype=torch.float64)
+        net_t = copy.deepcopy(net)  # weights replaced by T(theta) below
         with torch.no_grad():
             w, v = act_on_quadratic_weights(net.W, net.V, perms)
             net_t.W.copy_(w)
@@ -174,12 +182,13 @@ def kernel_checks(config: Config, gen: torch.Generator) -> dict:
         exact = max(exact, float((regression_ntk(net_t, t_pts, method="closed_form") - k0).abs().max() / k0.abs().max()))
         diffs.append(k1 - k0)
     d = torch.stack(diffs)                                                    # (R, n, n)
-    iu = torch.triu_indices(len(pts), len(pts))
+    iu = torch.triu_indices(len(pts), len(pts), device=device)
     t = d.mean(0) / (d.std(0, unbiased=True) / config.n_inits ** 0.5).clamp_min(1e-300)
     out["entk_transported"] = exact
     out["entk_mc_max_t"] = float(t[iu[0], iu[1]].abs().max())
     out["entk_single_init"] = float(diffs[0].abs().max() / regression_ntk(net, pts, method="closed_form").abs().max())
-    fourier = fourier_network(p)
+    fourier = fourier_network(p, device=device)
+    ctx.note_device(fourier)
 
     def fourier_kernel(a, b):
         ha = fourier.W[:, a[:, 0]].T + fourier.W[:, p + a[:, 1]].T
@@ -205,11 +214,11 @@ def within_horizon(run: dict) -> float:
 
 
 def run(config: Config, ctx: Context) -> Result:
-    gen = torch.Generator().manual_seed(config.seed)
     series, obs = {"runs": {}, "controls": {}}, []
+    index = iter(range(KERNEL_INDEX))  # run numbers of the trajectory runs, in order
     for task in ("regression", "classification"):
         for opt in config.optimizers:
-            r = trajectory_error(task, opt, config, gen)
+            r = trajectory_error(task, opt, config, ctx, next(index))
             series["runs"][f"{task}/{opt}"] = r
             ctx.log(f"{task}/{opt}: max rel error {max(r['error']):.2e} (round-off twin {max(r['twin']):.2e}), "
                     f"train loss {r['train_loss'][0]:.3g} -> {r['train_loss'][-1]:.3g}")
@@ -230,7 +239,7 @@ def run(config: Config, ctx: Context) -> Result:
     if config.linf_penalty > 0:
         pen = 0.0
         for opt in config.optimizers:
-            r = trajectory_error("regression", opt, config, gen, penalty=config.linf_penalty)
+            r = trajectory_error("regression", opt, config, ctx, next(index), penalty=config.linf_penalty)
             series["runs"][f"regression/{opt}+linf"] = r
             pen = max(pen, within_horizon(r))
             ctx.log(f"regression/{opt} + linf {config.linf_penalty:g}: max rel error {max(r['error']):.2e} "
@@ -239,12 +248,12 @@ def run(config: Config, ctx: Context) -> Result:
                               pen, RTOL_F64, "<=", setting="ours: l_inf penalty",
                               reason="the group preserves ||theta||_inf and maps ties to ties; same rule as above"))
     for control, label in (("weights", "V rows moved by sigma3' != sigma3"), ("bias", "fixed input offset beta")):
-        r = trajectory_error("regression", config.optimizers[0], config, gen, control=control, twin=False)
+        r = trajectory_error("regression", config.optimizers[0], config, ctx, next(index), control=control, twin=False)
         series["controls"][control] = r
         obs.append(Observable(f"control: {label}, min over steps of rel error", min(r["error"]), CONTROL_MIN, ">",
                               role="control", reason="a non-matching action must be detected at every step; "
                                                      "threshold 10^4 x the tolerance"))
-    k = kernel_checks(config, gen)
+    k = kernel_checks(config, ctx)
     ctx.log(f"kernel checks: {k}")
     obs += [
         Observable("expected kernel: max |K(Tx,Tx') - K(x,x')| / max K", k["expected"], 0.0, "<=", RTOL_F64,

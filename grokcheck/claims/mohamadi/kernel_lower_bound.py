@@ -55,15 +55,21 @@ def _agreement(table: np.ndarray, train: np.ndarray):
 
 
 def quadratic_features(net: QuadraticNet, table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """h = W_a + W_b (N, h) and V[c] (N, h) for the regression scalar g = sum_i V[c, i] h_i^2."""
+    """h = W_a + W_b (N, h) and V[c] (N, h) for the regression scalar g = sum_i V[c, i] h_i^2,
+    computed on the net's device and returned as numpy."""
     with torch.no_grad():
-        t = torch.as_tensor(table)
+        t = torch.as_tensor(table).to(net.W.device)
         h = net.W[:, t[:, 0]].T + net.W[:, net.p + t[:, 1]].T  # (N, h)
-        return h.numpy(), net.V[t[:, 2]].numpy()               # (N, h), (N, h)
+        return h.cpu().numpy(), net.V[t[:, 2]].cpu().numpy()   # (N, h), (N, h)
 
 
-def kernel_columns(name: str, p: int, table: np.ndarray, train: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def kernel_columns(name: str, p: int, table: np.ndarray, train: np.ndarray, rng: np.random.Generator,
+                   device="cpu", note_device=lambda *t: None) -> np.ndarray:
     """K(x, x_t) for every point x and training point x_t: (p^3, n) float64.
+
+    rng: the kernel's own draws (the eNTK's init seed, the random features); the torch kernels
+    (entk, expected, fourier) are computed on `device` (`note_device` records it) and returned as
+    numpy; the others are numpy on the CPU.
 
     entk: eNTK of g at a fresh uniform init (width 4p, float64; ntk.empirical.regression_ntk);
     expected: its expectation over the init (Prop B.3, both layers; ntk.infinite);
@@ -71,16 +77,19 @@ def kernel_columns(name: str, p: int, table: np.ndarray, train: np.ndarray, rng:
     poly: (1 + x.x')^3 = (4 - d)^3; random_features: ReLU(G x + b) with G, b ~ N(0, 1), 1024 features;
     fourier: phi_i(x) = V_ci h_i^2 of the Appendix F network (NOT equivariant).
     """
-    t_all, t_train = torch.as_tensor(table), torch.as_tensor(table[train])
+    t_all, t_train = torch.as_tensor(table).to(device), torch.as_tensor(table[train]).to(device)
     if name == "entk":
-        gen = torch.Generator().manual_seed(int(rng.integers(2 ** 62)))
-        net = QuadraticNet(p, 4 * p, generator=gen, dtype=torch.float64)
-        return regression_ntk(net, t_all, t_train, method="closed_form").numpy()
+        gen = torch.Generator().manual_seed(int(rng.integers(2 ** 62)))  # seeded from the kernel's stream
+        net = QuadraticNet(p, 4 * p, generator=gen, dtype=torch.float64, device=device)
+        note_device(net)
+        return regression_ntk(net, t_all, t_train, method="closed_form").cpu().numpy()
     if name == "expected":
         s_w, s_v = quadratic_init_bounds(p, 4 * p)
-        return expected_quadratic_ntk(t_all, t_train, width=4 * p, s_w=s_w, s_v=s_v).numpy()
+        k = expected_quadratic_ntk(t_all, t_train, width=4 * p, s_w=s_w, s_v=s_v)
+        note_device(k)
+        return k.cpu().numpy()
     if name == "fourier":
-        h, v = quadratic_features(fourier_network(p), table)
+        h, v = quadratic_features(fourier_network(p, device=device), table)
         phi = v * h ** 2                                        # (N, 8p)
         return phi @ phi[train].T
     eq_a, eq_b, eq_c = _agreement(table, train)
@@ -143,8 +152,12 @@ def floor_minus_bound(bound_ps) -> float:
     return float(worst)
 
 
-def measure_p(p: int, config: Config, rng: np.random.Generator, log) -> dict:
-    """Residual fractions for each kernel and n at modulus p: a dict of lists for the series."""
+def measure_p(p: int, config: Config, rng, log, device="cpu", note_device=lambda *t: None) -> dict:
+    """Residual fractions for each kernel and n at modulus p: a dict of lists for the series.
+
+    rng(name, index) -> numpy Generator (`ctx.np_rng`): the training sample of (n, s) comes from
+    stream "subset" and is shared by every kernel (a paired comparison); each kernel's own draws
+    from "init" and its permutations from "targets", indexed by (p, kernel, n, s)."""
     table = triple_table(p)                      # (p^3, 3)
     ident = np.tile(np.arange(p), (1, 3, 1))                   # (1, 3, p) sigma = id
     norm2 = float(p ** 2)
@@ -152,14 +165,18 @@ def measure_p(p: int, config: Config, rng: np.random.Generator, log) -> dict:
     out = {"n": ns, "frac": [n / p ** 3 for n in ns],
            "bound": [bounds.kernel_lower_bound(p, n) for n in ns],
            "floor": [bounds.spectral_floor(p, n) for n in ns], "kernels": {}}
-    for name in config.kernels:
+    S = config.n_samples
+    for ki, name in enumerate(config.kernels):
         rows = {k: [] for k in ("mc_mean", "mc_se", "exact", "ident_mean", "ident_se", "ident_all")}
-        for n in ns:
+        for ni, n in enumerate(ns):
             mc, var, exact, idents = [], [], [], []
-            for s in range(config.n_samples):
-                train = np.sort(rng.choice(p ** 3, size=n, replace=False))  # (n,)
-                cols = kernel_columns(name, p, table, train, rng)           # (p^3, n)
-                perms = np.stack([ident[0]] + [np.stack([rng.permutation(p) for _ in range(3)])
+            for s in range(S):
+                sample = (p * len(ns) + ni) * S + s                          # stream index of (p, n, s)
+                draw = sample * len(KERNELS) + KERNELS.index(name)          # ... and of the kernel
+                train = np.sort(rng("subset", sample).choice(p ** 3, size=n, replace=False))  # (n,)
+                cols = kernel_columns(name, p, table, train, rng("init", draw), device, note_device)  # (p^3, n)
+                perm_rng = rng("targets", draw)
+                perms = np.stack([ident[0]] + [np.stack([perm_rng.permutation(p) for _ in range(3)])
                                                for _ in range(config.n_perms)])  # (1 + B, 3, p)
                 q = bounds.span_basis(cols)                                   # (p^3, r)
                 res = bounds.projection_residuals(q, permuted_targets(table, p, perms)) / norm2  # (1 + B,)
@@ -167,7 +184,6 @@ def measure_p(p: int, config: Config, rng: np.random.Generator, log) -> dict:
                 mc.append(res[1:].mean())
                 var.append(res[1:].var(ddof=1))
                 exact.append(bounds.exact_perm_residual(q, p))
-            S = config.n_samples
             rows["mc_mean"].append(float(np.mean(mc)))
             rows["mc_se"].append(float(np.sqrt(np.sum(var) / config.n_perms) / S))
             rows["exact"].append(float(np.mean(exact)))
@@ -186,10 +202,13 @@ def run(config: Config, ctx: Context) -> Result:
                          f"{config.n_samples}, {config.n_perms}")
     if not all(0 < f <= 1 for f in config.fractions):
         raise ValueError(f"fractions must lie in (0, 1], got {config.fractions}")
-    rng = np.random.default_rng(config.seed)
+    unknown = set(config.kernels) - set(KERNELS)
+    if unknown:
+        raise ValueError(f"unknown kernels {sorted(unknown)}; expected some of {KERNELS}")
     err_dense, err_closed = structured_vs_dense(config.dense_ps)
     gap = floor_minus_bound(config.bound_ps)
-    per_p = {str(p): measure_p(p, config, rng, ctx.log) for p in config.ps}
+    ctx.note_device("cpu")  # spans, projections and the spectrum are numpy on the CPU
+    per_p = {str(p): measure_p(p, config, ctx.np_rng, ctx.log, ctx.device, ctx.note_device) for p in config.ps}
     structural = [
         Observable("max |structured floor - dense eigh floor| (p<=7, m=2,3, all n)", err_dense, 0.0, "<=",
                    RTOL_F64, reason="Krawtchouk spectrum vs numpy eigh, two float64 paths"),
@@ -234,7 +253,10 @@ def run(config: Config, ctx: Context) -> Result:
         "its only non-zero eigenvalues are p (constant) and p/(p-1)^2 (multiplicity (p-1)^3), so the floor is "
         "((p-1)^3 - n + 1) / (p (p-1)^2) and the exact E_sigma residual of a span Q is "
         "tr Sigma - p ||Q^T 1||^2/p^3 - p/(p-1)^2 ||Pi Q||_F^2 (Pi = centring along each axis).",
-        "The eNTK at init and the random-features kernel are equivariant in distribution only (fresh init per "
+        "Draws: the training sample of each (p, n, s) from stream 'subset' (shared by all kernels), each kernel's "
+    "init / random features from 'init' and its permutations from 'targets' (grokcheck.streams). The kernels "
+    "are computed on the run's device; the projections and spectra in numpy on the CPU.",
+    "The eNTK at init and the random-features kernel are equivariant in distribution only (fresh init per "
         "training sample); RBF, polynomial and the expected kernel are exactly equivariant. The Fourier kernel "
         "is built from the Appendix F construction's features and is not equivariant: it fits Psi exactly.",
     ]

@@ -23,6 +23,7 @@ from grokcheck.ntk.regression import JitterWarning, kernel_regression, one_hot_t
 from grokcheck.theory import bounds
 from grokcheck.theory.tasks import binary_table, regression_triples, split_indices
 from grokcheck.core import Claim, Context, Observable, Result
+from grokcheck.streams import generator, stream_seed
 
 CLAIM = Claim(
     id="kernel-regression-baselines",
@@ -41,6 +42,8 @@ INTERP_RTOL = 1e-6     # ridgeless fit of the training targets: max |pred - y| /
 CONTROL_RATIO = 0.5    # the non-equivariant kernel must get below half the bound
 DELTA = 0.1            # Thm 3.1 failure probability
 KERNELS = ("entk", "expected", "rbf")
+KERNEL_IDS = {"entk": 0, "expected": 1, "rbf": 2, "fourier": 3}  # init stream index = split index * 8 + id
+INTERP_INDEX = 1 << 40  # stream index of the Thm 3.1 check (far from the classification splits')
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,7 @@ def pair_kernel(name: str, p: int, x_all: torch.Tensor, x_train: torch.Tensor, g
     fourier (control, NOT equivariant): 1 + p 1[a+b = a'+b' mod p], the construction's Fourier kernel.
     """
     if name == "entk":
-        net = QuadraticNet(p, width, generator=gen, dtype=torch.float64)
+        net = QuadraticNet(p, width, generator=gen, dtype=torch.float64, device=x_all.device)
         k = empirical_ntk(net, x_all, x_train, method="closed_form", output="trace_mean")
     elif name == "expected":
         s_w, s_v = quadratic_init_bounds(p, width)
@@ -88,12 +91,16 @@ def pair_kernel(name: str, p: int, x_all: torch.Tensor, x_train: torch.Tensor, g
     return k  # (N, n); the caller slices the training rows
 
 
-def classification_point(name: str, p: int, fraction: float, seed: int, width: int) -> dict:
-    """One split: population and test relative l2 loss, test accuracy, jitter used."""
+def classification_point(name: str, p: int, fraction: float, width: int, *, split_seed: int,
+                         generator: torch.Generator, device="cpu") -> dict:
+    """One split: population and test relative l2 loss, test accuracy, jitter used.
+
+    split_seed: the train/test split's seed (a stream seed, shared by the kernels compared on this
+    split); generator: the kernel's init draws (CPU stream); the kernel and the solve run on `device`."""
     pairs, labels = binary_table(p)                            # (p^2, 2), (p^2,)
-    train_idx, test_idx = split_indices(len(pairs), fraction, seed)
-    gen = torch.Generator().manual_seed(10_000 + seed)
-    k_all = pair_kernel(name, p, pairs, pairs[train_idx], gen, width)   # (N, n)
+    train_idx, test_idx = split_indices(len(pairs), fraction, split_seed)
+    pairs, labels, train_idx, test_idx = (t.to(device) for t in (pairs, labels, train_idx, test_idx))
+    k_all = pair_kernel(name, p, pairs, pairs[train_idx], generator, width)   # (N, n)
     y = one_hot_targets(labels, p)                            # (N, p)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", JitterWarning)
@@ -102,18 +109,21 @@ def classification_point(name: str, p: int, fraction: float, seed: int, width: i
     err = ((pred - y) ** 2).sum(1)                            # (N,)
     return {"pop": float(err.sum() / y.sum()), "test": float(err[test_idx].sum() / y[test_idx].sum()),
             "acc": float((pred[test_idx].argmax(1) == labels[test_idx]).double().mean()),
-            "jitter": res.jitter_abs, "warned": len(caught), "n": len(train_idx)}
+            "jitter": res.jitter_abs, "warned": len(caught), "n": len(train_idx), "device": str(k_all.device)}
 
 
-def interpolation_check(p: int, fraction: float, seed: int) -> dict:
-    """Thm 3.1 above the width threshold and Prop B.6 below it, on regression triples."""
+def interpolation_check(p: int, fraction: float, seed: int, device="cpu") -> dict:
+    """Thm 3.1 above the width threshold and Prop B.6 below it, on regression triples.
+
+    seed: the run seed; the split comes from stream ("split", INTERP_INDEX), the two inits from
+    ("init", INTERP_INDEX) and ("init", INTERP_INDEX + 1), the random labels from ("targets", INTERP_INDEX)."""
     triples, y = regression_triples(p)                        # (p^3, 3), (p^3,) = p 1[a+b=c]
-    train_idx, _ = split_indices(len(triples), fraction, seed)
+    train_idx, _ = split_indices(len(triples), fraction, stream_seed(seed, "split", INTERP_INDEX))
+    triples, y, train_idx = triples.to(device), y.to(device), train_idx.to(device)
     n = len(train_idx)
     rho_c = int(torch.bincount(triples[train_idx, 2], minlength=p).max())
     h_big = math.floor(36 * rho_c * math.log(n / DELTA)) + 1
-    gen = torch.Generator().manual_seed(20_000 + seed)
-    net = QuadraticNet(p, h_big, generator=gen, dtype=torch.float64)
+    net = QuadraticNet(p, h_big, generator=generator(seed, "init", INTERP_INDEX), dtype=torch.float64, device=device)
     k_all = regression_ntk(net, triples, triples[train_idx], method="closed_form")   # (N, n)
     k_tr = k_all[train_idx]
     res = kernel_regression(k_tr, y[train_idx], k_all)
@@ -121,16 +131,18 @@ def interpolation_check(p: int, fraction: float, seed: int) -> dict:
     pop = float(((res.predictions - y) ** 2).sum() / (y ** 2).sum())
     lam_min = float(torch.linalg.eigvalsh(k_tr)[0] / torch.diagonal(k_tr).mean())
     h_small = max(1, n // (3 * p) - 1)                        # 3 p h < n: rank K <= 3ph < n (Prop B.6)
-    net_s = QuadraticNet(p, h_small, generator=gen, dtype=torch.float64)
+    net_s = QuadraticNet(p, h_small, generator=generator(seed, "init", INTERP_INDEX + 1), dtype=torch.float64,
+                         device=device)
     k_s = regression_ntk(net_s, triples[train_idx], method="closed_form")            # (n, n)
     rank_s = int(torch.linalg.matrix_rank(k_s))
-    y_rand = torch.randn(n, generator=gen, dtype=torch.float64)
+    y_rand = torch.randn(n, generator=generator(seed, "targets", INTERP_INDEX), dtype=torch.float64).to(device)
     evals, evecs = torch.linalg.eigh(k_s)
     keep = evals > 1e-10 * evals.max()
     resid = y_rand - evecs[:, keep] @ (evecs[:, keep].T @ y_rand)   # best fit in the span
     return {"n": n, "rho_c": rho_c, "h_big": h_big, "fit": fit, "pop": pop, "lam_min_rel": lam_min,
             "bound": bounds.kernel_lower_bound(p, n), "h_small": h_small, "rank_small": rank_s,
-            "rank_cap": 3 * p * h_small, "small_resid": float(resid.norm() / y_rand.norm())}
+            "rank_cap": 3 * p * h_small, "small_resid": float(resid.norm() / y_rand.norm()),
+            "device": str(k_all.device)}
 
 
 def run(config: Config, ctx: Context) -> Result:
@@ -144,7 +156,12 @@ def run(config: Config, ctx: Context) -> Result:
         for name in KERNELS + ("fourier",):
             rows = {k: [] for k in ("pop", "pop_se", "test", "acc", "acc_se")}
             for i, f in enumerate(config.fractions):
-                pts = [classification_point(name, p, f, config.seed * 1000 + s, width) for s in range(config.seeds)]
+                split = lambda s: (p * len(config.fractions) + i) * config.seeds + s  # stream index of (p, f, s)
+                pts = [classification_point(name, p, f, width, split_seed=stream_seed(ctx.seed, "split", split(s)),
+                                            generator=ctx.rng("init", split(s) * 8 + KERNEL_IDS[name]),
+                                            device=ctx.device)
+                       for s in range(config.seeds)]
+                ctx.note_device(*(q["device"] for q in pts))
                 warned += sum(q["warned"] for q in pts) if name != "fourier" else 0
                 pop = np.array([q["pop"] for q in pts])
                 acc = np.array([q["acc"] for q in pts])
@@ -163,7 +180,8 @@ def run(config: Config, ctx: Context) -> Result:
             d["kernels"][name] = rows
             ctx.log(f"p={p} {name}: pop l2 {np.round(rows['pop'], 3).tolist()} acc {np.round(rows['acc'], 3).tolist()}")
         per_p[str(p)] = d
-    it = interpolation_check(config.interp_p, config.interp_fraction, config.seed)
+    it = interpolation_check(config.interp_p, config.interp_fraction, ctx.seed, ctx.device)
+    ctx.note_device(it.pop("device"))
     ctx.log(f"Thm 3.1 at p={config.interp_p}: {it}")
     obs = [Observable(f"{k}: min over p, fraction of (population l2 / L(Psi_0) - bound) / SE", z_min[k], -Z_MC, ">=",
                       reason="Thm 4.3 / D.2 in expectation over the split (and init); 3 SE over seeds")
@@ -187,6 +205,9 @@ def run(config: Config, ctx: Context) -> Result:
                    role="observation", reason="K was factorized without jitter when 0"),
     ]
     notes = [
+        "Draws: split s of (p, fraction) from stream ('split', index), shared by every kernel on it (a paired "
+        "comparison); each kernel's init from ('init', ...); Thm 3.1's split, inits and random labels from their "
+        "own indices (grokcheck.streams). Kernels and solves run on the run's device in float64.",
         "The paper proves an l2-loss lower bound for kernel methods (Thm 3.4, 4.3), not an accuracy bound; "
         "its authors leave a 0-1 bound open. Test accuracy is therefore shown as an observation only.",
         "Losses are relative to the zero predictor: sum of squared errors over all p^2 pairs and p outputs, "
