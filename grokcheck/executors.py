@@ -1,0 +1,180 @@
+"""Where claims run: in this process, in a local process pool (`--jobs N`) or as Ray tasks
+(`--executor ray`, optional extra `grokcheck[ray]`) (issue 16).
+
+A `Task` is everything one claim run needs, resolved by the caller: the claim module's import
+path, the frozen Config (scale, `--seed` and `--set` applied), device, the sub-run cache folder
+and the torch thread count. `execute(task)` runs it in whatever process it lands in; the result
+depends only on the task, so the executor never changes it: on CPU the Result's observables and
+series are bit-identical whichever executor ran them (tested, `tests/test_executors.py`),
+provided each worker uses the same number of torch threads as the caller (`Task.threads`, set in
+every worker: a different intra-op thread count may reorder float reductions).
+
+`run_tasks(tasks, executor=..., jobs=..., ray_address=...)` yields `(task, outcome)` in order of
+completion; `outcome` is a `Done` or the exception the claim raised (a crash in one claim never
+stops the others; with a process pool or Ray the exception carries the worker's traceback as its
+cause or text). Progress events `(kind, claim, ...)` reach `on_event` in this process: "start",
+"log" (msg, elapsed) and "subrun" (name, cached, seconds); Ray tasks print their log lines
+instead (Ray forwards worker output to the driver).
+
+Ray: `ray.init(address=ray_address)` unless Ray is already initialized (a test's or the user's
+`ray.init(num_cpus=2)`); address None starts a local cluster, "auto" or "ray://host:10001"
+joins one. Each claim is one task with `num_cpus=1` and, on device cuda, `num_gpus=1`. On a
+cluster every node needs grokcheck installed, and the sub-run cache lives on the node that ran
+the claim (resume across nodes needs `--out` on a shared file system).
+"""
+from __future__ import annotations
+
+import importlib
+import queue as queue_mod
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+EXECUTORS = ("local", "ray")
+
+
+@dataclass(frozen=True)
+class Task:
+    """One claim run. config: the resolved frozen Config; cache_dir: DIR/<claim>/cache (None: no
+    sub-run cache); force: recompute cached sub-runs; threads: torch threads in the worker (0:
+    leave as is)."""
+    claim: str
+    module: str
+    config: Any
+    scale: str
+    device: str = "cpu"
+    cache_dir: str | None = None
+    force: bool = False
+    threads: int = 0
+
+
+@dataclass
+class Done:
+    """A finished claim run: its Result and how many sub-runs were computed / read from cache."""
+    result: Any
+    computed: int = 0
+    cached: int = 0
+
+
+def _setup(threads: int) -> None:
+    import torch
+    torch.backends.cuda.matmul.allow_tf32 = False  # float64 kernels need exact matmuls
+    torch.backends.cudnn.allow_tf32 = False
+    if threads:
+        torch.set_num_threads(threads)
+
+
+def execute(task: Task, emit: Callable[..., None] | None = None) -> Done:
+    """Run `task` in this process; `emit(kind, claim, *args)` receives its progress events."""
+    from grokcheck.core import Context
+    from grokcheck.store import SubrunCache
+    _setup(task.threads)
+    emit = emit or (lambda *event: None)
+    t0 = time.perf_counter()
+    emit("start", task.claim)
+    seed = getattr(task.config, "seed", 0) or 0
+    cache = SubrunCache(task.cache_dir, task.claim, seed, task.device, read=not task.force,
+                        on_subrun=lambda name, cached, secs: emit("subrun", task.claim, name, cached, secs))
+    ctx = Context(scale=task.scale, device=task.device, seed=seed, cache=cache,
+                  log=lambda msg: emit("log", task.claim, msg, time.perf_counter() - t0))
+    result = importlib.import_module(task.module).run(task.config, ctx)
+    return Done(result, cache.misses, cache.hits)
+
+
+class _QueueEmit:
+    """A picklable `emit` that forwards events to the parent through a manager queue."""
+
+    def __init__(self, q):
+        self.q = q
+
+    def __call__(self, *event):
+        self.q.put(event)
+
+
+def _print_emitter(*event):
+    kind, claim, *rest = event
+    if kind == "log":
+        print(f"    [{claim} {rest[1]:7.1f}s] {rest[0]}", flush=True)
+
+
+def _execute_printing(task: Task) -> Done:
+    return execute(task, _print_emitter)
+
+
+def run_tasks(tasks: list[Task], *, executor: str = "local", jobs: int = 1, ray_address: str | None = None,
+              on_event: Callable[..., None] | None = None) -> Iterator[tuple[Task, Any]]:
+    """Run `tasks`; yield (task, Done or exception) as each finishes (module docstring)."""
+    if executor not in EXECUTORS:
+        raise ValueError(f"unknown executor {executor!r}; expected one of {', '.join(EXECUTORS)}")
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"--jobs must be an integer >= 1, got {jobs!r}")
+    on_event = on_event or (lambda *event: None)
+    if executor == "ray":
+        yield from _run_ray(tasks, ray_address, on_event)
+    elif jobs == 1 or len(tasks) <= 1:
+        for task in tasks:
+            try:
+                yield task, execute(task, on_event)
+            except Exception as exc:  # noqa: BLE001 (one crashing claim never stops the others)
+                yield task, exc
+    else:
+        yield from _run_pool(tasks, jobs, on_event)
+
+
+def _drain(q, on_event) -> None:
+    while True:
+        try:
+            on_event(*q.get_nowait())
+        except queue_mod.Empty:
+            return
+
+
+def _run_pool(tasks, jobs, on_event):
+    """A spawn-context process pool (fork is unsafe once torch has started its threads)."""
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    ctx = mp.get_context("spawn")
+    with ctx.Manager() as manager:
+        q = manager.Queue()
+        pool = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx)
+        try:
+            pending = {pool.submit(execute, task, _QueueEmit(q)): task for task in tasks}
+            while pending:
+                done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                _drain(q, on_event)
+                for fut in done:
+                    task = pending.pop(fut)
+                    exc = fut.exception()
+                    yield task, (exc if exc is not None else fut.result())
+            _drain(q, on_event)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def ray_module():
+    """The `ray` module, or ValueError with the install hint."""
+    try:
+        import ray
+    except ImportError:
+        raise ValueError("--executor ray needs Ray: pip install 'grokcheck[ray]'") from None
+    return ray
+
+
+def _run_ray(tasks, address, on_event):
+    ray = ray_module()
+    if not ray.is_initialized():
+        ray.init(address=address, include_dashboard=False, log_to_driver=True)
+    remote = ray.remote(_execute_printing)
+    refs = {}
+    for task in tasks:
+        gpus = 1 if str(task.device).startswith("cuda") else 0
+        refs[remote.options(num_cpus=1, num_gpus=gpus).remote(task)] = task
+        on_event("start", task.claim)
+    while refs:
+        ready, _ = ray.wait(list(refs), num_returns=1, timeout=1.0)
+        for ref in ready:
+            task = refs.pop(ref)
+            try:
+                yield task, ray.get(ref)
+            except Exception as exc:  # noqa: BLE001 (RayTaskError: the worker's traceback in its text)
+                yield task, exc

@@ -1,0 +1,205 @@
+"""Per-field config overrides: `grokcheck run CLAIM --set steps=30000 --set ps=47,61` (issue 16).
+
+Each `--set FIELD=VALUE` is parsed against the field of the claim's frozen `Config` and applied
+with `dataclasses.replace` (house rule 11), so the Config's own `__post_init__` checks still run.
+The type comes from the field's annotation, and for a bare `tuple` from the value the field
+has at the chosen scale:
+
+    int            `30000`, also `3e4` (an integral float)
+    float          `1e-3`, `2` (finite only)
+    bool           true/false, yes/no, on/off, 1/0
+    str            the text as written
+    X | None       `none` for None, else X
+    tuple          comma-separated `47,61` (each element typed like the default's elements, by
+                   position when the default mixes types), `()` or nothing for the empty tuple,
+                   or a Python literal `(("l1", 5e-5), ("none", 0.0))` for nested tuples
+    nested Config  dotted names: `model.steps=500`
+
+Unknown fields and bad values raise `ValueError` with one line naming the claim, the field and
+what was expected (the CLI prints it and exits 2). Parsed here rather than with a typed-CLI
+library such as tyro: the claims' Configs annotate sequences as bare `tuple`, which only the
+scale's value types, and tyro would add a dependency for that.
+"""
+from __future__ import annotations
+
+import ast
+import dataclasses
+import math
+import typing
+
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+
+
+def parse_assignments(items) -> list[tuple[str, str]]:
+    """["a=1", "b.c=x"] -> [("a", "1"), ("b.c", "x")]; ValueError for an item without `=`."""
+    out = []
+    for item in items or ():
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"--set {item!r}: expected FIELD=VALUE")
+        out.append((name.strip(), value.strip()))
+    return out
+
+
+def _hints(cls) -> dict:
+    try:
+        return typing.get_type_hints(cls)
+    except Exception:  # an annotation that does not resolve: fall back to the default's type
+        return {}
+
+
+def _parse_scalar(text: str, kind: type, what: str):
+    low = text.lower()
+    if kind is bool:
+        if low in _TRUE | _FALSE:
+            return low in _TRUE
+        raise ValueError(f"{what}: expected true or false, got {text!r}")
+    if kind is int:
+        try:
+            return int(text)
+        except ValueError:
+            pass
+        try:
+            f = float(text)
+        except ValueError:
+            f = math.nan
+        if math.isfinite(f) and f.is_integer():
+            return int(f)
+        raise ValueError(f"{what}: expected an integer, got {text!r}")
+    if kind is float:
+        try:
+            f = float(text)
+        except ValueError:
+            raise ValueError(f"{what}: expected a number, got {text!r}") from None
+        if not math.isfinite(f):
+            raise ValueError(f"{what}: expected a finite number, got {text!r}")
+        return f
+    if kind is str:
+        return text
+    raise ValueError(f"{what}: fields of type {kind.__name__} cannot be set from the command line")
+
+
+def _kind(value) -> type:
+    for k in (bool, int, float, str):
+        if isinstance(value, k):
+            return k
+    return type(value)
+
+
+def _infer(text: str, what: str):
+    """An element of a tuple whose default gives no type: int, else float, else the text."""
+    for k in (int, float):
+        try:
+            return _parse_scalar(text, k, what)
+        except ValueError:
+            pass
+    return text
+
+
+def _same_shape(value, template) -> bool:
+    if isinstance(template, tuple):
+        return isinstance(value, tuple) and (not template or len(value) == len(template) or
+                                              all(_same_shape(v, template[0]) for v in value))
+    if isinstance(template, float):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return _kind(value) is _kind(template)
+
+
+def _coerce(value, template):
+    """ints where the template has floats become floats (a literal `0` for a default `0.0`)."""
+    if isinstance(value, tuple) and isinstance(template, tuple) and template:
+        same = len(value) == len(template) and len({_kind(t) for t in template}) > 1
+        return tuple(_coerce(v, template[i] if same else template[0]) for i, v in enumerate(value))
+    if isinstance(template, float) and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def _as_tuple(x):
+    return tuple(_as_tuple(v) for v in x) if isinstance(x, (list, tuple)) else x
+
+
+def _parse_tuple(text: str, default: tuple, what: str) -> tuple:
+    if text in ("", "()"):
+        return ()
+    if text[0] in "([":
+        try:
+            value = _as_tuple(ast.literal_eval(text))
+        except (ValueError, SyntaxError):
+            raise ValueError(f"{what}: not a Python tuple literal: {text!r}") from None
+        if not isinstance(value, tuple):
+            raise ValueError(f"{what}: expected a tuple, got {text!r}")
+        if default and not all(_same_shape(v, default[0]) for v in value) and not _same_shape(value, default):
+            raise ValueError(f"{what}: elements must look like {default[0]!r}, got {text!r}")
+        return _coerce(value, default)
+    parts = [p.strip() for p in text.split(",")]
+    if any(v is None for v in default):  # e.g. batch sizes (None,) = full batch
+        return tuple(None if p.lower() == "none" else _infer(p, what) for p in parts)
+    kinds = [_kind(v) for v in default]
+    if any(k not in (bool, int, float, str) for k in kinds):
+        raise ValueError(f"{what}: nested tuple; give a Python literal such as {default!r}")
+    if len(set(kinds)) > 1 or not kinds:  # mixed (by position) or unknown element types
+        if kinds and len(parts) != len(kinds):
+            raise ValueError(f"{what}: expected {len(kinds)} comma-separated values like {default!r}")
+        return tuple(_parse_scalar(p, k, what) for p, k in zip(parts, kinds)) if kinds else \
+            tuple(_infer(p, what) for p in parts)
+    return tuple(_parse_scalar(p, kinds[0], what) for p in parts)
+
+
+def parse_value(text: str, annotation, default, what: str):
+    """`text` as a value for a field annotated `annotation` whose current value is `default`."""
+    args = typing.get_args(annotation)
+    if type(None) in args:  # X | None
+        if text.lower() == "none":
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return parse_value(text, inner[0] if len(inner) == 1 else None, default, what)
+    origin = typing.get_origin(annotation) or annotation
+    if origin is tuple or isinstance(default, tuple):
+        return _parse_tuple(text, default if isinstance(default, tuple) else (), what)
+    kind = origin if origin in (bool, int, float, str) else _kind(default)
+    return _parse_scalar(text, kind, what)
+
+
+def apply_overrides(config, assignments, label: str = "config"):
+    """A copy of the frozen dataclass `config` with each (field, text) of `assignments` parsed and
+    replaced (dotted names reach nested Configs); ValueError with one line otherwise."""
+    for name, text in assignments:
+        config = _apply_one(config, name.split("."), text, label, name)
+    return config
+
+
+def _apply_one(config, path, text, label, full):
+    fields = {f.name: f for f in dataclasses.fields(config)}
+    head = path[0]
+    if head not in fields:
+        raise ValueError(f"{label}: unknown field {full!r}; fields: {', '.join(fields)}")
+    current = getattr(config, head)
+    if len(path) > 1:
+        if not dataclasses.is_dataclass(current):
+            raise ValueError(f"{label}: {head!r} is not a nested config, so {full!r} is not a field")
+        value = _apply_one(current, path[1:], text, label, full)
+    else:
+        if dataclasses.is_dataclass(current):
+            raise ValueError(f"{label}: {full!r} is a nested config; set its fields as {full}.FIELD=VALUE")
+        value = parse_value(text, _hints(type(config)).get(head), current, f"{label}: {full}")
+    try:
+        return dataclasses.replace(config, **{head: value})
+    except (ValueError, TypeError) as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(f"{label}: {full}={text}: {msg}") from None
+
+
+def describe(config, prefix: str = "") -> list[tuple[str, str, object]]:
+    """(name, type, value) for every field, nested Configs flattened with dotted names."""
+    rows = []
+    hints = _hints(type(config))
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        if dataclasses.is_dataclass(value):
+            rows.extend(describe(value, f"{prefix}{f.name}."))
+            continue
+        ann = hints.get(f.name, f.type)
+        rows.append((prefix + f.name, getattr(ann, "__name__", None) or str(ann).replace("typing.", ""), value))
+    return rows
