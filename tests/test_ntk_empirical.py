@@ -180,7 +180,7 @@ def test_bad_arguments_raise(kwargs, match):
 
 def test_closed_form_rejects_bad_indices():
     net = quad(5, 3)
-    with pytest.raises(ValueError, match=r"must lie in \[0, 5\)"):
+    with pytest.raises(ValueError, match=r"must be in \[0, 5\)"):
         empirical_ntk(net, torch.tensor([[0, 5]]), method="closed_form")
     with pytest.raises(ValueError, match="closed_form exists only"):
         empirical_ntk(net, torch.tensor([[0, 1]]), method="closed_form", forward=lambda m, x: m(x))

@@ -3,13 +3,15 @@
 Mohamadi+24 Sec. 2 network; the formulas are in ntk/empirical.py's module docstring:
     Theta_{oo'}(x, x') = [o=o'] sum_k h_k^2 h'_k^2 + 4 (x.x') sum_k V_ok V_o'k h_k h'_k,
 with x.x' = [a=a'] + [b=b'] nonzero on 2p-1 of p^2 pairs, done group by group (one bmm).
-Called through `ntk.empirical.empirical_ntk(..., method="closed_form")` and `regression_ntk`.
+Plain functions of the weights: `quadratic_ntk(W, V, x1, x2, output)` (logits, index pairs) and
+`quadratic_regression_ntk(W, V, t1, t2)` (the regression scalar, triples); no module, no autodiff.
+`ntk.empirical.empirical_ntk(..., method="closed_form")` and `regression_ntk` call them.
 """
 from __future__ import annotations
 
 import torch
 
-from grokcheck.models.quadratic import QuadraticNet
+from grokcheck.theory.validation import check_index_tensor
 
 
 def _padded_groups(b: torch.Tensor, g: torch.Tensor, n_values: int):
@@ -47,13 +49,16 @@ def _group_add(k, b1, b2, g1, g2, n_values, scale=1.0) -> None:
 
 
 def check_indices(x: torch.Tensor, cols: int, p: int, what: str) -> torch.Tensor:
-    if x.is_floating_point() or x.ndim != 2 or x.shape[1] != cols:
-        raise ValueError(f"closed_form needs integer {what} of shape (N, {cols}), got "
-                         f"{x.dtype} {tuple(x.shape)}")
-    if x.numel() and (int(x.min()) < 0 or int(x.max()) >= p):
-        raise ValueError(f"{what} entries must lie in [0, {p}), got range "
-                         f"[{int(x.min())}, {int(x.max())}]")
+    """x itself when it is an integer (N, cols) tensor with entries in [0, p); ValueError otherwise."""
+    check_index_tensor(what, x, cols, p)
     return x
+
+
+def _check_weights(W: torch.Tensor, V: torch.Tensor) -> int:
+    """p for weights W (h, 2p), V (p, h); ValueError otherwise."""
+    if W.ndim != 2 or V.ndim != 2 or W.shape[1] != 2 * V.shape[0] or W.shape[0] != V.shape[1]:
+        raise ValueError(f"need W (h, 2p) and V (p, h), got {tuple(W.shape)} and {tuple(V.shape)}")
+    return V.shape[0]
 
 
 def _hidden(w: torch.Tensor, x: torch.Tensor, p: int) -> torch.Tensor:
@@ -62,10 +67,27 @@ def _hidden(w: torch.Tensor, x: torch.Tensor, p: int) -> torch.Tensor:
     return wt[x[:, 0]] + wt[p + x[:, 1]]  # (n, width)
 
 
-def closed_form(model: QuadraticNet, x1, x2, output, dtype) -> torch.Tensor:
-    """Closed-form eNTK of the logits of f = V (W x)^2 on index pairs (module docstring)."""
-    p = model.p
-    w, v = model.W.detach().to(dtype), model.V.detach().to(dtype)  # (h, 2p), (p, h)
+def quadratic_ntk(W: torch.Tensor, V: torch.Tensor, x1: torch.Tensor, x2: torch.Tensor | None = None,
+                  output="trace_mean", dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """Closed-form eNTK of the logits of f = V (W x)^2 on index pairs (module docstring).
+
+    Args: W (h, 2p), V (p, h); x1 (N1, 2), x2 (N2, 2) or None (= x1) long index pairs in [0, p);
+        output "trace_mean" | "trace_sum" | "full" | an int logit (ntk.empirical's conventions).
+    Returns: (N1, N2), or (N1, N2, p, p) for "full", in `dtype`. Inputs are validated.
+    """
+    p = _check_weights(W, V)
+    x1 = check_indices(x1, 2, p, "index pairs")
+    x2 = x1 if x2 is None else check_indices(x2, 2, p, "index pairs")
+    if not (output in ("trace_mean", "trace_sum", "full") or
+            (isinstance(output, int) and not isinstance(output, bool) and 0 <= output < p)):
+        raise ValueError(f"output must be trace_mean, trace_sum, full or a logit in [0, {p}), got {output!r}")
+    with torch.no_grad():
+        return _quadratic_ntk(W.detach().to(dtype), V.detach().to(dtype), x1, x2, output, dtype)
+
+
+def _quadratic_ntk(w, v, x1, x2, output, dtype) -> torch.Tensor:
+    """`quadratic_ntk` on validated inputs: w (h, 2p), v (p, h) already in `dtype`."""
+    p = v.shape[0]
     h1 = _hidden(w, x1, p)  # (n1, h)
     h2 = h1 if x2 is x1 else _hidden(w, x2, p)  # (n2, h)
     if output == "full":
@@ -110,10 +132,23 @@ def _is_table(x: torch.Tensor, p: int) -> bool:
     return bool((x[:, 0] == r // p).all() and (x[:, 1] == r % p).all())
 
 
-def closed_form_regression(model: QuadraticNet, t1, t2, dtype) -> torch.Tensor:
-    """g = f_c(a, b): K = [c=c'] <h^2, h'^2> + 4 ([a=a'] + [b=b']) <h * V_c, h' * V_c'>."""
-    p = model.p
-    w, v = model.W.detach().to(dtype), model.V.detach().to(dtype)
+def quadratic_regression_ntk(W: torch.Tensor, V: torch.Tensor, t1: torch.Tensor, t2: torch.Tensor | None = None,
+                              dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """Closed-form eNTK of the regression scalar g = f_c(a, b):
+    K = [c=c'] <h^2, h'^2> + 4 ([a=a'] + [b=b']) <h * V_c, h' * V_c'>.
+
+    Args: W (h, 2p), V (p, h); triples t1 (N1, 3), t2 (N2, 3) or None (= t1) long in [0, p).
+    Returns: (N1, N2) in `dtype`. Inputs are validated."""
+    p = _check_weights(W, V)
+    t1 = check_indices(t1, 3, p, "triples")
+    t2 = t1 if t2 is None else check_indices(t2, 3, p, "triples")
+    with torch.no_grad():
+        return _quadratic_regression_ntk(W.detach().to(dtype), V.detach().to(dtype), t1, t2)
+
+
+def _quadratic_regression_ntk(w, v, t1, t2) -> torch.Tensor:
+    """`quadratic_regression_ntk` on validated inputs, w and v already in the output dtype."""
+    p = v.shape[0]
     h1 = _hidden(w, t1, p)  # (n1, h)
     h2 = h1 if t2 is t1 else _hidden(w, t2, p)  # (n2, h)
     k = h1.new_zeros(t1.shape[0], t2.shape[0])  # (n1, n2)

@@ -38,7 +38,7 @@ from torch import nn
 from torch.func import functional_call, jacrev, jvp, vjp, vmap
 
 from grokcheck.models.quadratic import QuadraticNet
-from grokcheck.ntk.closed_form import check_indices, closed_form, closed_form_regression
+from grokcheck.ntk.closed_form import _quadratic_ntk, _quadratic_regression_ntk, check_indices
 
 METHODS = ("jacobian", "ntk_vp", "closed_form")
 TRACES = ("trace_mean", "trace_sum", "full")
@@ -70,8 +70,24 @@ class _Bound(nn.Module):
 
 def _default_forward(model: nn.Module) -> Callable:
     if isinstance(model, QuadraticNet):
-        return lambda m, x: m.logits(x[:, 0], x[:, 1])
+        return lambda m, x: m._logits(x[:, 0], x[:, 1])  # pairs validated once by `_quadratic_pairs`
     return lambda m, x: m(x)
+
+
+def _quadratic_pairs(x: torch.Tensor, p: int, name: str) -> torch.Tensor:
+    """The quadratic net's eNTK inputs as long index pairs (N, 2) in [0, p): index pairs pass through
+    (validated); exact one-hot pairs (N, 2p), x = (e_a, e_b), are converted to (a, b); anything else
+    is a ValueError naming `name`."""
+    if x.is_floating_point() and x.ndim == 2 and x.shape[1] == 2 * p:
+        a, b = x[:, :p], x[:, p:]
+        if not (bool(((x == 0) | (x == 1)).all()) and bool((a.sum(1) == 1).all()) and bool((b.sum(1) == 1).all())):
+            raise ValueError(f"{name}: real (N, 2p) inputs must be exact one-hot pairs (e_a, e_b); "
+                             "pass a custom forward for other real inputs")
+        return torch.stack([a.argmax(1), b.argmax(1)], 1)  # (N, 2)
+    if x.is_floating_point():
+        raise ValueError(f"{name} must be long index pairs (N, 2) or one-hot pairs (N, {2 * p}), "
+                         f"got {x.dtype} {tuple(x.shape)}")
+    return check_indices(x, 2, p, name)
 
 
 def _functional(model: nn.Module, forward: Callable | None, dtype: torch.dtype):
@@ -178,7 +194,8 @@ def empirical_ntk(model: nn.Module, x1: torch.Tensor, x2: torch.Tensor | None = 
 
     Args:
         model: any nn.Module (never mutated). For `QuadraticNet` the default forward is
-            ``model.logits(x[:, 0], x[:, 1])`` on long index pairs (N, 2); else ``model(x)``.
+            ``model.logits(x[:, 0], x[:, 1])`` on long index pairs (N, 2) in [0, p) (exact one-hot
+            pairs (N, 2p) are accepted and converted); else ``model(x)``.
         x1: inputs (N1, ...); x2: inputs (N2, ...) or None for x2 = x1.
         method: "jacobian" (reference), "ntk_vp" or "closed_form" (QuadraticNet only).
         output: "trace_mean" (mean over logits), "trace_sum" (sum over logits, O x the mean),
@@ -199,6 +216,9 @@ def empirical_ntk(model: nn.Module, x1: torch.Tensor, x2: torch.Tensor | None = 
     x1 = _prep(x1, device, dtype)
     sym = x2 is None
     x2 = x1 if sym else _prep(x2, device, dtype)
+    if isinstance(model, QuadraticNet) and forward is None:
+        x1 = _quadratic_pairs(x1, model.p, "x1")
+        x2 = x1 if sym else _quadratic_pairs(x2, model.p, "x2")
     with no_tf32(), torch.no_grad():
         if method == "closed_form":
             if not isinstance(model, QuadraticNet) or forward is not None:
@@ -206,12 +226,11 @@ def empirical_ntk(model: nn.Module, x1: torch.Tensor, x2: torch.Tensor | None = 
                                  f"index-pair forward; got {type(model).__name__} "
                                  f"(forward={'custom' if forward else 'default'}); use "
                                  "method='jacobian' or 'ntk_vp'")
-            check_indices(x1, 2, model.p, "index pairs")
-            check_indices(x2, 2, model.p, "index pairs")
             output = _check_output(output, model.p)
+            w, v = model.W.detach().to(dtype), model.V.detach().to(dtype)  # (h, 2p), (p, h)
             if chunk_size is None:
-                return closed_form(model, x1, x2, output, dtype)
-            return _tiled(lambda s1, s2: closed_form(model, x1[s1], x2[s2], output, dtype),
+                return _quadratic_ntk(w, v, x1, x2, output, dtype)
+            return _tiled(lambda s1, s2: _quadratic_ntk(w, v, x1[s1], x2[s2], output, dtype),
                           x1.shape[0], x2.shape[0], chunk_size)
     f, params = _functional(model, forward, dtype)
     with no_tf32():
@@ -241,15 +260,19 @@ def regression_ntk(model: QuadraticNet, t1: torch.Tensor, t2: torch.Tensor | Non
     """
     if not isinstance(model, QuadraticNet):
         raise ValueError(f"regression_ntk needs a QuadraticNet, got {type(model).__name__}")
-    if method != "closed_form":
-        return empirical_ntk(model, t1, t2, method=method, output="trace_sum",
-                             forward=lambda m, t: m.regression_output(t),
-                             chunk_size=chunk_size, dtype=dtype)
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     device = model.W.device
     t1 = check_indices(_prep(t1, device, dtype), 3, model.p, "triples")
-    t2 = t1 if t2 is None else check_indices(_prep(t2, device, dtype), 3, model.p, "triples")
+    t2 = None if t2 is None else check_indices(_prep(t2, device, dtype), 3, model.p, "triples")
+    if method != "closed_form":
+        return empirical_ntk(model, t1, t2, method=method, output="trace_sum",
+                             forward=lambda m, t: m._regression_output(t),
+                             chunk_size=chunk_size, dtype=dtype)
+    t2 = t1 if t2 is None else t2
     with no_tf32(), torch.no_grad():
+        w, v = model.W.detach().to(dtype), model.V.detach().to(dtype)  # (h, 2p), (p, h)
         if chunk_size is None:
-            return closed_form_regression(model, t1, t2, dtype)
-        return _tiled(lambda s1, s2: closed_form_regression(model, t1[s1], t2[s2], dtype),
+            return _quadratic_regression_ntk(w, v, t1, t2)
+        return _tiled(lambda s1, s2: _quadratic_regression_ntk(w, v, t1[s1], t2[s2]),
                       t1.shape[0], t2.shape[0], chunk_size)
