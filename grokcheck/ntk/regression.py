@@ -4,6 +4,12 @@ Predictor (no f_0 offset; Mohamadi+24 Sec. 3, "kernel regime"):
     alpha = (K_tr,tr + lambda I)^{-1} Y,   f(x) = K(x, X_tr) alpha,
 with lambda = ridge * mean(diag K_tr,tr): the ridge is RELATIVE to the mean diagonal, as in
 neural-tangents' ``diag_reg`` (``diag_reg_absolute_scale=False``). ridge = 0 is ridgeless.
+Inputs are checked once at entry: n >= 1 training points, every entry of K, K_te,tr and Y finite
+(a NaN would otherwise give NaN predictions quietly), and K symmetric to round-off:
+max|K - K^T| <= SYM_RTOL * max|K|, SYM_RTOL = 1e-5 (about 100 float32 epsilons: a kernel built in
+float32, J J^T, and cast to float64 is symmetric to a few float32 round-offs; anything larger is a
+wrong input, e.g. a (test, train) block passed as K). K is then symmetrized, (K + K^T) / 2, so the
+solve never reads one triangle only.
 If the Cholesky factorization fails (K singular to working precision), a jitter
 mean(diag K) * 10^j, j = -12, -11, ..., -4, is added and a `JitterWarning` states the jitter
 used; if even the largest fails, `torch.linalg.LinAlgError` is raised.
@@ -17,6 +23,7 @@ from dataclasses import dataclass
 import torch
 
 JITTERS_REL = tuple(10.0 ** j for j in range(-12, -3))  # relative to mean(diag K)
+SYM_RTOL = 1e-5  # max|K - K^T| / max|K| allowed: ~100 float32 epsilons (module docstring)
 
 
 class JitterWarning(UserWarning):
@@ -77,20 +84,34 @@ def kernel_regression(k_train_train: torch.Tensor, y_train: torch.Tensor,
         y_test: optional (m,) or (m, O) targets; gives test_l2 (and test_accuracy for 2-D
             targets, labels = argmax of y_test).
     Returns: `KernelRegressionResult` (float64 tensors).
-    Raises: ValueError on shapes or negative ridge; torch.linalg.LinAlgError if no jitter works.
+    Raises: ValueError on shapes, n = 0, non-finite entries, a non-symmetric K (beyond SYM_RTOL) or a
+        negative / non-finite ridge; torch.linalg.LinAlgError if no jitter works.
     Warns: `JitterWarning` with the absolute and relative jitter, when one was needed.
     """
     k = k_train_train.to(torch.float64)
     kt = k_test_train.to(torch.float64, copy=False).to(k.device)
     y = y_train.to(torch.float64).to(k.device)
-    n = k.shape[0]
+    n = k.shape[0] if k.ndim == 2 else -1
     if k.ndim != 2 or k.shape[1] != n or kt.ndim != 2 or kt.shape[1] != n:
         raise ValueError(f"need k_train_train (n, n) and k_test_train (m, n), got "
                          f"{tuple(k.shape)} and {tuple(kt.shape)}")
     if y.ndim not in (1, 2) or y.shape[0] != n:
         raise ValueError(f"y_train must be (n,) or (n, O) with n={n}, got {tuple(y.shape)}")
-    if not ridge >= 0:
-        raise ValueError(f"ridge must be >= 0, got {ridge}")
+    if n == 0:
+        raise ValueError("kernel_regression needs at least one training point (k_train_train is 0 x 0)")
+    for name, t in (("k_train_train", k), ("k_test_train", kt), ("y_train", y)):
+        if not bool(torch.isfinite(t).all()):
+            raise ValueError(f"{name} has {int((~torch.isfinite(t)).sum())} non-finite entries (NaN or inf)")
+    asym = float((k - k.T).abs().max()) / max(float(k.abs().max()), torch.finfo(torch.float64).tiny)
+    if asym > SYM_RTOL:
+        raise ValueError(f"k_train_train is not symmetric: max|K - K^T| / max|K| = {asym:.2e} > {SYM_RTOL:.0e}")
+    k = 0.5 * (k + k.T)
+    try:
+        ok = 0 <= float(ridge) < float("inf") and not isinstance(ridge, bool)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"ridge must be a finite number >= 0, got {ridge!r}")
     scale = float(torch.diagonal(k).mean())
     if not scale > 0:
         raise ValueError(f"mean diagonal of k_train_train must be > 0, got {scale}")
