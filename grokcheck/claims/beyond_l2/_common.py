@@ -1,0 +1,159 @@
+"""Pieces shared by the beyond-l2 claims (Tikeng Notsawo+25): problem instances drawn from named
+streams, one memoized batched linear fit, the pre-registered statistics over instances / seeds,
+and the budget rule of their verdicts.
+
+Statistics (fixed before any run; issue 14 item 2):
+- `median_ci`: the median of per-instance values with a distribution-free order-statistic
+  interval (binomial: [x_(k), x_(n+1-k)] with the largest k of coverage >= `level`; below that
+  many values, [min, max] and its true coverage 1 - 2^(1-n)).
+- `pooled_kendall`: the monotone-trend statistic, Kendall's tau-a of a per-instance curve against
+  its x order, pooled (averaged) over instances; ties (within a relative `tie` of each other, or
+  both inf) count 0. Its interval is a bootstrap over instances.
+- `binomial_ci`: Clopper-Pearson interval of a proportion.
+Budget rule (`budget_gaps`): a claim observable whose whole interval lies on the failing side of
+its bound is a statistic over instances/seeds that excludes the claim, and the setting is judged
+as run (`refuted`); otherwise a failing setting run below the paper's budget is
+`inconclusive (budget)` (grokcheck.core).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from grokcheck.core import Observable
+from grokcheck.theory.sparse import completion_entries, completion_sensing, gaussian_sensing, low_rank_matrix, sparse_vector
+
+LEVEL = 0.9  # two-sided level of every interval here
+
+
+# --- instances ---------------------------------------------------------------------------------
+
+def cs_instances(ctx, K: int, n: int, s: int, N: int, stream: str = "instance"):
+    """K compressed-sensing instances; instance i draws a* then X from stream (stream, i):
+    X (K, N, n), a* (K, n), y = X a* (K, N), float64 on the CPU (move them with .to(ctx.device))."""
+    A, X = [], []
+    for i in range(K):
+        g = ctx.rng(stream, i)
+        A.append(sparse_vector(n, s, g))
+        X.append(gaussian_sensing(N, n, g))
+    X, A = torch.stack(X), torch.stack(A)
+    return X, A, torch.einsum("knd,kd->kn", X, A)
+
+
+def mc_instances(ctx, K: int, n1: int, n2: int, rank: int, N: int, tau: float = 0.0, stream: str = "instance"):
+    """K completion instances; instance k draws A* then its observed entries from stream (stream, k):
+    X (K, N, n1 n2) one-hot rows, A* (K, n1 n2), y (K, N), float64 on the CPU."""
+    X, A = [], []
+    for k in range(K):
+        g = ctx.rng(stream, k)
+        a = low_rank_matrix(n1, n2, rank, g)
+        X.append(completion_sensing(completion_entries(a, N, tau, rank, g), n1, n2))
+        A.append(a.reshape(-1))
+    X, A = torch.stack(X), torch.stack(A)
+    return X, A, torch.einsum("knd,kd->kn", X, A)
+
+
+def fit(ctx, spec: dict, make_model, X, y, A, cfg, post_step=None) -> dict:
+    """One memoized batched fit (models.linear.fit_runs) on ctx.device: `make_model()` builds the K-run
+    model, X (K, N, d), y (K, N), A (K, d). `spec` must hold everything else that fixes the value
+    (config fields, data description). Returns CPU tensors: {"steps" list (T,), "train_err" (T, K),
+    "test_err" (T, K), "final" (K, d) the final linear maps, "diverged" step or -1}."""
+    from grokcheck.models.linear import fit_runs
+
+    def compute():
+        dev = ctx.device
+        model = make_model().to(dev)
+        ctx.note_device(model)
+        hook = post_step(model) if post_step is not None else None
+        out = fit_runs(model, X.to(dev), y.to(dev), A.to(dev), cfg, post_step=hook)
+        div = out["history"].diverged_at
+        return {"steps": list(out["steps"]), "train_err": out["train_err"].cpu(), "test_err": out["test_err"].cpu(),
+                "final": model.vector().detach().cpu(), "diverged": -1 if div is None else int(div)}
+    return ctx.memo("fit", spec, compute)
+
+
+# --- statistics ----------------------------------------------------------------------------------
+
+def median_ci(values, level: float = LEVEL) -> tuple[float, float, float, float]:
+    """(median, lo, hi, coverage) of finite-or-inf values; NaNs are dropped (all NaN: all NaN)."""
+    x = sorted(float(v) for v in values if not math.isnan(float(v)))
+    n = len(x)
+    if n == 0:
+        return math.nan, math.nan, math.nan, 0.0
+    med = 0.5 * (x[(n - 1) // 2] + x[n // 2]) if not math.isinf(x[(n - 1) // 2] + x[n // 2]) else x[n // 2]
+    cdf = lambda k: sum(math.comb(n, j) for j in range(k)) / 2 ** n  # P(Binom(n, 1/2) < k)
+    best = None
+    for k in range(1, n // 2 + 1):
+        cov = 1 - 2 * cdf(k)
+        if cov >= level:
+            best = (k, cov)
+    k, cov = best if best else (1, 1 - 2 * cdf(1))
+    return med, x[k - 1], x[n - k], cov
+
+
+def binomial_ci(successes: int, n: int, level: float = LEVEL) -> tuple[float, float]:
+    """Clopper-Pearson interval of a proportion (bisection on the binomial tails; n >= 1)."""
+    if n < 1 or not 0 <= successes <= n:
+        raise ValueError(f"need 0 <= successes <= n and n >= 1, got {successes}, {n}")
+    a = (1 - level) / 2
+    tail_ge = lambda p, k: sum(math.comb(n, j) * p ** j * (1 - p) ** (n - j) for j in range(k, n + 1))
+
+    def solve(f):  # f increasing in p: the p where f(p) = a
+        lo, hi = 0.0, 1.0
+        for _ in range(60):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if f(mid) < a else (lo, mid)
+        return (lo + hi) / 2
+    lower = 0.0 if successes == 0 else solve(lambda p: tail_ge(p, successes))
+    upper = 1.0 if successes == n else solve(lambda p: 1 - tail_ge(p, successes + 1))
+    return lower, upper
+
+
+def kendall_rows(rows, tie: float = 0.0) -> list[float]:
+    """Kendall tau-a of each row (values at increasing x) against x: (concordant - discordant) / pairs.
+    inf is larger than every finite value; two values within a relative `tie`, or both inf, tie."""
+    out = []
+    for row in rows:
+        row = [float(v) for v in row]
+        T = len(row)
+        if T < 2:
+            raise ValueError("a trend needs at least two x values")
+        score = 0
+        for i in range(T):
+            for j in range(i + 1, T):
+                a, b = row[i], row[j]
+                if (math.isinf(a) and math.isinf(b)) or (not math.isinf(a + b)
+                                                          and abs(b - a) <= tie * max(abs(a), abs(b))):
+                    continue
+                score += 1 if b > a else -1
+        out.append(score / (T * (T - 1) / 2))
+    return out
+
+
+def pooled_kendall(rows, tie: float, generator: torch.Generator, level: float = LEVEL,
+                   resamples: int = 2000) -> tuple[float, float, float]:
+    """(pooled tau, lo, hi): the mean of `kendall_rows` over instances and a percentile bootstrap
+    interval over instances (resamples drawn from `generator`)."""
+    taus = torch.tensor(kendall_rows(rows, tie), dtype=torch.float64)  # (I,)
+    idx = torch.randint(0, len(taus), (resamples, len(taus)), generator=generator)
+    boot = taus[idx].mean(1).sort().values
+    a = (1 - level) / 2
+    return float(taus.mean()), float(boot[int(a * (resamples - 1))]), float(boot[int((1 - a) * (resamples - 1))])
+
+
+# --- observables and verdicts --------------------------------------------------------------------
+
+def stat_observable(name: str, est: float, lo: float, hi: float, bound: float, comparison: str, reason: str,
+                    setting: str, tolerance: float = 0.0, role: str = "claim") -> tuple[Observable, bool]:
+    """(Observable of the point estimate, excluded): `excluded` is True when the whole interval
+    [lo, hi] lies on the failing side of the bound (the statistic excludes the claim)."""
+    o = Observable(name, est, bound, comparison, tolerance, role=role, setting=setting,
+                   reason=f"{reason}; {LEVEL:.0%} CI [{lo:.4g}, {hi:.4g}]")
+    fails = lambda v: not Observable("", v, bound, comparison, tolerance).passed
+    return o, (role == "claim" and not math.isnan(lo) and fails(lo) and fails(hi))
+
+
+def budget_gaps(setting: str, gap: str, excluded: list[bool], paper: bool) -> dict:
+    """{setting: gap} unless the run is the paper's setting or a statistic excludes the claim."""
+    return {} if paper or any(excluded) else {setting: gap}
