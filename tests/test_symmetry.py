@@ -5,6 +5,7 @@ import dataclasses
 import numpy as np
 import torch
 
+from grokcheck.core import Context
 from grokcheck.models.quadratic import QuadraticNet
 from grokcheck.theory.symmetry import (act_on_points, act_on_quadratic_weights, inverse_perms, kernel_invariance_error,
                              permuted_targets, random_perms, random_perms_torch)
@@ -62,18 +63,18 @@ def test_wrong_weight_permutation_fails():
 
 def test_trajectory_controls_fail_and_theorem_holds():
     cfg = dataclasses.replace(claim.SCALES["ci"], p=5, width=10, steps=20, n_evals=3)
-    gen = torch.Generator().manual_seed(0)
-    assert max(claim.trajectory_error("classification", "adamw", cfg, gen)["error"]) <= RTOL
-    assert min(claim.trajectory_error("regression", "gd", cfg, gen, control="bias")["error"]) > claim.CONTROL_MIN
-    assert min(claim.trajectory_error("regression", "ngd", cfg, gen, control="weights")["error"]) > claim.CONTROL_MIN
+    ctx = Context(seed=0)
+    assert max(claim.trajectory_error("classification", "adamw", cfg, ctx, 0)["error"]) <= RTOL
+    assert min(claim.trajectory_error("regression", "gd", cfg, ctx, 1, control="bias")["error"]) > claim.CONTROL_MIN
+    assert min(claim.trajectory_error("regression", "ngd", cfg, ctx, 2, control="weights")["error"]) > claim.CONTROL_MIN
 
 
 def test_horizon_rule_rejects_wrong_permutation():
     """Negative control for the round-off-twin horizon: a wrong action fails on the checkable steps."""
     cfg = dataclasses.replace(claim.SCALES["ci"], p=5, width=10, steps=20, n_evals=3)
-    r = claim.trajectory_error("regression", "ngd", cfg, torch.Generator().manual_seed(1), control="weights")
+    r = claim.trajectory_error("regression", "ngd", cfg, Context(seed=1), 0, control="weights")
     assert claim.horizon(r) >= 1 and claim.within_horizon(r) > claim.RTOL_F64
-    r_ok = claim.trajectory_error("regression", "ngd", cfg, torch.Generator().manual_seed(1))
+    r_ok = claim.trajectory_error("regression", "ngd", cfg, Context(seed=1), 0)
     assert claim.within_horizon(r_ok) <= claim.RTOL_F64
 
 
