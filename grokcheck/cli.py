@@ -1,4 +1,11 @@
-"""grokcheck command line: list, run, report (DESIGN.md "What the user does").
+"""grokcheck command line: list, run, show, report, export (DESIGN.md "What the user does").
+
+`run` keeps a result store under --out (`grokcheck.store`): a claim whose stored result has the
+same key (claim, scale, config hash, seed, device, code version) is skipped and says so; `--force`
+recomputes it and its sub-runs; a killed run resumes from its finished sub-runs. `--set F=V`
+overrides Config fields (`grokcheck.overrides`); `--jobs N` runs N claims at once in processes,
+`--executor ray [--ray-address A]` as Ray tasks (`grokcheck.executors`). `show CLAIM` prints the
+resolved config of each scale; `export` writes tidy tables (`grokcheck.export`).
 
 Exit codes (`EXIT_*`): 0 every claim verified; 1 some claim refuted or inconclusive; 2 usage error
 (one line on stderr, no traceback: bad argument, unknown claim, unusable --out); 3 some claim
@@ -10,10 +17,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
-from grokcheck.registry import CLAIMS, SCALES, claim_module, run_claim
+from grokcheck.registry import CLAIMS, SCALES, claim_module
 
 DEFAULT_OUT = Path("reports/out")
 EXIT_VERIFIED, EXIT_NOT_VERIFIED, EXIT_USAGE, EXIT_ERROR = 0, 1, 2, 3
@@ -39,8 +45,22 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--device", default="auto", help="auto | cpu | cuda (default: auto)")
     run.add_argument("--out", default=str(DEFAULT_OUT), help=f"output folder (default: {DEFAULT_OUT})")
     run.add_argument("--seed", type=seed_arg, default=None, help="override every claim's seed (0 <= N < 2**63)")
+    run.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                     help="override a Config field, e.g. --set steps=30000 --set ps=47,61 (repeatable)")
+    run.add_argument("--force", action="store_true", help="recompute stored results and cached sub-runs")
+    run.add_argument("--jobs", type=int, default=1, help="claims run at once in processes (default: 1)")
+    run.add_argument("--executor", default="local", help="local | ray (default: local)")
+    run.add_argument("--ray-address", default=None, help="Ray cluster to join (default: a local one)")
+    show = sub.add_parser("show", help="the resolved config of a claim at each scale")
+    show.add_argument("claim", metavar="CLAIM")
+    show.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="as for run")
     rep = sub.add_parser("report", help="rebuild every PDF and summary.pdf from stored results")
     rep.add_argument("--out", default=str(DEFAULT_OUT), help=f"results folder (default: {DEFAULT_OUT})")
+    exp = sub.add_parser("export", help="tidy tables of stored results (one row per observable / point)")
+    exp.add_argument("--out", action="append", default=None, metavar="DIR",
+                     help=f"results folder(s), repeatable (default: {DEFAULT_OUT})")
+    exp.add_argument("--to", default=None, help="a folder, or FILE.csv / FILE.parquet (default: first --out/export)")
+    exp.add_argument("--format", default=None, help="csv | parquet (default: csv, or --to's extension)")
     return ap
 
 
@@ -151,55 +171,128 @@ def unique_claims(claims) -> list[str]:
     return seen
 
 
-def run_one(cid: str, args, device: str, out: Path, i: int, n: int):
-    """Run, write and render one claim; a crash becomes a ClaimError (traceback in error.log)."""
-    from grokcheck.core import write_result
+def finish(task, outcome, key, args, out: Path, progress):
+    """Store, log and render one claim's outcome (a Done or the exception it raised); a failure
+    becomes a ClaimError with its traceback in error.log (per-claim isolation, issue 17)."""
     from grokcheck.reports.collect import clear_error, record_error
-    t0 = time.perf_counter()
-    print(f"[{i}/{n}] {cid} (scale {args.scale}, device {device}) ...", flush=True)
-
-    def log(msg):
-        print(f"    [{cid} {time.perf_counter() - t0:7.1f}s] {msg}", flush=True)
-
+    from grokcheck.store import ResultStore
+    cid = task.claim
     try:
-        result = run_claim(cid, args.scale, args.seed, device, log)
-        write_result(result, out / cid / "result.json")
+        if isinstance(outcome, BaseException):
+            raise outcome
+        result = outcome.result
+        if args.set:
+            result.notes.append(f"config overridden on the command line: --set {' --set '.join(args.set)}")
+        ResultStore(out).save(result, key, outcome.computed + outcome.cached)
         clear_error(out, cid)
         render(result, out)
+        progress.claim_finished(cid, f"    -> {cid}: {result.verdict_label()} in {result.wall_time_s:.1f}s")
         return result
     except Exception as exc:  # noqa: BLE001 (per-claim isolation, issue 17)
-        err = record_error(out, cid, exc, round(time.perf_counter() - t0, 3))
+        err = record_error(out, cid, exc, 0.0)
         where = f"; traceback in {err.log}" if err.log else ""
         print(f"grokcheck: error: {cid}: {err.message}{where}", file=sys.stderr, flush=True)
+        progress.claim_finished(cid, f"    -> {cid}: error")
         return err
 
 
 def cmd_run(args) -> int:
+    from grokcheck.executors import check_options, plan, run_tasks
+    from grokcheck.progress import Progress
     from grokcheck.reports.collect import collect
     from grokcheck.reports.render import fmt
+    from grokcheck.store import ResultStore
     claims = unique_claims(args.claims) if args.claims else list(CLAIMS)
     if args.scale not in SCALES:
         raise UsageError(f"unknown scale {args.scale!r}; expected one of {', '.join(SCALES)}")
-    device = resolve_device(args.device)
-    out = writable_dir(args.out)
+    try:
+        check_options(args.executor, args.jobs, args.ray_address)
+        device = resolve_device(args.device)
+        out = writable_dir(args.out)
+        planned = plan(claims, args.scale, args.seed, args.set, device, out, args.force)
+    except ValueError as exc:
+        raise UsageError(str(exc).splitlines()[0]) from None
     numerics_setup()
-    rows, verdicts = [], []
-    for i, cid in enumerate(claims, 1):
-        outcome = run_one(cid, args, device, out, i, len(claims))
-        key = outcome.key_observable() if hasattr(outcome, "key_observable") else None
+    store, outcomes, tasks, keys = ResultStore(out), {}, [], {}
+    progress = Progress(len(claims))
+    for task, key in planned:
+        stored, why = (None, "--force") if args.force else store.lookup(key)
+        if stored is not None:
+            progress.claim_finished(task.claim, f"{task.claim}: stored result matches (config {key['config_hash']}, "
+                                    f"seed {key['seed']}, code {key['code_version']}): {stored.verdict_label()}; "
+                                    "skipped (--force recomputes)")
+            outcomes[task.claim] = stored
+            continue
+        if why not in ("no stored result", "--force"):
+            progress.line(f"{task.claim}: {why}; recomputing")
+        tasks.append(task)
+        keys[task.claim] = key
+    index = {cid: i for i, cid in enumerate(claims, 1)}
+
+    def on_event(kind, cid, *rest):
+        if kind == "start":
+            rec = store.record(cid) or {}
+            progress.claim_started(cid, f"[{index[cid]}/{len(claims)}] {cid} (scale {args.scale}, device {device}) ...",
+                                   rec.get("subruns"))
+        elif kind == "log":
+            progress.log(cid, rest[0], rest[1])
+        elif kind == "subrun":
+            progress.subrun(cid, *rest)
+
+    try:
+        for task, outcome in run_tasks(tasks, executor=args.executor, jobs=args.jobs,
+                                       ray_address=args.ray_address, on_event=on_event):
+            outcomes[task.claim] = finish(task, outcome, keys[task.claim], args, out, progress)
+    except ValueError as exc:  # the executor could not start (e.g. a Ray address that does not answer)
+        raise UsageError(str(exc).splitlines()[0]) from None
+    finally:
+        progress.close()
+    rows = []
+    for cid in claims:
+        o = outcomes[cid]
+        key = o.key_observable() if hasattr(o, "key_observable") else None
         key_txt = (f"{key.name}: {fmt(key.value)} {key.comparison} {fmt(key.bound)}" if key
-                   else getattr(outcome, "message", ""))
-        label = outcome.verdict_label() if hasattr(outcome, "verdict_label") else outcome.verdict
-        rows.append((cid, label, key_txt, outcome.wall_time_s))
-        verdicts.append(outcome.verdict)
-        print(f"    -> {label} in {outcome.wall_time_s:.1f}s", flush=True)
-    stored = collect(out, CLAIMS)
-    for line in stored.skipped:
+                   else getattr(o, "message", ""))
+        label = o.verdict_label() if hasattr(o, "verdict_label") else o.verdict
+        rows.append((cid, label, key_txt, o.wall_time_s))
+    collected = collect(out, CLAIMS)
+    for line in collected.skipped:
         print(line, file=sys.stderr)
-    summary_ok = write_summary_safely(out, stored)
+    summary_ok = write_summary_safely(out, collected)
     print(verdict_table(rows))
-    code = exit_code(verdicts)
+    code = exit_code(outcomes[cid].verdict for cid in claims)
     return code if summary_ok or code == EXIT_ERROR else EXIT_ERROR
+
+
+def cmd_show(args) -> int:
+    from grokcheck.overrides import describe, parse_assignments, resolve_config
+    if args.claim not in CLAIMS:
+        raise UsageError(f"unknown claim {args.claim!r}; run `grokcheck list` to see the claims")
+    m = claim_module(args.claim)
+    try:
+        assignments = parse_assignments(args.set)
+        rows = {scale: describe(resolve_config(args.claim, scale, None, assignments)) for scale in SCALES}
+    except ValueError as exc:
+        raise UsageError(str(exc).splitlines()[0]) from None
+    print(f"{args.claim}: {m.CLAIM.title}  [{m.CLAIM.source}]")
+    print(f"{'field':24s} {'type':10s} " + " ".join(f"{s:24s}" for s in SCALES))
+    for i, (name, kind, _) in enumerate(rows[SCALES[0]]):
+        print(f"{name:24s} {kind[:10]:10s} " + " ".join(f"{str(rows[s][i][2]):24s}" for s in SCALES).rstrip())
+    return 0
+
+
+def cmd_export(args) -> int:
+    from grokcheck.export import export
+    outs = args.out or [str(DEFAULT_OUT)]
+    skipped = []
+    try:
+        obs, ser, n_obs, n_ser = export(outs, args.to or Path(outs[0]) / "export", args.format, skipped)
+    except (ValueError, OSError) as exc:
+        raise UsageError(str(exc).splitlines()[0]) from None
+    for line in skipped:
+        print(line, file=sys.stderr)
+    print(f"{n_obs} observables: {obs}\n{n_ser} series points: {ser}")
+    return 0
 
 
 def cmd_report(args) -> int:
@@ -241,6 +334,10 @@ def main(argv=None) -> int:
                 return cmd_list()
             if args.command == "run":
                 return cmd_run(args)
+            if args.command == "show":
+                return cmd_show(args)
+            if args.command == "export":
+                return cmd_export(args)
             return cmd_report(args)
     except UsageError as exc:
         print(f"grokcheck: error: {exc}", file=sys.stderr)

@@ -104,10 +104,7 @@ def _execute_printing(task: Task) -> Done:
 def run_tasks(tasks: list[Task], *, executor: str = "local", jobs: int = 1, ray_address: str | None = None,
               on_event: Callable[..., None] | None = None) -> Iterator[tuple[Task, Any]]:
     """Run `tasks`; yield (task, Done or exception) as each finishes (module docstring)."""
-    if executor not in EXECUTORS:
-        raise ValueError(f"unknown executor {executor!r}; expected one of {', '.join(EXECUTORS)}")
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise ValueError(f"--jobs must be an integer >= 1, got {jobs!r}")
+    check_options(executor, jobs, ray_address if executor == "ray" else None)
     on_event = on_event or (lambda *event: None)
     if executor == "ray":
         yield from _run_ray(tasks, ray_address, on_event)
@@ -178,3 +175,33 @@ def _run_ray(tasks, address, on_event):
                 yield task, ray.get(ref)
             except Exception as exc:  # noqa: BLE001 (RayTaskError: the worker's traceback in its text)
                 yield task, exc
+
+
+def check_options(executor: str, jobs: int, ray_address: str | None) -> None:
+    """ValueError with one line for an executor, --jobs or --ray-address that cannot work."""
+    if executor not in EXECUTORS:
+        raise ValueError(f"unknown executor {executor!r}; expected one of {', '.join(EXECUTORS)}")
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"--jobs must be an integer >= 1, got {jobs!r}")
+    if executor == "ray":
+        if jobs != 1:
+            raise ValueError("--jobs is for --executor local; Ray schedules claims on its cluster's CPUs")
+        ray_module()
+    elif ray_address:
+        raise ValueError("--ray-address needs --executor ray")
+
+
+def plan(claims, scale: str, seed: int | None, sets, device: str, out, force: bool = False) -> list:
+    """(Task, result key) per claim for `grokcheck run`, every config resolved (scale, seed,
+    `--set`) and validated before anything runs; ValueError with one line otherwise."""
+    from pathlib import Path
+
+    import torch
+
+    from grokcheck.overrides import parse_assignments, resolve_config
+    from grokcheck.registry import CLAIMS
+    from grokcheck.store import result_key
+    assignments = parse_assignments(sets)
+    configs = {cid: resolve_config(cid, scale, seed, assignments) for cid in claims}
+    return [(Task(cid, CLAIMS[cid], configs[cid], scale, device, str(Path(out) / cid / "cache"), force,
+                  torch.get_num_threads()), result_key(cid, scale, configs[cid], device)) for cid in claims]

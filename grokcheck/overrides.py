@@ -203,3 +203,17 @@ def describe(config, prefix: str = "") -> list[tuple[str, str, object]]:
         ann = hints.get(f.name, f.type)
         rows.append((prefix + f.name, getattr(ann, "__name__", None) or str(ann).replace("typing.", ""), value))
     return rows
+
+
+def resolve_config(claim_id: str, scale: str, seed: int | None = None, assignments=()):
+    """The config `grokcheck run` uses for `claim_id`: the scale's, `--seed` and then `--set`
+    applied, validated against its annotations (`grokcheck.schema.validate_config`); ValueError
+    with one line otherwise."""
+    from grokcheck.registry import scaled_config
+    from grokcheck.schema import validate_config
+    config = apply_overrides(scaled_config(claim_id, scale, seed), assignments, claim_id)
+    try:
+        validate_config(config)
+    except ValueError as exc:
+        raise ValueError(f"{claim_id}: {str(exc).splitlines()[0]}") from None
+    return config
