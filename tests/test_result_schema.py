@@ -196,3 +196,17 @@ def test_result_round_trips_through_strict_json(result):
     back = Result.from_dict(loads_strict(text_))
     assert same(back.to_dict(), result.to_dict())
     assert back.verdict == result.verdict and back.verdict_label() == result.verdict_label()
+
+
+def test_verify_conftest_round_trip_can_fail():
+    """verify/conftest.py's strict_round_trip passes a good result and rejects an unstorable one."""
+    import importlib.util
+    from pathlib import Path
+    spec = importlib.util.spec_from_file_location(
+        "_verify_conftest", Path(__file__).resolve().parents[1] / "verify" / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    good = Result.from_dict(good_dict())
+    assert module.strict_round_trip(good).verdict == good.verdict
+    with pytest.raises(SchemaError, match="wall_time_s"):
+        module.strict_round_trip(Result("x", "", "", "", "ci", {}, "", 0, [], wall_time_s=math.inf))
