@@ -63,7 +63,7 @@ def train_runs(ctx, *, p: int, width: int, fraction: float, steps: int, runs: li
     the final W for a run that never fits), t_fit (list, None if never), margin (R, T) normalized
     l_inf margin on each run's training set at the eval steps.
     """
-    spec = {"p": p, "width": width, "fraction": fraction, "steps": steps, "runs": list(runs),
+    spec = {"p": p, "width": width, "fraction": list(fraction) if isinstance(fraction, (list, tuple)) else fraction, "steps": steps, "runs": list(runs),
             "optimizer": optimizer, "lr": lr, "weight_decay": weight_decay, "penalty": penalty,
             "penalty_weight": penalty_weight, "loss": loss, "init_scale": init_scale,
             "antisymmetric": antisymmetric, "lrs": None if lrs is None else [float(v) for v in lrs],
@@ -76,7 +76,8 @@ def _train(ctx, *, p, width, fraction, steps, runs, optimizer, lr, weight_decay,
     x, y = binary_table(p)
     if shuffle:
         y = y[torch.randperm(len(y), generator=ctx.rng("control", runs[0]))]
-    masks = torch.stack([split_mask(ctx, p, fraction, r) for r in runs])  # (R, p^2)
+    fractions = fraction if isinstance(fraction, (list, tuple)) else [fraction] * len(runs)
+    masks = torch.stack([split_mask(ctx, p, f, r) for f, r in zip(fractions, runs)])  # (R, p^2)
     models = [make_net(ctx, p, width, r, init_scale, antisymmetric) for r in runs]
     cfg = TrainConfig(steps=steps, lr=lr, optimizer=optimizer, weight_decay=weight_decay, penalty=penalty,
                       penalty_weight=penalty_weight, loss=loss, dtype=dtype,
