@@ -99,14 +99,14 @@ def binomial_ci(successes: int, n: int, level: float = LEVEL) -> tuple[float, fl
     a = (1 - level) / 2
     tail_ge = lambda p, k: sum(math.comb(n, j) * p ** j * (1 - p) ** (n - j) for j in range(k, n + 1))
 
-    def solve(f):  # f increasing in p: the p where f(p) = a
+    def solve(f, target):  # f increasing in p: the p in [0, 1] where f(p) = target
         lo, hi = 0.0, 1.0
         for _ in range(60):
             mid = (lo + hi) / 2
-            lo, hi = (mid, hi) if f(mid) < a else (lo, mid)
+            lo, hi = (mid, hi) if f(mid) < target else (lo, mid)
         return (lo + hi) / 2
-    lower = 0.0 if successes == 0 else solve(lambda p: tail_ge(p, successes))
-    upper = 1.0 if successes == n else solve(lambda p: 1 - tail_ge(p, successes + 1))
+    lower = 0.0 if successes == 0 else solve(lambda p: tail_ge(p, successes), a)          # P(X >= s) = a
+    upper = 1.0 if successes == n else solve(lambda p: tail_ge(p, successes + 1), 1 - a)  # P(X <= s) = a
     return lower, upper
 
 
@@ -142,6 +142,22 @@ def pooled_kendall(rows, tie: float, generator: torch.Generator, level: float = 
     return float(taus.mean()), float(boot[int(a * (resamples - 1))]), float(boot[int((1 - a) * (resamples - 1))])
 
 
+def grok_ratio(steps, train_err, test_err, train_threshold: float, reference: float) -> float:
+    """The grokking rule's statistic of one run: test error at t1 (the first step with train error <=
+    threshold, `theory.delay.first_step`) / `reference` (the error of the interpolant the data alone
+    give: LS error, unobserved share); NaN when the data are never fit."""
+    from grokcheck.theory.delay import first_step
+    t1 = first_step(steps, train_err, train_threshold, "<=")
+    return math.nan if t1 is None else float(test_err[list(steps).index(t1)]) / float(reference)
+
+
+def spreads(t2: torch.Tensor, lr_beta: torch.Tensor) -> torch.Tensor:
+    """The delay-law statistic per instance: (max - min)/mean over the (lr, beta) grid of t2 lr beta;
+    t2 (pairs, K) float (NaN = not recovered -> NaN), lr_beta (pairs,) -> (K,)."""
+    prods = t2 * lr_beta[:, None]
+    return (prods.amax(0) - prods.amin(0)) / prods.mean(0)
+
+
 # --- observables and verdicts --------------------------------------------------------------------
 
 def stat_observable(name: str, est: float, lo: float, hi: float, bound: float, comparison: str, reason: str,
@@ -152,6 +168,19 @@ def stat_observable(name: str, est: float, lo: float, hi: float, bound: float, c
                    reason=f"{reason}; {LEVEL:.0%} CI [{lo:.4g}, {hi:.4g}]")
     fails = lambda v: not Observable("", v, bound, comparison, tolerance).passed
     return o, (role == "claim" and not math.isnan(lo) and fails(lo) and fails(hi))
+
+
+def median_stat(acc: dict, name: str, values, bound: float, comparison: str, reason: str, setting: str,
+                unit: str = "instances", tolerance: float = 0.0) -> None:
+    """Append the claim observable `median of values` (with its CI) to acc = {"obs": [], "stats": {},
+    "excluded": []}."""
+    values = [float(v) for v in values]
+    est, lo, hi, cov = median_ci(values)
+    o, ex = stat_observable(name, est, lo, hi, bound, comparison, f"{reason}; median over {len(values)} {unit}, "
+                            f"order-statistic CI (coverage {cov:.2f})", setting, tolerance)
+    acc["obs"].append(o)
+    acc["stats"][name] = {"values": values, "median": est, "ci": [lo, hi], "coverage": cov}
+    acc["excluded"].append(ex)
 
 
 def budget_gaps(setting: str, gap: str, excluded: list[bool], paper: bool) -> dict:

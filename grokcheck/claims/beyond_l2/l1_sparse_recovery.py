@@ -33,11 +33,12 @@ from dataclasses import dataclass
 
 import torch
 
-from grokcheck.claims.beyond_l2._common import budget_gaps, cs_instances, fit, median_ci, stat_observable
+from grokcheck.claims.beyond_l2._common import (budget_gaps, cs_instances, fit, grok_ratio, median_ci, median_stat,
+                                                spreads)
 from grokcheck.core import Claim, Context, Observable, Result
 from grokcheck.models.linear import SensingModel, ista_hook
 from grokcheck.models.train import TrainConfig
-from grokcheck.theory.delay import fine_grid, first_step, times_per_run
+from grokcheck.theory.delay import fine_grid, times_per_run
 from grokcheck.theory.sparse import least_squares_min_norm, relative_error
 
 CLAIM = Claim(
@@ -83,20 +84,6 @@ SCALES = {
                     max_steps=1_000_000, budget=3.0, setting="paper"),
 }
 BUDGET_GAP = "beta >= 5e-4 (paper 1e-5), thresholds 0.05/0.1 (paper 1e-3), <= 6e4 steps (paper 1e6)"
-
-
-def grok_ratio(steps, train_err, test_err, train_threshold: float, reference: float) -> float:
-    """The grokking rule's statistic: test error at t1 (first step with train error <= threshold) /
-    `reference` (the LS error); NaN when the data are never fit."""
-    t1 = first_step(steps, train_err, train_threshold, "<=")
-    return math.nan if t1 is None else float(test_err[steps.index(t1)]) / float(reference)
-
-
-def spreads(t2: torch.Tensor, lr_beta: torch.Tensor) -> torch.Tensor:
-    """Delay-law spread per instance: (max - min)/mean over the grid of t2 lr beta; t2 (pairs, K) float
-    (NaN = not recovered -> NaN), lr_beta (pairs,)."""
-    prods = t2 * lr_beta[:, None]
-    return (prods.amax(0) - prods.amin(0)) / prods.mean(0)
 
 
 def run(config: Config, ctx: Context) -> Result:
@@ -157,15 +144,8 @@ def run(config: Config, ctx: Context) -> Result:
     nnz_ista = (ista["final"].abs() > 0).sum(1).double()                                                 # (K,)
     series["delay_law"] = {"lr_beta": lb, "t2_lr_beta": t2f * lb[:, None], "gap_inf": gap}
     s = config.setting
-    stats, excluded, obs = {}, [], []
-
-    def claim_stat(name, values, bound, comparison, reason, role="claim"):
-        est, lo, hi, cov = median_ci(values)
-        o, ex = stat_observable(name, est, lo, hi, bound, comparison, f"{reason}; median over {len(values)} "
-                                f"instances, order-statistic CI (coverage {cov:.2f})", s, role=role)
-        stats[name] = {"values": [float(v) for v in values], "median": est, "ci": [lo, hi], "coverage": cov}
-        excluded.append(ex)
-        obs.append(o)
+    acc = {"obs": [], "stats": {}, "excluded": []}
+    claim_stat = lambda name, values, bound, comp, reason: median_stat(acc, name, values, bound, comp, reason, s)
 
     claim_stat("median grokking ratio: test error at t1 / LS error", grok, GROK_RATIO, ">=",
                "grokking: when the data are fit the test error is still at least half the LS error")
@@ -181,7 +161,7 @@ def run(config: Config, ctx: Context) -> Result:
                "the proximal variant recovers a* too")
     claim_stat("ISTA: median nonzeros of the final iterate", nnz_ista.tolist(), 3 * config.s, "<=",
                "soft thresholding gives exact zeros: at most 3s nonzeros (seed note claim 5)")
-    obs += [
+    obs = acc["obs"] + [
         Observable("beta=0: max |final test error - LS error|", float((zero["test_err"][-1] - ls_err).abs().max()),
                    LS_TOL, "<=", setting=s, reason="GD from ~0 converges to the min-norm interpolant X^+ y (exact)"),
         Observable("beta=0: max final train error", float(zero["train_err"][-1].max()), 1e-6, "<=", setting=s,
@@ -198,7 +178,7 @@ def run(config: Config, ctx: Context) -> Result:
         Observable("lr * lambda_max(X X^T) (stability, < 2)", max(config.lrs) * lam_max, 2.0, "<",
                    role="observation", setting=s, reason="GD on the quadratic is stable below 2"),
     ]
-    series["statistics"] = stats
+    series["statistics"] = acc["stats"]
     paper = config.setting == "paper"
     notes = [f"Thresholds: t1 = first eval step with train error <= {config.train_threshold}, t2 = first with "
              f"test error <= {config.test_threshold}; eval grid = 40 log-spaced steps per decade plus 400 "
@@ -215,7 +195,7 @@ def run(config: Config, ctx: Context) -> Result:
     if not paper:
         notes.append(f"Budget: {BUDGET_GAP}; a failing claim here is inconclusive (budget) unless its CI excludes it.")
     return ctx.result(CLAIM, config, obs, series, notes,
-                      budget_gaps=budget_gaps(s, BUDGET_GAP, excluded, paper))
+                      budget_gaps=budget_gaps(s, BUDGET_GAP, acc["excluded"], paper))
 
 
 def figures(result: Result):
