@@ -33,3 +33,26 @@ def normalized_linf_margin(q_min: float, linf: float, degree: int = 3) -> float:
 def margin_loss(q: torch.Tensor, gamma: float) -> float:
     """L_gamma: fraction of points with margin q <= gamma (L_0 is the 0-1 error)."""
     return float((q <= gamma).double().mean())
+
+
+def pac_bayes_margin_rate(q: torch.Tensor, linf: float, p: int, width: int) -> dict:
+    """Thm 4.6's right-hand side with its unknown constant and log factors set to 1, minimized over
+    the margin level gamma (Mohamadi+24 Thm 4.6):
+
+        B(gamma) = L_gamma(train) + sqrt(p / n) (h^2 / (gamma / r^3))^(1/3),   r = ||theta||_inf,
+
+    over gamma in the positive training margins q (n,). Returns {"bound": min_gamma B, "gamma": the
+    argmin, "normalized": gamma / r^3, "sqrt_h": sqrt(h)} (the theorem assumes gamma / r^3 = Omega(sqrt h));
+    bound = inf when no margin is positive. A rate to compare, not a certified bound."""
+    import math
+    if q.ndim != 1 or q.numel() == 0:
+        raise ValueError(f"need training margins q (n,), got {tuple(q.shape)}")
+    if linf <= 0 or p < 2 or width < 1:
+        raise ValueError(f"need ||theta||_inf > 0, p >= 2, width >= 1; got {linf}, {p}, {width}")
+    n = q.numel()
+    best = {"bound": math.inf, "gamma": None, "normalized": None, "sqrt_h": math.sqrt(width)}
+    for gamma in sorted({float(v) for v in q.detach().double() if v > 0}):
+        b = margin_loss(q, gamma) + math.sqrt(p / n) * (width ** 2 / (gamma / linf ** 3)) ** (1 / 3)
+        if b < best["bound"]:
+            best.update(bound=b, gamma=gamma, normalized=gamma / linf ** 3)
+    return best
