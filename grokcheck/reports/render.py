@@ -140,7 +140,8 @@ def write_claim_report(result: Result, figures: list, path: Path) -> None:
         page.text("Measured against the theory", size=10, weight="bold")
         page.table(["observable", "setting", "role", "measured", "bound", "", "why this bound / tolerance"],
                    observable_rows(result), [0.25, 0.08, 0.08, 0.10, 0.12, 0.05, 0.32])
-        page.text("Verdict rule: refuted if a claim observable fails; inconclusive if a negative control "
+        page.text("Verdict rule: refuted if a claim observable fails at the paper's budget; inconclusive "
+                  "(budget) if it fails in a setting run below that budget; inconclusive if a negative control "
                   "fails (the check could not reject a wrong input) or there is none; verified otherwise. "
                   "Observations are reported, never decisive.", size=7.5, colour="#444444", gap=0.01)
         if result.notes:
@@ -154,6 +155,22 @@ def write_claim_report(result: Result, figures: list, path: Path) -> None:
             plt.close(fig)
 
     atomic_write_bytes(path, _pdf_bytes(build))
+
+
+def summary_rows(results: list[Result], errors: list | None = None) -> list[list[str]]:
+    """The summary table: claim, source, verdict label (per setting), scale, key observable vs its
+    bound, wall time; then one `error` row per crashed claim (`reports.collect.ClaimError`)."""
+    rows = []
+    for r in results:
+        key = r.key_observable()
+        rows.append([r.claim, r.source, r.verdict_label() + " (" + "; ".join(
+            f"{k}: {r.verdict_label(k)}" for k in r.setting_verdicts) + ")", r.scale,
+            f"{key.name}: {fmt(key.value)} {key.comparison} {fmt(key.bound)}" if key else "",
+            f"{r.wall_time_s:.1f}"])
+    for e in errors or []:
+        rows.append([e.claim, "", "error", "", f"{e.message} (log: {e.log or 'not written'})",
+                     f"{e.wall_time_s:.1f}"])
+    return rows
 
 
 def write_summary(results: list[Result], path: Path, extra_figures: list | None = None,
@@ -170,16 +187,7 @@ def write_summary(results: list[Result], path: Path, extra_figures: list | None 
         counts = {v: sum(r.verdict == v for r in results) for v in ("verified", "refuted", "inconclusive")}
         counts["error"] = len(errors)
         page.text(", ".join(f"{n} {v}" for v, n in counts.items()), size=10, gap=0.01)
-        rows = []
-        for r in results:
-            key = r.key_observable()
-            rows.append([r.claim, r.source, r.verdict_label() + " (" + "; ".join(
-                f"{k}: {r.verdict_label(k)}" for k in r.setting_verdicts) + ")", r.scale,
-                f"{key.name}: {fmt(key.value)} {key.comparison} {fmt(key.bound)}" if key else "",
-                f"{r.wall_time_s:.1f}"])
-        for e in errors:
-            rows.append([e.claim, "", "error", "", f"{e.message} (log: {e.log or 'not written'})",
-                         f"{e.wall_time_s:.1f}"])
+        rows = summary_rows(results, errors)
         page.table(["claim", "source", "verdict", "scale", "key observable", "time (s)"], rows,
                    [0.16, 0.17, 0.2, 0.07, 0.32, 0.08])
         page.close()
