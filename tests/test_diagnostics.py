@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from grokcheck.models.quadratic import QuadraticNet
-from grokcheck.ntk.diagnostics import (Linearized, centered_kernel_target_alignment, event_steps, exit_threshold_table,
-                             first_step, kernel_drift_fro, linearized_outputs, relative_kernel_drift,
-                             relative_parameter_drift, scale_free_kernel_distance)
+from grokcheck.ntk.diagnostics import (Linearized, centered_kernel_target_alignment, kernel_block_distances,
+                                       kernel_drift_fro, linearized_outputs, relative_kernel_drift,
+                                       relative_parameter_drift, scale_free_kernel_distance)
 
 RTOL_F64 = 1e-10  # round-off of a handful of float64 reductions over <= 1e4 entries
 
@@ -78,21 +78,21 @@ def test_relative_parameter_drift():
         relative_parameter_drift([torch.ones(2)], p0)
 
 
-def test_event_steps_and_threshold_table():
-    steps = [0, 1, 2, 5, 10, 20, 50]
-    train = [0.0, 0.2, 0.5, 0.99, 1.0, 1.0, 1.0]
-    test = [0.0, 0.0, 0.0, 0.1, 0.5, 0.96, 0.99]
-    dist = [0.0, 1e-4, 1e-3, 2e-3, 0.02, 0.2, 0.3]
-    ev = event_steps(steps, train, test, dist, exit_threshold=0.01)
-    assert ev == {"t_fit": 5, "t_gen": 20, "t_exit": 10}
-    assert event_steps(steps, train, test, dist, fit_threshold=1.0)["t_fit"] == 10
-    assert exit_threshold_table(steps, dist, [1e-3, 0.01, 0.1, 1.0]) == {1e-3: 2, 0.01: 10, 0.1: 20, 1.0: None}
-    assert first_step(steps, dist, 1e-3, above=False) == 0
-    assert first_step([0, 1], [float("nan"), 1.0], 0.5) == 1
+def test_kernel_block_distances_split_train_test_and_cross():
+    """Perturbing only the test block moves d_test and d on the subset, never d_train or d_cross."""
+    K0 = _spd(6, 3)
+    in_train = torch.tensor([True, True, True, False, False, False])
+    K = K0.clone()
+    K[3:, 3:] += 0.5 * _spd(3, 4)  # test block only
+    out = kernel_block_distances(K, K0, in_train)
+    assert out["dist_train"] < RTOL_F64 and out["dist_cross"] < RTOL_F64
+    assert out["dist_test"] > 1e-3 and out["dist"] > 1e-4
+    assert out["dist_test"] == pytest.approx(scale_free_kernel_distance(K[3:, 3:], K0[3:, 3:]), rel=RTOL_F64)
+    assert out["raw_drift"] == pytest.approx(relative_kernel_drift(K, K0), rel=RTOL_F64)
+    assert math.isnan(kernel_block_distances(K, K0, torch.ones(6, dtype=torch.bool))["dist_test"])
+    assert set(kernel_block_distances(K, K0)) == {"dist", "raw_drift"}
     with pytest.raises(ValueError):
-        first_step([0, 1], [1.0], 0.5)
-    with pytest.raises(ValueError):
-        event_steps(steps, train, test, dist, fit_threshold=1.5)
+        kernel_block_distances(K, K0, torch.ones(5, dtype=torch.bool))
 
 
 def _net(p=5, width=6, seed=0):

@@ -1,60 +1,71 @@
-"""Executable claim `kernel-exit` at ci scale (Mohamadi+24 Sec. 5, eNTK measurements).
+"""Executable claim `kernel-exit` at ci scale (Mohamadi+24 Sec. 5, eNTK measurements; issue 13).
 
-What ci measures (p = 23, h = 4p, n = 2p^(5/3), 400 steps, float64):
-- paper setting (normalized GD lr 10, alpha = 1): the scale-free eNTK distance leaves its
-  threshold at step 1, long before the fit, so the paper's t_exit > t_fit is REFUTED there;
-- ours, AdamW lr 1e-2 wd 1 (alpha = 1): the setting where the after-kernel part of the story
-  holds: the kernel at t_fit regresses at chance (<= 1/p + CHANCE_MARGIN) and the kernel at
-  the end matches the network's test accuracy within MATCH_TOL. Its kernel also moves before
-  the fit (d crosses 0.01 at step ~4), so no setting at this scale passes the scale-free check.
+What ci measures (p = 23, h = 4p, n = 2p^(5/3), NGD lr 10, alphas 0.5 / 1 / 2, 200 steps; eNTK of the
+first logit on 256 pairs from the "subset" stream; rules of claims/mohamadi/_kernel_regime.py):
+- calibration: the init-to-init band of 1 - cos is ~[0.04, 0.06] (the issue's 0.05 at p = 23);
+- the paper's NGD lr 10 run leaves the band and the linearized model at step 1-3, long before its fit
+  (t_fit ~ 74), so the paper's interpretation fails, and its raw drift at t_fit is > 0.05 of its max:
+  both paper settings fail below the paper's budget, i.e. `inconclusive (budget)`;
+- the lazy control (the linearized net) stays and does not generalize; the AdamW run groks while its
+  kernel distance stays inside the band (the functional rule sees the exit, the kernel rule does not).
 """
+import math
+
 import pytest
 
+from grokcheck.claims.mohamadi import _kernel_regime as kr
 from grokcheck.claims.mohamadi import kernel_exit as ke
 
-PAPER, ADAMW = "paper", "ours: AdamW lr 1e-2 wd 1"
+CLAIM_ID = "kernel-exit"
 
 
-def _obs(r, setting, stem):
-    return r.observable(f"[{setting}] {stem}")
+def _runs(r, kind):
+    return [x for x in r.series["runs"] if x["kind"] == kind]
 
 
-def test_controls_pass(ci_result):
-    r = ci_result("kernel-exit")
-    controls = [o for o in r.observables if o.role == "control"]
-    assert len(controls) == 2 and all(o.passed for o in controls), [(o.name, o.value) for o in controls]
+def test_calibration_band(ci_result):
+    r = ci_result(CLAIM_ID)
+    b = r.series["bands"]["23"]
+    assert len(b["pairs"]) == kr.K_INIT * (kr.K_INIT - 1) // 2
+    assert 0 < b["band_lo"] <= b["band_hi"] < b["d_exit"] == pytest.approx(b["band_hi"] + b["noise"])
+    assert all(x["events"]["d_exit"] == b["d_exit"] for x in r.series["runs"])
 
 
-def test_paper_setting_exits_before_fit(ci_result):
-    """Measured refutation: d_(t_fit) is a large fraction of its maximum and t_exit < t_fit."""
-    r = ci_result("kernel-exit")
-    frac = _obs(r, PAPER, "max d(t_fit) / max_t d")
-    assert frac.value is not None and frac.value > ke.KERNEL_FRAC
-    assert _obs(r, PAPER, f"min t_exit / t_fit (d >= {ke.EXIT_D:g})").value < 1
-    assert r.setting_verdicts[PAPER] == "refuted"
+def test_lazy_control_stays_and_does_not_generalize(ci_result):
+    r = ci_result(CLAIM_ID)
+    lazy = [o for o in r.observables if o.role == "control" and o.name.startswith("lazy control")]
+    assert len(lazy) == 2 and all(o.passed for o in lazy), [(o.name, o.value) for o in lazy]
 
 
-def test_after_kernel_tracks_generalization_adamw(ci_result):
-    r = ci_result("kernel-exit")
-    chance = _obs(r, ADAMW, "max after-kernel acc(t_fit) - 1/p")
-    match = _obs(r, ADAMW, "max |after-kernel acc(end) - test acc(end)|")
-    assert chance.passed, f"after-kernel at t_fit {chance.value} above chance + {ke.CHANCE_MARGIN}"
-    assert match.passed, f"after-kernel vs net at the end differ by {match.value} > {ke.MATCH_TOL}"
-    ev = next(x["events"] for x in r.series["runs"] if x["events"]["opt"] == "AdamW lr 1e-2 wd 1")
-    assert ev["t_fit"] is not None and ev["t_gen"] is not None and ev["t_gen"] > ev["t_fit"]
+def test_every_event_value_is_the_series_at_its_step(ci_result):
+    for run in ci_result(CLAIM_ID).series["runs"]:
+        s, ev = run["series"], run["events"]
+        for key, name in (("dist_fit", "dist"), ("lin_gap_fit", "lin_gap"), ("raw_drift_fit", "raw_drift"),
+                          ("test_acc_fit", "test_acc")):
+            want = None if ev["t_fit"] is None else s[name][s["steps"].index(ev["t_fit"])]
+            assert ev[key] == want, (run["label"], key)
+        for t, name, th in (("t_exit_kernel", "dist", ev["d_exit"]), ("t_exit_fn", "lin_gap", kr.LIN_TOL)):
+            if ev[t] is not None:
+                i = s["steps"].index(ev[t])
+                assert s[name][i] > th and all(v <= th for v in s[name][:i]), (run["label"], t)
 
 
-def test_event_table_complete(ci_result):
-    r = ci_result("kernel-exit")
-    for e in r.series["table"]:
-        assert set(e["t_exit_table"]) == {str(float(t)) for t in ke.THRESHOLDS}
-        assert e["after_acc_0"] <= 1 / e["p"] + ke.CHANCE_MARGIN  # the initial kernel is blind
+def test_paper_run_leaves_the_kernel_before_the_fit(ci_result):
+    """Measured: both exits precede t_fit; below the paper's budget the verdict is inconclusive (budget)."""
+    r = ci_result(CLAIM_ID)
+    ev = next(x["events"] for x in _runs(r, "paper") if x["alpha"] == 1.0)
+    assert ev["t_fit"] is not None and ev["t_exit_kernel"] < ev["t_fit"] and ev["t_exit_fn"] < ev["t_fit"]
+    assert not r.observable("min t_exit(kernel) / t_fit").passed
+    assert r.verdict_label(ke.INTERP) == "inconclusive (budget)"
 
 
-@pytest.mark.slow
-def test_default_scale_controls_and_table():
-    """Default scale (about 2-4 minutes on 2 cores): controls pass and every run is tabulated."""
-    from grokcheck.core import Context
-    r = ke.run(ke.SCALES["default"], Context(scale="default"))
-    assert all(o.passed for o in r.observables if o.role == "control")
-    assert len(r.series["table"]) == 4 * 3 + 4 + 4
+def test_blocks_reported_separately(ci_result):
+    for run in _runs(ci_result(CLAIM_ID), "paper"):
+        s = run["series"]
+        assert all(math.isfinite(s[k][-1]) for k in ("dist_train", "dist_test", "dist_cross"))
+        assert s["dist_test"][-1] != s["dist_train"][-1]
+
+
+def test_rich_run_groks_and_the_function_sees_the_exit(ci_result):
+    ev = _runs(ci_result(CLAIM_ID), "rich")[0]["events"]
+    assert ev["t_gen"] is not None and ev["t_exit_fn"] is not None and ev["t_exit_fn"] < ev["t_gen"]

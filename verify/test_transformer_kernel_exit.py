@@ -1,30 +1,44 @@
-"""Executable claim `transformer-kernel-exit` at ci scale (issue 7 item 6; Mohamadi+24 arXiv Sec. 5).
+"""Executable claim `transformer-kernel-exit` at ci scale (Mohamadi+24 arXiv Sec. 5; issue 13).
 
-What ci measures (ours: p = 23, one block of width 32, AdamW lr 1e-2 wd 1, fraction 0.9, full
-batch, 500 steps; eNTK of logit 0 on 64 random equations): the kernel's direction turns
-(d >= 0.01) at step ~37, long before the training set is fit (step ~300), so the claim
-"the eNTK barely changes until the fit" is REFUTED at this scale, as kernel-exit found for the
-quadratic net. The control (lr 1e-6) never triggers the exit, so the refutation is not an artefact
-of the kernel computation.
+What ci measures: the paper's setting (one layer, width 32, full-batch GD lr 0.25, CE, n = 2p^(5/3))
+at p = 13 for 500 steps, and ours (the PKU AdamW transformer, p = 23); eNTK of logit 0 on 32
+equations from the "subset" stream, rules of claims/mohamadi/_kernel_regime.py. The init-to-init
+band of this kernel is narrow (~1e-4: logit 0's eNTK is dominated by directions shared by all inits),
+so any training moves it out; the lazy control (the linearized transformer) stays at d = 0 and the
+rich control (AdamW) exits, so the rule can say both. Below the paper's budget the paper settings
+are `inconclusive (budget)`.
 """
-from grokcheck.checks import standard_tests
-from grokcheck.claims.mohamadi.kernel_exit import EXIT_D, KERNEL_FRAC
+from grokcheck.claims.mohamadi import _kernel_regime as kr
+from grokcheck.claims.mohamadi import transformer_kernel_exit as tke
 
 CLAIM_ID = "transformer-kernel-exit"
 
-# "max_t d" holds: the kernel does move, so the measurement is not blind
-test_observable, test_controls_and_verdict = standard_tests(CLAIM_ID, ["max_t d"], verdict="refuted")
 
-
-def test_kernel_moves_before_the_fit(ci_result):
-    """Measured refutation: t_exit < t_fit and d(t_fit) is a large fraction of its maximum."""
+def test_controls_both_ways(ci_result):
     r = ci_result(CLAIM_ID)
-    ev = r.series["events"]
-    assert ev["t_fit"] is not None and ev["t_exit"] is not None and ev["t_exit"] < ev["t_fit"]
-    assert r.observable("d(t_fit) / max_t d").value > KERNEL_FRAC
+    controls = [o for o in r.observables if o.role == "control"]
+    assert len(controls) == 3 and all(o.passed for o in controls), [(o.name, o.value) for o in controls]
 
 
-def test_series_complete(ci_result):
-    s = ci_result(CLAIM_ID).series
-    assert len(s["steps"]) == len(s["dist"]) == len(s["train_acc"]) and abs(s["dist"][0]) < 1e-12
-    assert set(s["events"]["t_exit_table"]) >= {str(EXIT_D)}
+def test_every_event_value_is_the_series_at_its_step(ci_result):
+    for run in ci_result(CLAIM_ID).series["runs"]:
+        s, ev = run["series"], run["events"]
+        assert len(s["steps"]) == len(s["dist"]) == len(s["lin_gap"]) == len(s["train_acc"])
+        assert abs(s["dist"][0]) < 1e-12 and s["lin_gap"][0] == 0.0
+        for key, name in (("dist_fit", "dist"), ("lin_gap_fit", "lin_gap"), ("raw_drift_fit", "raw_drift")):
+            want = None if ev["t_fit"] is None else s[name][s["steps"].index(ev["t_fit"])]
+            assert ev[key] == want, (run["label"], key)
+        assert ev["d_exit"] == run["band"]["d_exit"] > run["band"]["band_hi"] >= run["band"]["band_lo"] > 0
+
+
+def test_paper_settings_below_budget_are_not_refuted(ci_result):
+    r = ci_result(CLAIM_ID)
+    for setting in (tke.MEAS, tke.INTERP):
+        assert r.setting_verdicts[setting] != "refuted" and setting in r.budget_gaps
+
+
+def test_rich_run_leaves_the_kernel_before_its_fit(ci_result):
+    """Measured on ours: the AdamW transformer's kernel and function both leave before the fit."""
+    ev = next(x["events"] for x in ci_result(CLAIM_ID).series["runs"] if x["kind"] == "rich")
+    assert ev["t_fit"] is not None and ev["t_exit_kernel"] < ev["t_fit"] and ev["t_exit_fn"] < ev["t_fit"]
+    assert ev["regime"] == "exits" and ev["dist_max"] > ev["d_exit"] * kr.TAU_MIN  # far out of the band

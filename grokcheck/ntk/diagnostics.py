@@ -17,10 +17,10 @@ Pure functions of kernels, parameters and metric curves (house rule 6): no I/O, 
   `torch.func.jvp`; `Linearized` is the same model as an nn.Module, trainable by models/train.
 - `after_kernel_accuracy`: test accuracy of ridgeless regression on one-hot targets with the
   kernel taken at step t (the "after kernel"; Long 2021, Kumar+24 recommendation 4).
-- `KernelTrajectory`: a training callback recording d_t and the raw drift of any model's eNTK
-  (torch.func, ntk.empirical) on a fixed input subset (the transformer's kernel-exit check).
-- Event steps on a logged grid: `first_step` (first grid step at which a curve reaches a
-  threshold), `event_steps` (t_fit, t_gen, t_exit) and `exit_threshold_table`.
+- `KernelTrajectory`: the one kernel tracker, a training callback recording d_t (per block) and the
+  raw drift of any model's eNTK (torch.func or the closed form, ntk.empirical) on a fixed subset.
+- `kernel_block_distances`: d on a kernel subset and on its train / test / cross blocks.
+Event steps (t_fit, t_gen, t_exit) use the one rule `theory.delay.first_step`.
 """
 from __future__ import annotations
 
@@ -186,66 +186,68 @@ def after_kernel_accuracy(K_train_train: torch.Tensor, y_train: torch.Tensor, K_
     return accuracy(res.predictions, y_test)  # predictions (m, C)
 
 
-def first_step(steps: Sequence[int], values: Sequence[float], threshold: float, *, above: bool = True) -> int | None:
-    """The first logged step whose value is >= threshold (above) or <= threshold; None if never.
+def kernel_block_distances(K: torch.Tensor, K0: torch.Tensor, in_train: torch.Tensor | None = None) -> dict:
+    """d = 1 - cos(K, K0) on all of the subset and on its train / test / cross blocks, and the raw
+    relative drift ||K - K0||_F / ||K0||_F.
 
-    NaN never counts. With a grid of ratio r between logged steps the event is resolved
-    to within a factor r.
-    """
-    if len(steps) != len(values):
-        raise ValueError(f"steps and values differ in length: {len(steps)} vs {len(values)}")
-    for s, v in zip(steps, values):
-        if v is None or (isinstance(v, float) and math.isnan(v)):
-            continue
-        if (v >= threshold) if above else (v <= threshold):
-            return int(s)
-    return None
+    K, K0: (S, S); in_train: (S,) bool (which subset points are training points; None: no blocks).
+    A block without points is NaN. Returns {"dist", "raw_drift"} plus {"dist_train", "dist_test",
+    "dist_cross"} when in_train is given. Cost O(S^2)."""
+    out = {"dist": scale_free_kernel_distance(K, K0), "raw_drift": relative_kernel_drift(K, K0)}
+    if in_train is None:
+        return out
+    if in_train.shape != (K.shape[0],) or in_train.dtype != torch.bool:
+        raise ValueError(f"in_train must be a bool tensor of shape ({K.shape[0]},), got "
+                         f"{in_train.dtype} {tuple(in_train.shape)}")
+    tr, te = in_train.to(K.device), ~in_train.to(K.device)
 
+    def block(rows, cols):
+        if not bool(rows.any()) or not bool(cols.any()):
+            return float("nan")
+        return scale_free_kernel_distance(K[rows][:, cols], K0[rows][:, cols])
 
-def exit_threshold_table(steps: Sequence[int], distance: Sequence[float],
-                         thresholds: Sequence[float]) -> dict[float, int | None]:
-    """t_exit for each threshold: first step with scale-free distance >= threshold (None if never)."""
-    return {float(th): first_step(steps, distance, th) for th in thresholds}
-
-
-def event_steps(steps: Sequence[int], train_acc: Sequence[float], test_acc: Sequence[float],
-                distance: Sequence[float], *, fit_threshold: float = 0.99, gen_threshold: float = 0.95,
-                exit_threshold: float = 0.01) -> dict[str, int | None]:
-    """t_fit (train acc first >= fit_threshold), t_gen (test acc first >= gen_threshold) and
-    t_exit (scale-free kernel distance first >= exit_threshold) on the logged grid."""
-    for name, v in (("fit_threshold", fit_threshold), ("gen_threshold", gen_threshold)):
-        if not 0 < v <= 1:
-            raise ValueError(f"{name} must be in (0, 1], got {v}")
-    if not exit_threshold > 0:
-        raise ValueError(f"exit_threshold must be > 0, got {exit_threshold}")
-    return {"t_fit": first_step(steps, train_acc, fit_threshold),
-            "t_gen": first_step(steps, test_acc, gen_threshold),
-            "t_exit": first_step(steps, distance, exit_threshold)}
+    out.update(dist_train=block(tr, tr), dist_test=block(te, te), dist_cross=block(tr, te))
+    return out
 
 
 class KernelTrajectory:
-    """A models.train callback that tracks a network's eNTK along training (any architecture).
+    """A training callback that tracks a network's eNTK along training (any architecture): the one
+    kernel tracker of grokcheck (kernel-exit, transformer-kernel-exit).
 
-    At every eval step it computes K_t = eNTK of logit `output` on the fixed inputs x (S, ...)
-    (ntk.empirical.empirical_ntk, float64, `method`; (S, S)) and appends the step, the
-    scale-free distance d_t = 1 - cos(K_t, K_0) and the raw relative drift
-    ||K_t - K_0||_F / ||K_0||_F to its lists; K_0 is the kernel at the first call. `forward`
-    (model, x) -> logits is used for the kernel (default: model in eval mode, so dropout is off).
-    Cost per call: S forward/backward passes (jacobian) and an S x S x P contraction.
+    At every call it computes K_t = eNTK of logit `output` on the fixed inputs x (S, ...)
+    (ntk.empirical.empirical_ntk, float64, `method`; (S, S)) and appends the step and
+    `kernel_block_distances(K_t, K_0, in_train)` (d_t = 1 - cos(K_t, K_0) on the subset and on its
+    train / test / cross blocks, raw drift ||K_t - K_0||_F / ||K_0||_F) to `rows`; K_0 is the kernel at
+    the first call. `forward` (model, x) -> logits is used for the kernel (default: model in eval
+    mode, so dropout is off; ignored by the closed form). Cost per call: S forward/backward passes
+    (jacobian) and an S x S x P contraction; closed form: O(S^2 h).
+    Attributes: steps (list), rows {name: list}, dist / rel_drift (views of rows), K0.
     """
 
     def __init__(self, x: torch.Tensor, *, output=0, forward: Callable | None = None, method: str = "jacobian",
-                 chunk_size: int | None = None):
-        self.x, self.output, self.method, self.chunk_size = x, output, method, chunk_size
+                 chunk_size: int | None = None, in_train: torch.Tensor | None = None):
+        self.x, self.output, self.method, self.chunk_size, self.in_train = x, output, method, chunk_size, in_train
         self.forward = forward or (lambda m, inp: m.eval()(inp))
         self.K0 = None
-        self.steps, self.dist, self.rel_drift = [], [], []
+        self.steps, self.rows = [], {}
+
+    def kernel(self, model: nn.Module) -> torch.Tensor:
+        """K = eNTK of logit `output` on x at the model's current parameters, (S, S) float64."""
+        kw = {} if self.method == "closed_form" else {"forward": self.forward, "chunk_size": self.chunk_size}
+        return empirical_ntk(model, self.x, method=self.method, output=self.output, **kw)
 
     def __call__(self, step: int, model: nn.Module, metrics: dict | None = None) -> None:
-        K = empirical_ntk(model, self.x, method=self.method, output=self.output, forward=self.forward,
-                          chunk_size=self.chunk_size)  # (S, S) float64
+        K = self.kernel(model)  # (S, S) float64
         if self.K0 is None:
             self.K0 = K
         self.steps.append(int(step))
-        self.dist.append(scale_free_kernel_distance(K, self.K0))
-        self.rel_drift.append(relative_kernel_drift(K, self.K0))
+        for k, v in kernel_block_distances(K, self.K0, self.in_train).items():
+            self.rows.setdefault(k, []).append(v)
+
+    @property
+    def dist(self) -> list:
+        return self.rows.get("dist", [])
+
+    @property
+    def rel_drift(self) -> list:
+        return self.rows.get("raw_drift", [])

@@ -1,0 +1,146 @@
+"""Tracked quadratic-net runs of `kernel-exit`: one batched training pass over a group of runs
+(alphas x seeds of one optimizer, `models.batched.train_batched`) with, at every eval step and for
+every run, the eNTK distances on a fixed subset (`ntk.diagnostics.KernelTrajectory`, closed form),
+the linearization gap and the after-kernel accuracy (Mohamadi+24 Sec. 5; issue 13).
+
+Draws: split `ctx.rng("split")` (one split per p, shared by all runs: the alpha sweep is paired),
+init `ctx.rng("init", i)` for seed index i (alpha only rescales it), kernel subset
+`ctx.rng("subset")`. Everything lives on ctx.device; kernels in float64.
+"""
+from __future__ import annotations
+
+import torch
+
+from grokcheck.claims.mohamadi._kernel_regime import K_INIT, calibrate, kernel_subset, linearization_gap
+from grokcheck.models.batched import load_run, quadratic_pairs_forward, train_batched
+from grokcheck.models.quadratic import QuadraticNet
+from grokcheck.models.train import Data, TrainConfig, train
+from grokcheck.ntk.diagnostics import KernelTrajectory, Linearized, after_kernel_accuracy, linearized_outputs
+from grokcheck.ntk.empirical import empirical_ntk
+from grokcheck.theory.tasks import binary_table, one_hot_pairs
+
+RIDGE = 1e-6  # relative ridge of the after-kernel regression (ntk.regression convention)
+
+
+def pairs_forward(model, x):
+    return model.logits(x[:, 0], x[:, 1])
+
+
+def train_mask(ctx, p: int, n: int) -> torch.Tensor:
+    """(p^2,) bool: n training pairs drawn from stream "split"."""
+    perm = torch.randperm(p * p, generator=ctx.rng("split"))
+    mask = torch.zeros(p * p, dtype=torch.bool)
+    mask[perm[:n]] = True
+    return mask
+
+
+def make_net(ctx, p: int, width: int, init: int, alpha: float) -> QuadraticNet:
+    return QuadraticNet(p, width, init_scale=alpha, generator=ctx.rng("init", init), dtype=torch.float64,
+                        device=ctx.device)
+
+
+def calibration(ctx, p: int, width: int, sub: torch.Tensor) -> dict:
+    """Init-to-init band of the first-logit eNTK on the subset pairs sub (S, 2) (K_INIT inits)."""
+    kernels = [empirical_ntk(make_net(ctx, p, width, i, 1.0), sub, method="closed_form", output=0)
+               for i in range(K_INIT)]  # each (S, S); d is scale-free, so alpha does not enter
+    return calibrate(kernels)
+
+
+class _Probe:
+    """Per-run diagnostics at one eval step: kernel blocks, linearization gap, after-kernel accuracy."""
+
+    def __init__(self, net, pairs, labels, mask, sub, x_onehot, after_kernel: bool):
+        self.theta0 = {k: v.detach().clone() for k, v in net.named_parameters()}
+        self.tracker = KernelTrajectory(pairs[sub], method="closed_form", in_train=mask[sub].to(pairs.device))
+        self.pairs, self.labels, self.mask, self.x = pairs, labels, mask.to(pairs.device), x_onehot
+        with torch.no_grad():
+            self.f0 = net(x_onehot)  # (p^2, p)
+        self.after_kernel = after_kernel
+        self.rows = {"lin_gap": [], "after_acc": []}
+
+    def __call__(self, step, model, tracker=None):
+        (tracker or self.tracker)(step, model)
+        params = dict(model.named_parameters())
+        with torch.no_grad():
+            f = model(self.x)  # (p^2, p)
+        lin = linearized_outputs(model, self.theta0, params, self.x)  # (p^2, p)
+        self.rows["lin_gap"].append(linearization_gap(f, lin, self.f0))
+        acc = float("nan")
+        if self.after_kernel:
+            K = empirical_ntk(model, self.pairs, method="closed_form", output="trace_mean")  # (p^2, p^2)
+            tr, te = self.mask, ~self.mask
+            acc = after_kernel_accuracy(K[tr][:, tr], self.labels[tr], K[te][:, tr], self.labels[te], model.p,
+                                        ridge=RIDGE)
+        self.rows["after_acc"].append(acc)
+
+    def series(self, hist) -> dict:
+        s = {"steps": list(hist.steps), "train_acc": hist.metrics["train_acc"], "test_acc": hist.metrics["test_acc"],
+             "l2": hist.metrics["l2"], **self.tracker.rows, **self.rows}
+        n = len(s["steps"])
+        return {k: (list(v[:n]) if isinstance(v, list) else v) for k, v in s.items()}
+
+
+def tracked_group(ctx, *, p: int, width: int, n: int, runs: list, steps: int, optimizer: str, lr: float,
+                  weight_decay: float, penalty_weight: float, eval_steps: tuple, subset: int,
+                  after_kernel: bool = True) -> list[dict]:
+    """Train the runs [(alpha, init index), ...] in one batched pass; returns one series dict per run
+    (steps, train_acc, test_acc, l2, dist, dist_train, dist_test, dist_cross, raw_drift, lin_gap,
+    after_acc). Memoized as one sub-run."""
+    spec = {"p": p, "width": width, "n": n, "runs": [list(r) for r in runs], "steps": steps, "optimizer": optimizer,
+            "lr": lr, "weight_decay": weight_decay, "penalty_weight": penalty_weight, "eval_steps": list(eval_steps),
+            "subset": subset, "after_kernel": after_kernel}
+
+    def compute():
+        pairs, labels = binary_table(p)  # (p^2, 2), (p^2,)
+        pairs, labels = pairs.to(ctx.device), labels.to(ctx.device)
+        mask = train_mask(ctx, p, n)
+        sub = kernel_subset(ctx.rng("subset"), p * p, subset).to(ctx.device)  # (S,)
+        x = one_hot_pairs(pairs.cpu(), p, dtype=torch.float64).to(ctx.device)  # (p^2, 2p)
+        nets = [make_net(ctx, p, width, i, a) for a, i in runs]
+        probes = [_Probe(net, pairs, labels, mask, sub, x, after_kernel) for net in nets]
+        shadow = [make_net(ctx, p, width, i, a) for a, i in runs]  # run r's parameters loaded at each eval
+
+        def callback(step, params, metrics):
+            params = {k.removeprefix("model."): v for k, v in params.items()}  # train_batched's wrapper names
+            for r, probe in enumerate(probes):
+                probe(step, load_run(shadow[r], params, r))
+
+        cfg = TrainConfig(steps=steps, lr=lr, optimizer=optimizer, weight_decay=weight_decay,
+                          penalty="linf" if penalty_weight else None, penalty_weight=penalty_weight,
+                          dtype="float64", eval_steps=eval_steps)
+        masks = mask.to(ctx.device).expand(len(runs), -1).clone()
+        hists, _ = train_batched(nets, Data(pairs, labels), masks, cfg, forward=pairs_forward,
+                                 batched_forward=quadratic_pairs_forward, callbacks=[callback])
+        return [probe.series(h) for probe, h in zip(probes, hists)]
+
+    return ctx.memo("tracked-group", spec, compute)
+
+
+def linearized_run(ctx, *, p: int, width: int, n: int, steps: int, optimizer: str, lr: float,
+                   weight_decay: float, penalty_weight: float, eval_steps: tuple, subset: int) -> dict:
+    """The lazy control: the linearized net f_0 + J_0 (theta - theta_0) of init 0 (alpha 1) trained as
+    such (`ntk.diagnostics.Linearized`), tracked by the same probe (its kernel through torch.func)."""
+    spec = {"p": p, "width": width, "n": n, "steps": steps, "optimizer": optimizer, "lr": lr,
+            "weight_decay": weight_decay, "penalty_weight": penalty_weight, "eval_steps": list(eval_steps),
+            "subset": subset}
+
+    def compute():
+        pairs, labels = binary_table(p)
+        labels = labels.to(ctx.device)
+        mask = train_mask(ctx, p, n)
+        sub = kernel_subset(ctx.rng("subset"), p * p, subset)
+        x = one_hot_pairs(pairs, p, dtype=torch.float64).to(ctx.device)  # (p^2, 2p)
+        lin = Linearized(make_net(ctx, p, width, 0, 1.0)).to(ctx.device)
+        probe = _Probe(lin, pairs.to(ctx.device), labels, mask, sub.to(ctx.device), x, after_kernel=False)
+        tracker = KernelTrajectory(x[sub.to(ctx.device)], method="jacobian", in_train=mask[sub].to(ctx.device),
+                                   forward=lambda m, inp: m(inp))
+        probe.tracker = tracker
+        cfg = TrainConfig(steps=steps, lr=lr, optimizer=optimizer, weight_decay=weight_decay,
+                          penalty="linf" if penalty_weight else None, penalty_weight=penalty_weight,
+                          dtype="float64", eval_steps=eval_steps)
+        m = mask.to(ctx.device)
+        hist = train(lin, Data(x[m], labels[m]), Data(x[~m], labels[~m]), cfg,
+                     callbacks=[lambda step, model, metrics: probe(step, model)])
+        return probe.series(hist)
+
+    return ctx.memo("linearized", spec, compute)

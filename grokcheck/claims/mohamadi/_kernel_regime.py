@@ -1,0 +1,237 @@
+"""The kernel-regime rules of `kernel-exit` and `transformer-kernel-exit`, written once (Mohamadi+24
+Sec. 5 "eNTK measurements", Fig. 1 left, Fig. 2 right, Fig. 5; issue 13).
+
+Rules, fixed in this file BEFORE any run of the two claims was looked at (house rule 3):
+
+Events (`theory.delay.first_step` on the logged grid): t_fit = first step with train accuracy
+>= FIT_ACC = 0.99, t_gen = first step with test accuracy >= GEN_ACC = 0.95 (issue 6).
+
+Calibration, before training (`calibrate`). The kernel is the eNTK of the first logit on a subset
+S of points drawn from its OWN stream `ctx.rng("subset")` (not the split's permutation), so it
+holds train and test points in proportion. K_INIT = 8 independent inits (`ctx.rng("init", i)`,
+i < K_INIT, the runs' own inits among them) give 28 init-to-init distances
+d_ij = 1 - cos(K_0^(i), K_0^(j)) on S: the band [band_lo, band_hi] = [min, max] of them. The
+subset-sampling noise of d at that level is max_ij |d_ij(S_A) - d_ij(S_B)| over the two halves
+S_A, S_B of S. The exit threshold is
+    D_exit = band_hi + noise.
+Why: a kernel K_t with d(K_t, K_0) <= band_hi is no farther from the run's own K_0 than a re-draw
+of the initialization is, i.e. it is still "a kernel at init" (the kernel regime's meaning); the
+margin covers the error of measuring d on |S| points instead of all of them. A kernel beyond
+D_exit has moved more than any of 28 independent init pairs and the subset noise explain.
+
+Kernel exit: t_exit_kernel = first step with d_t = 1 - cos(K_t, K_0) > D_exit (d on all of S;
+the train, test and cross blocks of S are reported separately, `ntk.diagnostics.kernel_block_distances`).
+
+Functional exit (the regime's definition, not the kernel's): lin_gap_t = ||f_t - f_lin,t|| /
+||f_t - f_0|| on the evaluation points, f_lin,t = f_0 + J_0 (theta_t - theta_0) (0 when f_t = f_0).
+The run is in the kernel regime at t when lin_gap_t <= LIN_TOL = 0.5; t_exit_fn = first step with
+lin_gap_t > LIN_TOL. Why 0.5: then ||J_0 dtheta|| >= ||f_t - f_0|| - ||remainder|| >= half of the
+function change, so the linearized model accounts for the larger part of it (triangle inequality).
+
+A run "stays in the kernel regime" when neither exit fires within its budget and "exits" when both
+do (`regime`); anything else is "mixed". The lazy control must give "stays", the rich control
+"exits", through this one function.
+
+The paper's interpretation holds in a setting ("scale-free / functional") when every run fits,
+its kernel and functional exits both come at or after t_fit (t_exit >= t_fit; never exiting
+counts as after the budget) and its kernel does leave eventually (max_t d > D_exit: "then changes
+drastically"; without it a frozen kernel would pass).
+
+The paper's measurement reproduces ("paper measurement") when every run fits and the raw relative
+drift r_t = ||K_t - K_0||_F / ||K_0||_F at t_fit is at most RAW_FRAC = 0.05 of max_t r_t, with its
+argmax after t_fit (claim 9 of the paper notes).
+
+Init-scale trend (Fig. 1 middle / Fig. 2 left: "smaller alpha shortens t_gen - t_fit and slows the
+fit"): over the alphas of a sweep, with the per-alpha median over seeds, Kendall's tau_a (concordant
+minus discordant pairs over all pairs; ties count 0) of (alpha, t_gen - t_fit) >= TAU_MIN and of
+(alpha, t_fit) <= -TAU_MIN. A run that never generalizes has gap = budget + 1 - t_fit, one that
+never fits t_fit = budget + 1 (censored at the budget: consistent with the trend, never invented).
+TAU_MIN = 0.6: the paper states a monotone trend (tau = 1); 0.6 allows one discordant pair of 4-5
+alphas for grid resolution; under no trend P(tau_a >= 0.6) = 0.17 (4 alphas) / 0.12 (5).
+"""
+from __future__ import annotations
+
+import math
+from itertools import combinations
+from typing import Sequence
+
+import torch
+
+from grokcheck.core import Observable
+from grokcheck.ntk.diagnostics import scale_free_kernel_distance
+from grokcheck.theory.delay import first_step
+
+FIT_ACC, GEN_ACC = 0.99, 0.95
+K_INIT = 8
+LIN_TOL = 0.5
+RAW_FRAC = 0.05
+TAU_MIN = 0.6
+
+
+def kernel_subset(generator: torch.Generator, n_total: int, size: int) -> torch.Tensor:
+    """min(size, n_total) point indices (sorted) drawn without replacement from `generator`
+    (the claim passes `ctx.rng("subset")`: a stream of its own, independent of the split)."""
+    if size < 2 or n_total < 2:
+        raise ValueError(f"the kernel subset needs at least 2 points, got size={size}, n_total={n_total}")
+    return torch.randperm(n_total, generator=generator)[:min(size, n_total)].sort().values
+
+
+def calibrate(kernels: Sequence[torch.Tensor]) -> dict:
+    """The init-to-init band of the scale-free distance and the exit threshold (module docstring).
+
+    kernels: K_INIT (or more, >= 2) kernels (S, S) of independent inits on one subset S.
+    Returns {"pairs": [d_ij], "band_lo", "band_hi", "noise", "d_exit"}.
+    """
+    if len(kernels) < 2:
+        raise ValueError(f"calibration needs at least 2 independent inits, got {len(kernels)}")
+    S = kernels[0].shape[0]
+    if S < 4:
+        raise ValueError(f"calibration needs a subset of at least 4 points, got {S}")
+    a, b = slice(0, S // 2), slice(S // 2, S)
+    pairs, noise = [], 0.0
+    for Ki, Kj in combinations(kernels, 2):
+        pairs.append(scale_free_kernel_distance(Ki, Kj))
+        noise = max(noise, abs(scale_free_kernel_distance(Ki[a, a], Kj[a, a])
+                               - scale_free_kernel_distance(Ki[b, b], Kj[b, b])))
+    return {"pairs": pairs, "band_lo": min(pairs), "band_hi": max(pairs), "noise": noise,
+            "d_exit": max(pairs) + noise}
+
+
+def linearization_gap(f: torch.Tensor, f_lin: torch.Tensor, f0: torch.Tensor) -> float:
+    """||f - f_lin|| / ||f - f0|| (0 when f = f0): the part of the function change the linearized
+    model does not explain. Any equal shapes; float64."""
+    moved = float(torch.linalg.vector_norm((f - f0).double()))
+    return float(torch.linalg.vector_norm((f - f_lin).double())) / moved if moved > 0 else 0.0
+
+
+def at(series: dict, key: str, t: int | None):
+    """series[key] at logged step t (None when t is None): the value AT the event's step."""
+    return None if t is None else series[key][series["steps"].index(t)]
+
+
+def events(series: dict, d_exit: float) -> dict:
+    """t_fit, t_gen, t_exit_kernel, t_exit_fn and the values at them, from one run's series
+    (keys steps, train_acc, test_acc, dist, raw_drift, lin_gap)."""
+    s = series
+    t_fit = first_step(s["steps"], s["train_acc"], FIT_ACC)
+    ev = {"t_fit": t_fit, "t_gen": first_step(s["steps"], s["test_acc"], GEN_ACC),
+          "t_exit_kernel": first_step(s["steps"], s["dist"], d_exit, ">"),
+          "t_exit_fn": first_step(s["steps"], s["lin_gap"], LIN_TOL, ">"), "d_exit": d_exit}
+    i_max = max(range(len(s["raw_drift"])), key=lambda i: s["raw_drift"][i])
+    ev.update({"dist_fit": at(s, "dist", t_fit), "dist_max": max(s["dist"]), "lin_gap_fit": at(s, "lin_gap", t_fit),
+               "raw_drift_fit": at(s, "raw_drift", t_fit), "raw_drift_max": s["raw_drift"][i_max],
+               "t_raw_max": s["steps"][i_max], "test_acc_fit": at(s, "test_acc", t_fit),
+               "test_acc_end": s["test_acc"][-1], "train_acc_end": s["train_acc"][-1]})
+    ev["regime"] = regime(ev)
+    return ev
+
+
+def regime(ev: dict) -> str:
+    """"stays" (neither exit fires), "exits" (both fire) or "mixed": the one regime rule."""
+    k, f = ev["t_exit_kernel"] is not None, ev["t_exit_fn"] is not None
+    return "exits" if k and f else "stays" if not (k or f) else "mixed"
+
+
+def _ratio(t_exit, t_fit, budget: int):
+    if t_fit is None:
+        return None
+    return (budget + 1 if t_exit is None else t_exit) / max(t_fit, 1)
+
+
+def _worst(values, pick=min):
+    return None if not values or any(v is None for v in values) else pick(values)
+
+
+def interpretation_observables(setting: str, evs: list[dict], budget: int) -> list[Observable]:
+    """'The paper's interpretation holds under a scale-free / functional measure' (module docstring)."""
+    return [
+        Observable("min t_exit(kernel) / t_fit", _worst([_ratio(e["t_exit_kernel"], e["t_fit"], budget) for e in evs]),
+                   1.0, ">=", setting=setting,
+                   reason="kernel regime until the fit: d_t stays within the init-to-init band + subset noise"),
+        Observable("min t_exit(function) / t_fit", _worst([_ratio(e["t_exit_fn"], e["t_fit"], budget) for e in evs]),
+                   1.0, ">=", setting=setting,
+                   reason=f"kernel regime until the fit: the linearized model explains the change (gap <= {LIN_TOL})"),
+        Observable("min max_t d / D_exit", _worst([e["dist_max"] / e["d_exit"] for e in evs]), 1.0, ">",
+                   setting=setting, reason="'then changes drastically': the kernel leaves the band eventually"),
+    ]
+
+
+def measurement_observables(setting: str, evs: list[dict]) -> list[Observable]:
+    """'The paper's measurement reproduces': raw ||K_t-K_0||/||K_0|| flat until the fit (claim 9)."""
+    frac = [None if e["raw_drift_fit"] is None or e["raw_drift_max"] == 0 else e["raw_drift_fit"] / e["raw_drift_max"]
+            for e in evs]
+    late = [None if e["t_fit"] is None else e["t_raw_max"] / max(e["t_fit"], 1) for e in evs]
+    return [
+        Observable("max raw drift(t_fit) / max_t raw drift", _worst(frac, max), RAW_FRAC, "<=", setting=setting,
+                   reason="paper notes claim 9: r_(t_fit) <= 0.05 max_t r_t on the paper's raw measure"),
+        Observable("min argmax_t raw drift / t_fit", _worst(late), 1.0, ">", setting=setting,
+                   reason="paper notes claim 9: the raw drift peaks after the fit"),
+    ]
+
+
+def kendall_tau(x: Sequence[float], y: Sequence[float]) -> float | None:
+    """tau_a = (concordant - discordant) / (n choose 2); ties in x or y count 0. None for n < 2."""
+    n = len(x)
+    if n != len(y):
+        raise ValueError(f"x and y differ in length: {n} vs {len(y)}")
+    if n < 2:
+        return None
+    s = sum((1 if (xi - xj) * (yi - yj) > 0 else -1 if (xi - xj) * (yi - yj) < 0 else 0)
+            for (xi, yi), (xj, yj) in combinations(zip(x, y), 2))
+    return s / (n * (n - 1) / 2)
+
+
+def censored_times(ev: dict, budget: int) -> tuple[float, float]:
+    """(t_fit, t_gen - t_fit) with a missing event censored at budget + 1 (module docstring)."""
+    t_fit = budget + 1 if ev["t_fit"] is None else ev["t_fit"]
+    t_gen = budget + 1 if ev["t_gen"] is None else ev["t_gen"]
+    return float(t_fit), float(t_gen - t_fit)
+
+
+def alpha_trend(evs: list[dict], budget: int) -> dict:
+    """Per-alpha medians of t_fit and the gap, and their Kendall taus with alpha (runs carry 'alpha')."""
+    alphas = sorted({e["alpha"] for e in evs})
+    med = (lambda v: float(torch.tensor(v).median()))
+    fits = [med([censored_times(e, budget)[0] for e in evs if e["alpha"] == a]) for a in alphas]
+    gaps = [med([censored_times(e, budget)[1] for e in evs if e["alpha"] == a]) for a in alphas]
+    return {"alphas": alphas, "t_fit": fits, "gap": gaps, "tau_gap": kendall_tau(alphas, gaps),
+            "tau_fit": kendall_tau(alphas, fits)}
+
+
+def trend_observables(setting: str, trend: dict) -> list[Observable]:
+    neg = None if trend["tau_fit"] is None else -trend["tau_fit"]
+    return [
+        Observable("tau(alpha, t_gen - t_fit)", trend["tau_gap"], TAU_MIN, ">=", setting=setting,
+                   reason="paper: smaller alpha shortens the grokking gap (monotone; one discordant pair allowed)"),
+        Observable("-tau(alpha, t_fit)", neg, TAU_MIN, ">=", setting=setting,
+                   reason="paper: smaller alpha slows the fit (monotone; one discordant pair allowed)"),
+    ]
+
+
+def control_observables(setting: str, lazy: dict, rich: dict, lazy_name: str, rich_name: str) -> list[Observable]:
+    """Controls both ways through `regime`: the lazy run must stay (and not generalize), the rich one exit."""
+    return [
+        Observable(f"lazy control ({lazy_name}): regime == stays", float(lazy["regime"] == "stays"), 1.0, "==",
+                   role="control", setting=setting, reason="a run in the kernel regime must not be called an exit"),
+        Observable(f"lazy control ({lazy_name}): final test acc", lazy["test_acc_end"], GEN_ACC, "<", role="control",
+                   setting=setting, reason="the kernel lower bound: the kernel regime does not generalize"),
+        Observable(f"rich control ({rich_name}): regime == exits", float(rich["regime"] == "exits"), 1.0, "==",
+                   role="control", setting=setting, reason="a run that learns features must be called an exit"),
+    ]
+
+
+def fmt_t(t) -> str:
+    return "-" if t is None else str(t)
+
+
+def fmt_x(x) -> str:
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3g}"
+
+
+def table_row(label: str, ev: dict) -> str:
+    """One line of the events table: t_fit, t_exit by each rule, t_gen, band, regime."""
+    return (f"{label}: t_fit {fmt_t(ev['t_fit'])} | t_exit kernel {fmt_t(ev['t_exit_kernel'])} "
+            f"(D_exit {fmt_x(ev['d_exit'])}) | t_exit function {fmt_t(ev['t_exit_fn'])} | t_gen {fmt_t(ev['t_gen'])} | "
+            f"d(t_fit) {fmt_x(ev['dist_fit'])}, max d {fmt_x(ev['dist_max'])} | raw(t_fit)/max "
+            f"{fmt_x(None if ev['raw_drift_fit'] is None else ev['raw_drift_fit'] / (ev['raw_drift_max'] or 1))} | "
+            f"test acc end {fmt_x(ev['test_acc_end'])} | regime {ev['regime']}")

@@ -1,0 +1,147 @@
+"""Unit tests of the kernel-regime rules (claims/mohamadi/_kernel_regime.py; issue 13): the eNTK subset
+is independent of the split, the calibration gives the init-to-init band, the lazy and the rich
+control come out "stays" / "exits" through the one `regime` rule, events read the series AT their
+step, and every rule fails on a deliberately wrong input."""
+import math
+
+import pytest
+import torch
+
+from grokcheck.claims.mohamadi import _kernel_regime as kr
+from grokcheck.claims.mohamadi._kernel_exit_runs import linearized_run, tracked_group, train_mask
+from grokcheck.core import Context
+from grokcheck.theory.delay import eval_grid
+from grokcheck.theory.tasks import binary_table
+from grokcheck.models.quadratic import QuadraticNet
+from grokcheck.ntk.empirical import empirical_ntk
+
+SEEDS = range(20)
+Z = 4.0  # a 4-standard-error band: a false alarm has probability ~6e-5
+
+
+def _train_share(subsets, masks) -> float:
+    return sum(float(m[s].double().mean()) for s, m in zip(subsets, masks)) / len(subsets)
+
+
+def test_subset_is_independent_of_the_split():
+    """The share of training points in the subset is n/N within Z standard errors (pooled over seeds);
+    the old subset (the split's own permutation, i.e. the first training points) is 100% train and fails."""
+    p, S = 23, 128
+    N, n = p * p, round(2 * p ** (5 / 3))
+    masks = [train_mask(Context(seed=s), p, n) for s in SEEDS]
+    subs = [kr.kernel_subset(Context(seed=s).rng("subset"), N, S) for s in SEEDS]
+    f = n / N
+    se = math.sqrt(f * (1 - f) / S * (N - S) / (N - 1) / len(SEEDS))  # hypergeometric, pooled
+    assert abs(_train_share(subs, masks) - f) <= Z * se
+    old = [torch.randperm(N, generator=Context(seed=s).rng("split"))[:S] for s in SEEDS]  # the old bug
+    assert abs(_train_share(old, masks) - f) > Z * se
+
+
+def test_subset_validates():
+    with pytest.raises(ValueError):
+        kr.kernel_subset(torch.Generator(), 10, 1)
+    assert len(kr.kernel_subset(torch.Generator().manual_seed(0), 10, 50)) == 10
+
+
+def _init_kernels(p=11, width=44, k=kr.K_INIT, S=64):
+    pairs, _ = binary_table(p)
+    sub = kr.kernel_subset(torch.Generator().manual_seed(5), p * p, S)
+    return [empirical_ntk(QuadraticNet(p, width, generator=torch.Generator().manual_seed(i), dtype=torch.float64),
+                          pairs[sub], method="closed_form", output=0) for i in range(k)]
+
+
+def test_calibration_gives_the_init_to_init_band():
+    ks = _init_kernels()
+    band = kr.calibrate(ks)
+    assert len(band["pairs"]) == kr.K_INIT * (kr.K_INIT - 1) // 2
+    assert 0 < band["band_lo"] <= band["band_hi"] < band["d_exit"]
+    assert band["d_exit"] == pytest.approx(band["band_hi"] + band["noise"], rel=0, abs=0)
+    # scale-free: rescaling one init (alpha^4) does not move the band
+    scaled = kr.calibrate([ks[0] * 81.0] + ks[1:])
+    assert scaled["band_hi"] == pytest.approx(band["band_hi"], rel=1e-10)
+    # negative control: copies of one kernel have no spread, so the band collapses to 0
+    same = kr.calibrate([ks[0]] * 3)
+    assert same["band_hi"] < 1e-12 and same["noise"] < 1e-12
+    with pytest.raises(ValueError):
+        kr.calibrate(ks[:1])
+
+
+def _series(dist, lin_gap, train=None, test=None, raw=None):
+    steps = [0, 1, 2, 5, 10, 20, 50, 100]
+    return {"steps": steps, "train_acc": train or [0.0, 0.1, 0.2, 0.5, 0.995, 1.0, 1.0, 1.0],
+            "test_acc": test or [0.0, 0.0, 0.0, 0.1, 0.2, 0.5, 0.96, 1.0],
+            "dist": dist, "lin_gap": lin_gap, "raw_drift": raw or [0.0, 0.01, 0.02, 0.03, 0.04, 5.0, 9.0, 8.0]}
+
+
+def test_events_read_the_series_at_the_event_step():
+    """Every *_fit value equals the series at t_fit (kills an `at()` that reads one eval point late)."""
+    s = _series([0.0, 0.01, 0.02, 0.03, 0.04, 0.5, 0.6, 0.7], [0.0, 0.05, 0.1, 0.2, 0.3, 0.9, 0.9, 0.9])
+    ev = kr.events(s, d_exit=0.1)
+    i = s["steps"].index(ev["t_fit"])
+    assert ev["t_fit"] == 10 and ev["t_gen"] == 50 and ev["t_exit_kernel"] == 20 and ev["t_exit_fn"] == 20
+    for key, name in (("dist_fit", "dist"), ("lin_gap_fit", "lin_gap"), ("raw_drift_fit", "raw_drift"),
+                      ("test_acc_fit", "test_acc")):
+        assert ev[key] == s[name][i] != s[name][i + 1], key
+    assert ev["t_raw_max"] == 50 and ev["raw_drift_max"] == 9.0 and ev["regime"] == "exits"
+
+
+def test_regime_rule_both_ways():
+    never = kr.events(_series([0.0] * 8, [0.0] * 8), d_exit=0.1)
+    assert never["regime"] == "stays" and never["t_exit_kernel"] is None and never["t_exit_fn"] is None
+    kernel_only = kr.events(_series([0.0] * 4 + [0.5] * 4, [0.0] * 8), d_exit=0.1)
+    assert kernel_only["regime"] == "mixed"
+    at_band = kr.events(_series([0.1] * 8, [0.5] * 8), d_exit=0.1)  # on the threshold: not beyond it
+    assert at_band["regime"] == "stays"
+
+
+def test_interpretation_passes_on_late_exit_and_fails_on_early_exit():
+    late = kr.events(_series([0.0] * 5 + [0.5] * 3, [0.0] * 5 + [0.9] * 3), d_exit=0.1)  # exits at 20 > t_fit 10
+    early = kr.events(_series([0.0, 0.5] + [0.5] * 6, [0.0, 0.9] + [0.9] * 6), d_exit=0.1)  # exits at step 1
+    frozen = kr.events(_series([0.0] * 8, [0.0] * 8), d_exit=0.1)
+    ok = kr.interpretation_observables("s", [late], 100)
+    assert all(o.passed for o in ok), [(o.name, o.value) for o in ok]
+    assert not any(o.passed for o in kr.interpretation_observables("s", [early], 100)[:2])
+    frozen_obs = kr.interpretation_observables("s", [frozen], 100)
+    assert frozen_obs[0].passed and not frozen_obs[2].passed  # a kernel that never moves cannot pass
+
+
+def test_measurement_rule():
+    flat = kr.events(_series([0.0] * 8, [0.0] * 8), d_exit=0.1)  # raw drift 0.04 at fit vs max 9
+    assert all(o.passed for o in kr.measurement_observables("s", [flat]))
+    moved = kr.events(_series([0.0] * 8, [0.0] * 8, raw=[0.0, 1, 2, 3, 4, 5, 3, 2]), d_exit=0.1)
+    frac, late = kr.measurement_observables("s", [moved])  # 4/5 of the max at t_fit; peak (step 20) after it
+    assert not frac.passed and late.passed
+    peak_at_fit = kr.events(_series([0.0] * 8, [0.0] * 8, raw=[0.0, 1, 2, 3, 9, 5, 3, 2]), d_exit=0.1)
+    assert not any(o.passed for o in kr.measurement_observables("s", [peak_at_fit]))
+
+
+def test_kendall_tau_and_alpha_trend():
+    assert kr.kendall_tau([1, 2, 3], [1, 2, 3]) == 1.0 and kr.kendall_tau([1, 2, 3], [3, 2, 1]) == -1.0
+    assert kr.kendall_tau([1, 2, 3], [5, 5, 5]) == 0.0 and kr.kendall_tau([1], [1]) is None
+
+    def ev(alpha, t_fit, t_gen):
+        return {"alpha": alpha, "t_fit": t_fit, "t_gen": t_gen}
+
+    paper_like = [ev(0.1, 400, 500), ev(0.3, 200, 400), ev(1.0, 100, 500), ev(3.0, 50, None)]
+    tr = kr.alpha_trend(paper_like, budget=1000)
+    assert tr["tau_gap"] == 1.0 and tr["tau_fit"] == -1.0 and tr["gap"][-1] == 1001 - 50
+    assert all(o.passed for o in kr.trend_observables("s", tr))
+    reversed_ = [ev(0.1, 50, 900), ev(0.3, 100, 500), ev(1.0, 200, 300), ev(3.0, 400, 450)]
+    assert not any(o.passed for o in kr.trend_observables("s", kr.alpha_trend(reversed_, budget=1000)))
+
+
+def test_lazy_and_rich_controls_through_the_same_rule():
+    """A linearized net (never leaves K_0) "stays"; the paper's NGD lr 10 run, whose first step moves theta
+    by more than ||theta_0||, "exits"."""
+    ctx = Context(seed=0)
+    p, width, n, steps = 7, 28, 40, 30
+    grid = eval_grid(steps, per_decade=6, dense_until=5)
+    kw = dict(p=p, width=width, n=n, steps=steps, eval_steps=grid, subset=49)
+    band = kr.calibrate(_init_kernels(p=7, width=28, S=49))
+    lazy = linearized_run(ctx, optimizer="ngd", lr=2.0, weight_decay=0.0, penalty_weight=0.0, **kw)
+    rich = tracked_group(ctx, runs=[(1.0, 0)], optimizer="ngd", lr=10.0, weight_decay=0.0, penalty_weight=0.0,
+                         after_kernel=False, **kw)[0]
+    ev_lazy, ev_rich = kr.events(lazy, band["d_exit"]), kr.events(rich, band["d_exit"])
+    assert max(lazy["dist"]) < 1e-10 and max(lazy["lin_gap"]) < 1e-8
+    assert ev_lazy["regime"] == "stays", ev_lazy
+    assert ev_rich["regime"] == "exits", ev_rich
