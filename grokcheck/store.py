@@ -48,15 +48,20 @@ _NUMPY_TAG = "__grokcheck_numpy__"
 KEY_FIELDS = ("claim", "scale", "config_hash", "seed", "device", "code_version")
 
 
-@lru_cache(maxsize=1)
-def code_version() -> str:
-    """`<package version>+<12 hex of SHA-256 over grokcheck/**/*.py>` (relative path and bytes)."""
-    import grokcheck
-    root = Path(grokcheck.__file__).resolve().parent
+def source_digest(root) -> str:
+    """12 hex of SHA-256 over every `*.py` under `root` (relative path and bytes, sorted)."""
+    root = Path(root)
     h = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):
         h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return f"{grokcheck.__version__}+{h.hexdigest()[:12]}"
+    return h.hexdigest()[:12]
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """`<package version>+<source_digest of the installed grokcheck package>`, once per process."""
+    import grokcheck
+    return f"{grokcheck.__version__}+{source_digest(Path(grokcheck.__file__).resolve().parent)}"
 
 
 def _json_default(obj):
