@@ -125,18 +125,33 @@ def test_log_grid():
     assert all(b <= (a + 1) * 10 ** (1 / 40) + 1e-9 for a, b in zip(g, g[1:]) if a >= 1)
 
 
-def test_data_selection_monotone_rule_rejects_non_monotone():
-    # negative control for verify/data_selection.py's rule: a non-monotone t2(tau) must fail
-    from grokcheck.claims.beyond_l2.data_selection import _monotone
-    assert _monotone(torch.tensor([100.0, 200.0, float("inf")]))
-    assert _monotone(torch.tensor([300.0, 100.0, 50.0]))
-    assert _monotone(torch.tensor([100.0, 99.0, 300.0]))       # within the 2.5% eval resolution
-    assert not _monotone(torch.tensor([100.0, 300.0, 150.0]))
+def test_data_selection_trend_rule_rejects_a_shuffled_order():
+    # negative control for data_selection's trend rule: a monotone t2(tau) table passes |pooled tau| >= TREND,
+    # the same table with its tau columns in the control's shuffled order fails it
+    from grokcheck.claims.beyond_l2._common import kendall_rows
+    from grokcheck.claims.beyond_l2.data_selection import SLACK, SHUFFLE_MAX, TREND, shuffle_order
+    up = [[100.0, 200.0, 400.0, float("inf")], [50.0, 60.0, 90.0, 300.0], [80.0, 81.0, 200.0, 900.0]]
+    assert sum(kendall_rows(up, SLACK)) / 3 >= TREND
+    assert kendall_rows([[300.0, 100.0, 50.0]])[0] == -1                      # decreasing: the trend is |tau|
+    assert kendall_rows([[100.0, 101.0, 300.0]], SLACK)[0] == pytest.approx(2 / 3)  # 1% apart: a tie
+    for i in range(5):
+        perm = shuffle_order(4, gen(i))
+        assert sorted(perm) == [0, 1, 2, 3] and abs(kendall_rows([perm])[0]) <= SHUFFLE_MAX + 1e-12
+        shuffled = [[row[j] for j in perm] for row in up]
+        assert abs(sum(kendall_rows(shuffled, SLACK)) / 3) < TREND
+    with pytest.raises(ValueError):
+        shuffle_order(2, gen())
 
 
 def test_sparse_instances_shapes_seed_and_measurements():
-    from grokcheck.theory.sparse import sparse_instances
-    X, A, y = sparse_instances(3, 20, 2, 8, seed=4)
+    from grokcheck.claims.beyond_l2._common import cs_instances, mc_instances
+    from grokcheck.core import Context
+    X, A, y = cs_instances(Context(seed=4), 3, 20, 2, 8)
     assert X.shape == (3, 8, 20) and A.shape == (3, 20) and y.shape == (3, 8)
     assert ((A != 0).sum(1) == 2).all() and torch.allclose(y[1], X[1] @ A[1])
-    assert torch.equal(sparse_instances(3, 20, 2, 8, seed=4)[1], A)  # seeded
+    assert torch.equal(cs_instances(Context(seed=4), 3, 20, 2, 8)[1], A)  # seeded
+    assert torch.equal(cs_instances(Context(seed=4), 2, 20, 2, 8)[1], A[:2])  # instance i: its own stream
+    assert not torch.equal(cs_instances(Context(seed=5), 3, 20, 2, 8)[1], A)
+    Xm, Am, ym = mc_instances(Context(seed=4), 2, 4, 5, 1, 7)
+    assert Xm.shape == (2, 7, 20) and torch.equal(Xm.sum(2), torch.ones(2, 7, dtype=torch.float64))
+    assert torch.allclose(ym, torch.einsum("knd,kd->kn", Xm, Am))

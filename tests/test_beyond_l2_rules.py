@@ -1,0 +1,84 @@
+"""Unit tests of the beyond-l2 claims' decisive rules and statistics (grokcheck/claims/beyond_l2/_common.py
+and the rule functions of each claim): each control's wrong input fails the rule it is fed to, and the
+budget rule turns a failing setting into `inconclusive (budget)` unless a statistic excludes the claim."""
+import math
+
+import pytest
+import torch
+
+from grokcheck.claims.beyond_l2._common import (LEVEL, binomial_ci, budget_gaps, grok_ratio, kendall_rows, median_ci,
+                                                pooled_kendall, spreads, stat_observable)
+from grokcheck.core import Observable, setting_verdicts
+
+
+def test_median_ci_order_statistics_and_coverage():
+    x = [5.0, 1.0, 4.0, 2.0, 3.0, 9.0, 7.0, 8.0, 6.0, 10.0]
+    med, lo, hi, cov = median_ci(x)
+    assert med == 5.5 and cov >= LEVEL
+    k = sorted(x).index(lo) + 1                               # the CI is [x_(k), x_(n+1-k)]
+    assert hi == sorted(x)[len(x) - k]
+    below = sum(math.comb(10, j) for j in range(k + 1)) / 2 ** 10   # one k more would drop the coverage
+    assert 1 - 2 * below < LEVEL
+    assert median_ci([1.0, float("nan"), 3.0])[:3] == (2.0, 1.0, 3.0)
+    assert median_ci([1.0, 2.0, float("inf")])[0] == 2.0
+
+
+@pytest.mark.parametrize("s,n", [(0, 5), (2, 3), (3, 6), (6, 6)])
+def test_binomial_ci_tails(s, n):
+    lo, hi = binomial_ci(s, n)
+    tail = lambda p, k: sum(math.comb(n, j) * p ** j * (1 - p) ** (n - j) for j in range(k, n + 1))
+    a = (1 - LEVEL) / 2
+    assert 0 <= lo <= s / n <= hi <= 1
+    if s > 0:
+        assert tail(lo, s) == pytest.approx(a, abs=1e-9)        # P(X >= s | lo) = a
+    if s < n:
+        assert 1 - tail(hi, s + 1) == pytest.approx(a, abs=1e-9)  # P(X <= s | hi) = a
+    with pytest.raises(ValueError):
+        binomial_ci(4, 3)
+
+
+def test_delay_law_spread_rejects_unmatched_labels():
+    lb = torch.tensor([1e-4, 2e-4, 4e-4], dtype=torch.float64)
+    t2 = (0.1 / lb)[:, None] * torch.tensor([[1.0, 1.3]], dtype=torch.float64)   # exact 1/(lr beta), 2 instances
+    assert spreads(t2, lb).abs().max() < 1e-12
+    assert (spreads(t2, lb.flip(0)) > 0.15).all()                                 # the control's input fails
+    t2[1, 0] = math.nan                                                           # not recovered: NaN, never passes
+    assert math.isnan(float(spreads(t2, lb)[0]))
+
+
+def test_grokking_ratio_rejects_a_simultaneous_run():
+    steps = [0, 10, 100, 1000]
+    train = [1.0, 0.01, 0.01, 0.01]
+    delayed, together = [1.0, 0.8, 0.8, 0.01], [1.0, 0.05, 0.02, 0.01]
+    assert grok_ratio(steps, train, delayed, 0.05, 0.8) >= 0.5
+    assert grok_ratio(steps, train, together, 0.05, 0.8) < 0.5
+    assert math.isnan(grok_ratio(steps, [1.0] * 4, delayed, 0.05, 0.8))         # never fit
+
+
+def test_depth_monotone_rule_rejects_reversed_init_order():
+    from grokcheck.claims.beyond_l2.depth_implicit_bias import MONO_TOL, largest_decrease
+    final = torch.tensor([[0.02, 0.03, 0.7], [0.04, 0.04, 0.6]], dtype=torch.float64)
+    assert (largest_decrease(final) <= MONO_TOL).all()
+    assert (largest_decrease(final.flip(1)) > MONO_TOL).all()
+
+
+def test_pooled_kendall_interval():
+    rows = [[1.0, 2.0, 3.0], [1.0, 3.0, 2.0], [3.0, 2.0, 1.0]]
+    assert kendall_rows(rows) == pytest.approx([1.0, 1 / 3, -1.0])
+    est, lo, hi = pooled_kendall(rows, 0.0, torch.Generator().manual_seed(0))
+    assert est == pytest.approx(1 / 9) and -1 <= lo <= est <= hi <= 1
+    assert pooled_kendall([[1.0, 2.0]] * 4, 0.0, torch.Generator().manual_seed(0)) == (1.0, 1.0, 1.0)
+
+
+def test_budget_rule_inconclusive_unless_the_statistic_excludes_the_claim():
+    s = "ours"
+    failing, ex = stat_observable("x", 0.3, 0.2, 0.6, 0.5, ">=", "r", s)      # CI straddles the bound
+    assert not failing.passed and not ex
+    control = Observable("c", 0.0, 0.0, "==", role="control", setting=s)
+    assert setting_verdicts([failing, control], budget_gaps(s, "short", [ex], paper=False)) == {s: "inconclusive"}
+    excluded, ex2 = stat_observable("x", 0.3, 0.2, 0.4, 0.5, ">=", "r", s)   # whole CI below the bound
+    assert ex2 and budget_gaps(s, "short", [ex2], paper=False) == {}
+    assert setting_verdicts([excluded, control], {}) == {s: "refuted"}
+    passing, ex3 = stat_observable("x", 0.7, 0.4, 0.9, 0.5, ">=", "r", s)
+    assert passing.passed and not ex3
+    assert budget_gaps("paper", "short", [False], paper=True) == {}          # the paper's setting is judged as run
