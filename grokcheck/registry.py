@@ -13,6 +13,10 @@ CLAIMS: dict[str, str] = {
     "rich-generalization": "grokcheck.claims.mohamadi.rich_generalization",
     "sample-complexity": "grokcheck.claims.mohamadi.sample_complexity",
     "kernel-exit": "grokcheck.claims.mohamadi.kernel_exit",
+    "fourier-features": "grokcheck.claims.mohamadi.fourier_features",
+    "max-margin": "grokcheck.claims.mohamadi.max_margin",
+    "linf-role": "grokcheck.claims.mohamadi.linf_role",
+    "kernel-rich-phase": "grokcheck.claims.mohamadi.kernel_rich_phase",
     # PKU course project: transformers, MLPs, LSTMs
     "transformer-grokking": "grokcheck.claims.pku.transformer_grokking",
     "division-architectures": "grokcheck.claims.pku.division_architectures",

@@ -106,7 +106,7 @@ def run(config: Config, ctx: Context) -> Result:
     for p in config.ps:
         setting = f"ours: AdamW p={p}"
         gaps[setting] = f"AdamW {config.steps} steps, not the paper's NGD + l_inf at 1e5 steps"
-        kw = dict(p=p, width=4 * p, steps=config.steps, lr=config.lr)
+        kw = dict(p=p, width=4 * p, steps=config.steps, lr=config.lr, track_margin=False)
         runs = list(range(config.seeds))
         main = train_runs(ctx, fraction=fraction_for(p), runs=runs, weight_decay=config.weight_decay, **kw)
         memo = train_runs(ctx, fraction=config.memo_fraction, runs=runs[:1], weight_decay=0.0, **kw)
