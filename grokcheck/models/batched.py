@@ -143,7 +143,6 @@ def train_batched(models: list, data: Data, train_masks: torch.Tensor, config: T
     x = x.to(dtype) if x.is_floating_point() else x
     y = data.targets.to(device)
     y = y.to(dtype) if y.is_floating_point() else y
-    check_targets(copy.deepcopy(models[0]).to(device=device, dtype=dtype), forward, Data(x, y))
     scale = float(y[train_masks.any(0)].abs().max()) if y.is_floating_point() else 1.0
     scale = scale if scale > 0 else 1.0
     idx, wts = masks_to_index(train_masks)
@@ -155,6 +154,9 @@ def train_batched(models: list, data: Data, train_masks: torch.Tensor, config: T
 
     fwd = vmap(f_one) if batched_forward is None else \
         (lambda p, inp: batched_forward({k[len("model."):]: v for k, v in p.items()}, inp))
+    with torch.no_grad():
+        out = fwd({k: v[:1] for k, v in params.items()}, x[:1][None])  # (1, 1, O) or (1, 1)
+    check_targets(out.shape[-1] if out.ndim == 3 else None, Data(x, y))
     if lrs is not None:
         if config.optimizer not in ("gd", "ngd", "sign"):
             raise ValueError("per-run lrs need optimizer gd, ngd or sign")

@@ -40,7 +40,7 @@ def sensing_data(X: torch.Tensor, y: torch.Tensor) -> Data:
 def identity_test_data(a_star: torch.Tensor) -> Data:
     """Test 'data' reading every coordinate: test_loss = (1/d) sum_k ||a_k - a*_k||^2 for a* (K, d)."""
     K, d = a_star.shape
-    eye = torch.eye(d, dtype=a_star.dtype)[:, None, :].expand(d, K, d).contiguous()  # (d, K, d)
+    eye = torch.eye(d, dtype=a_star.dtype, device=a_star.device)[:, None, :].expand(d, K, d).contiguous()  # (d, K, d)
     return Data(inputs=eye, targets=a_star.T.contiguous())                           # targets (d, K)
 
 
@@ -48,13 +48,13 @@ class SensingModel(nn.Module):
     """K linear predictors a (K, d) (d = n, or n1 n2 for a vectorized matrix); forward
     inputs (B, K, d) -> (B, K), f[b, k] = <x[b, k], a[k]>. Init a = init * ones (the paper's a0)."""
 
-    def __init__(self, K: int, d: int, init: float = 1e-6, shape: tuple | None = None):
+    def __init__(self, K: int, d: int, init: float = 1e-6, shape: tuple | None = None, device=None):
         super().__init__()
         K, d = check_int("K", K, 1), check_int("d", d, 1)
         self.shape = tuple(shape) if shape is not None else (d,)
         if math.prod(self.shape) != d:
             raise ValueError(f"shape {self.shape} does not hold d={d} entries")
-        self.a = nn.Parameter(torch.full((K, *self.shape), float(init), dtype=torch.float64))  # (K, *shape)
+        self.a = nn.Parameter(torch.full((K, *self.shape), float(init), dtype=torch.float64, device=device))  # (K, *shape)
 
     def vector(self) -> torch.Tensor:
         """The linear map of each run, (K, d)."""
@@ -71,10 +71,10 @@ class SignedDiagonalNet(nn.Module):
     L = 1 is plain least squares in a = u - v (GD from small init: the min-norm interpolant);
     L >= 2 has the implicit l1-like bias of small-init diagonal nets (Woodworth+20)."""
 
-    def __init__(self, K: int, n: int, depth: int, init: float = 1e-2):
+    def __init__(self, K: int, n: int, depth: int, init: float = 1e-2, device=None):
         super().__init__()
         K, n, self.depth = check_int("K", K, 1), check_int("n", n, 1), check_int("depth", depth, 1)
-        scale = torch.as_tensor(init, dtype=torch.float64).reshape(-1, 1)  # (1, 1) or (K, 1): one scale per run
+        scale = torch.as_tensor(init, dtype=torch.float64, device=device).reshape(-1, 1)  # (1, 1) or (K, 1): per run
         if scale.shape[0] not in (1, K):
             raise ValueError(f"init must be a float or hold K={K} values, got {scale.shape[0]}")
         self.u = nn.Parameter(scale.expand(K, n).clone())  # (K, n)
@@ -95,8 +95,8 @@ def prox_step(a: torch.Tensor, X: torch.Tensor, y: torch.Tensor, lr, beta, penal
     tensors (one per run). P = ||a||_1 (soft thresholding) or ||A||_* (singular-value
     thresholding). Returns a new tensor shaped like a. Cost: O(K N d) (+ K SVDs)."""
     K = a.shape[0]
-    lr = torch.as_tensor(lr, dtype=a.dtype).reshape(-1)
-    beta = torch.as_tensor(beta, dtype=a.dtype).reshape(-1)
+    lr = torch.as_tensor(lr, dtype=a.dtype, device=a.device).reshape(-1)
+    beta = torch.as_tensor(beta, dtype=a.dtype, device=a.device).reshape(-1)
     flat = a.reshape(K, -1)
     r = torch.einsum("knd,kd->kn", X, flat) - y              # (K, N)
     z = flat - lr[:, None] * torch.einsum("knd,kn->kd", X, r)  # (K, d)
@@ -132,7 +132,7 @@ def fit_runs(model: nn.Module, X: torch.Tensor, y: torch.Tensor, target: torch.T
         rows_te.append(torch.linalg.vector_norm(a - target, dim=1) / t_norm)
 
     K, _, d = X.shape
-    empty = Data(inputs=torch.zeros(0, K, d, dtype=X.dtype), targets=torch.zeros(0, K, dtype=X.dtype))
+    empty = Data(inputs=X.new_zeros(0, K, d), targets=X.new_zeros(0, K))  # (0, K, d), (0, K) on X's device
     hist = train(model, sensing_data(X, y), empty, config, callbacks=(record,), post_step=post_step, log=log)
     return {"steps": list(hist.steps), "train_err": torch.stack(rows_tr), "test_err": torch.stack(rows_te),
             "history": hist}

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -142,7 +143,7 @@ def default_eval_steps(steps: int, n: int = 60) -> tuple:
     steps = check_int("steps", steps, 0)
     if steps == 0:
         return (0,)
-    grid = torch.logspace(0, math.log10(steps), n, dtype=torch.float64).round().long().tolist()
+    grid = np.logspace(0, math.log10(steps), n).round().astype(np.int64).tolist()  # host-side: no device tensor
     return tuple(sorted({0, steps, *grid}))
 
 
@@ -176,18 +177,12 @@ def accuracy(outputs: torch.Tensor, targets: torch.Tensor, scale: float = 1.0) -
     return float(((outputs - targets.to(outputs.dtype)).abs() < scale / 2).double().mean())
 
 
-@torch.no_grad()
-def check_targets(model, forward, *datasets: Data) -> None:
-    """ValueError unless integer targets are class ids in [0, O), O = the model's number of outputs
-    (read from one forward pass on one input). Float targets (regression) are not checked. Run once at
-    the entry of train / train_batched, never per step."""
-    data = next((d for d in datasets if len(d)), None)
-    if data is None or all(d.targets.is_floating_point() for d in datasets):
+def check_targets(n_out: int | None, *datasets: Data) -> None:
+    """ValueError unless integer targets are class ids in [0, n_out), n_out = the model's number of
+    outputs (None or scalar outputs: nothing to check). Float targets (regression) are not checked.
+    Run once at the entry of train / train_batched, never per step."""
+    if n_out is None:
         return
-    out = forward(model, data.inputs[:1])
-    if out.ndim < 2:
-        return
-    n_out = out.shape[-1]
     for d in datasets:
         if len(d) and not d.targets.is_floating_point():
             lo, hi = int(d.targets.min()), int(d.targets.max())
@@ -279,7 +274,11 @@ def train(model, train_data: Data, test_data: Data, config: TrainConfig, *,
     n = len(train_data)
     if n == 0:
         raise ValueError("train_data is empty")
-    check_targets(model, forward, train_data, test_data)
+    was_training = model.training
+    with torch.no_grad():
+        out = forward(model.eval(), train_data.inputs[:1])  # one input: the number of outputs (eval: no dropout draw)
+    model.train(was_training)
+    check_targets(out.shape[-1] if out.ndim == 2 else None, train_data, test_data)
     scale = float(train_data.targets.abs().max()) if train_data.targets.is_floating_point() else 1.0
     scale = scale if scale > 0 else 1.0
     if generator is None:
@@ -314,7 +313,7 @@ def train(model, train_data: Data, test_data: Data, config: TrainConfig, *,
             x, y = train_data.inputs, train_data.targets
         else:
             if pos + config.batch_size > n:
-                perm, pos = torch.randperm(n, generator=generator).to(device), 0
+                perm, pos = torch.randperm(n, generator=generator, device=generator.device).to(device), 0
             idx = perm[pos:pos + config.batch_size]
             pos += config.batch_size
             x, y = train_data.inputs[idx], train_data.targets[idx]

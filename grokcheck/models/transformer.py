@@ -89,7 +89,7 @@ class Dropout(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.rate == 0.0:
             return x
-        keep = (torch.rand(x.shape, generator=self.generator) >= self.rate).to(x.device)  # (same as x)
+        keep = (torch.rand(x.shape, generator=self.generator, device=self.generator.device) >= self.rate).to(x.device)
         return x * keep.to(x.dtype) / (1.0 - self.rate)
 
 

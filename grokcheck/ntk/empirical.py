@@ -167,7 +167,8 @@ def _ntk_vp(f, params, x1, x2, output) -> torch.Tensor:
     n2, n_out = out2.shape
     if isinstance(output, int):
         basis = out2.new_zeros(n2, n2, n_out)  # cotangents e_{j, k}: (n2, n2, O)
-        basis[torch.arange(n2), torch.arange(n2), output] = 1
+        diag = torch.arange(n2, device=out2.device)
+        basis[diag, diag, output] = 1
     else:
         basis = torch.eye(n2 * n_out, dtype=out2.dtype, device=out2.device)
         basis = basis.reshape(n2 * n_out, n2, n_out)  # (n2*O, n2, O)
