@@ -1,45 +1,119 @@
-"""Unit tests of the helpers behind claims sample-complexity and rich-generalization, with wrong inputs."""
-import math
-
+"""Unit tests of the rules behind claims sample-complexity and rich-generalization, each fed a wrong input
+that a broken rule would pass (issue 14's controls that bite)."""
 import numpy as np
 import pytest
 
-from grokcheck.core import Observable
-from grokcheck.claims.mohamadi.sample_complexity import KERNEL_FRACTION, Config, fit_exponent, kernel_curves, n_star_fraction
+from grokcheck.claims.mohamadi import _nstar
+from grokcheck.claims.mohamadi import rich_generalization as rg
+from grokcheck.claims.mohamadi import sample_complexity as sc
+from grokcheck.core import Context, Observable
 
 
-def test_n_star_is_smallest_fraction_from_which_on_it_passes():
-    fr = [0.2, 0.4, 0.6, 0.8]
-    assert n_star_fraction(fr, [False, False, True, True]) == 0.6
-    assert n_star_fraction(fr, [True, False, True, True]) == 0.6  # a lucky small fraction does not count
-    assert n_star_fraction(fr, [False, False, False, False]) == 1.0  # censored
+def test_n_star_interpolates_and_ignores_a_lucky_small_n():
+    ns = [100, 200, 400, 800]
+    assert _nstar.n_star(ns, [False, False, True, True]) == (400.0, "inside")
+    assert _nstar.n_star(ns, [True, False, True, True]) == (400.0, "inside")  # a lucky small n does not count
+    n, where = _nstar.n_star(ns, [False, True, True, True], values=[0.5, 1.0, 1.0, 1.0], threshold=0.75)
+    assert where == "inside" and n == pytest.approx(np.sqrt(100 * 200))  # halfway in log n
+    assert _nstar.n_star(ns, [True] * 4) == (100.0, "left")
+    assert _nstar.n_star(ns, [True, True, True, False]) == (800.0, "right")  # censored: a lower bound
 
 
-def test_fit_exponent_recovers_a_power_law():
-    ps = np.array([11.0, 23.0, 47.0])
-    assert fit_exponent(ps, 3 * ps ** (5 / 3)) == pytest.approx(5 / 3, rel=1e-12)
-
-
-def test_kernel_bound_check_rejects_the_oracle_kernel():
-    """The oracle kernel 1[a+b = a'+b'] is not equivariant and knows the task: the check must fail on it."""
-    cfg = Config(ps=(13,), fractions=(0.2, 0.4, 0.6, 0.8), seeds=3, bootstrap=10)
-    oracle = kernel_curves(13, cfg, "oracle")
-    frac = n_star_fraction(cfg.fractions, oracle["acc"].mean(1) >= cfg.acc_threshold)
-    assert not Observable("kernel n*/p^2", frac, KERNEL_FRACTION, ">=").passed
-    expected = kernel_curves(13, cfg, "expected")  # the equivariant kernel passes the same check
-    assert Observable("kernel n*/p^2", n_star_fraction(cfg.fractions, expected["acc"].mean(1) >= 0.95),
-                      KERNEL_FRACTION, ">=").passed
-
-
-@pytest.mark.parametrize("kw", [dict(ps=(1,)), dict(fractions=(0.0,)), dict(seeds=0), dict(steps=0)])
-def test_config_validation(kw):
+def test_n_star_bad_grid():
     with pytest.raises(ValueError):
-        Config(**kw)
+        _nstar.n_star([200, 100], [True, True])
+    with pytest.raises(ValueError):
+        _nstar.n_star([100, 200], [True])
 
 
-def test_rich_generalization_shuffled_labels_fail_the_generalization_check():
-    from grokcheck.claims.mohamadi.rich_generalization import ACC, OURS, Config as RConfig, run_one
-    cfg = RConfig(cls_ps=(11,), ours_steps=150)
-    out = run_one(11, OURS, cfg, lambda m: None, shuffle=True)
-    assert not Observable("test acc", out["final"], ACC, ">=").passed
-    assert math.isfinite(out["final_linf"])
+def test_exponent_rule_accepts_thm45_rate_and_rejects_the_kernel_rate():
+    """Rule 3 ("CI upper end < 2"): n* ~ p^(5/3) passes; the kernels' n* ~ p^2 (the control's input) fails."""
+    rng = np.random.default_rng(0)
+    ps = [23, 31, 47, 61]
+    noise = [np.exp(rng.normal(0, 0.03, 3)) for _ in ps]
+    k, (lo, hi) = _nstar.exponent(ps, [2 * p ** (5 / 3) * e for p, e in zip(ps, noise)], rng, 500)
+    assert lo <= sc.THM45_RATE <= hi and Observable("k", hi, sc.KERNEL_RATE - 1e-9, "<").passed
+    k2, (lo2, hi2) = _nstar.exponent(ps, [[0.6 * p * p] * 3 for p in ps], rng, 500)
+    from grokcheck.claims.mohamadi._sc_run import SLOPE_ROUNDOFF
+    assert k2 == pytest.approx(2.0) and not Observable("k", hi2, sc.KERNEL_RATE - SLOPE_ROUNDOFF, "<").passed
+    k3, (lo3, _) = _nstar.exponent(ps, [[0.01 * p ** 2.5] * 3 for p in ps], rng, 200)
+    assert not Observable("k", lo3, sc.THM45_RATE, "<=").passed  # a p^2.5 network refutes "k <= 5/3"
+
+
+def test_budget_bound_rule():
+    assert _nstar.budget_bound(None, 1000) and _nstar.budget_bound(801, 1000)
+    assert not _nstar.budget_bound(800, 1000)
+
+
+def test_thm43_rule_rejects_the_oracle_kernel_and_accepts_an_equivariant_one():
+    """Rule 1 on the kernels' population l2: the oracle 1[a+b=a'+b'] (not equivariant) must fail it."""
+    cfg = sc.Config(ps=(13,), kernel_fractions=(0.2, 0.4, 0.6), seeds=3, width_factor=8, bootstrap=10)
+    ctx = Context(scale="ci", seed=0)
+    oracle = sc.kernel_curves(13, cfg, "oracle", ctx)
+    assert min(sc.bound_margin(13, cfg.kernel_fractions, oracle["l2"])) < 0
+    expected = sc.kernel_curves(13, cfg, "expected", ctx)
+    assert min(sc.bound_margin(13, cfg.kernel_fractions, expected["l2"])) >= 0
+
+
+def test_headline_rule_rejects_a_network_that_is_no_better_than_the_kernel():
+    """Rule 2 (CI upper end of network n* / kernel n* < 1): a 'network' whose runs pass exactly where the
+    kernel's l2 passes gives ratio >= 1 and must fail."""
+    from grokcheck.claims.mohamadi._sc_run import kernel_n_star, network_n_star
+    fr = [0.3, 0.5, 0.7, 0.9]
+    l2 = np.array([[0.9] * 3, [0.7] * 3, [0.4] * 3, [0.1] * 3])
+    kern = kernel_n_star({"l2": l2.tolist(), "acc": (1 - l2).tolist()}, 23, fr, sc.HALF)
+    net = {"ns": [round(f * 529) for f in fr], "acc": (l2 < 0.5).astype(float).tolist(), "l2": l2.tolist(),
+           "gen_step": [[10] * 3] * 4}
+    q = network_n_star(net, sc.ACC, sc.HALF)
+    assert not Observable("ratio", max(q["n"]) / np.median(kern["n"]), 1.0, "<").passed
+
+
+def test_trend_rule_rejects_a_falling_accuracy():
+    rng = np.random.default_rng(1)
+    ps = [31, 41, 47]
+    rho, (lo, hi) = rg.trend_rho(ps, [[0.99, 0.98, 0.99], [0.8, 0.82, 0.79], [0.5, 0.52, 0.55]], rng, 500)
+    assert rho < 0 and not Observable("rho", hi, 0.0, ">=").passed
+    rho, (lo, hi) = rg.trend_rho(ps, [[1.0] * 3] * 3, rng, 200)  # saturated: ties count as no trend
+    assert rho == 0 and Observable("rho", hi, 0.0, ">=").passed
+
+
+def test_flat_rule_rejects_the_init_scaling_and_accepts_a_flat_norm():
+    rng = np.random.default_rng(2)
+    ps = [31, 41, 47]
+    init_like = [[(2 * p) ** -0.5 * (1 - 1e-3 * s) for s in range(3)] for p in ps]
+    _, ci = rg.flat_slope(ps, init_like, rng, 200)
+    assert rg.ci_misses_band(ci) > 0
+    _, ci = rg.flat_slope(ps, [[0.5, 0.51, 0.49]] * 3, rng, 200)
+    assert rg.ci_misses_band(ci) == 0
+
+
+def test_memorizer_fits_but_fails_the_generalization_rule():
+    """The control run: AdamW without weight decay on shuffled labels fits its training set (train acc >= 0.99)
+    and fails rule 1 (median test accuracy >= 0.95), which a rule reading train accuracy would pass."""
+    from grokcheck.claims.mohamadi._rg_runs import train_group
+    cfg = rg._configs(rg.Config(cls_ps=(13,), control_steps=300))["memorizer"]
+    out = train_group("cls", 13, round(2 * 13 ** (5 / 3)), 2, cfg, 52, Context(scale="ci"), shuffle=True)
+    assert np.median(out["final_train"]) >= rg.FIT_ACC
+    assert not Observable("test acc", float(np.median(out["final_test"])), rg.ACC, ">=").passed
+
+
+def test_he_init_is_normal_with_fan_in_variance():
+    from grokcheck.claims.mohamadi._rg_runs import make_net
+    net = make_net(31, 124, "he", Context(scale="ci"), 0)
+    assert float(net.W.detach().std()) == pytest.approx((2 / 62) ** 0.5, rel=0.05)
+    assert float(net.V.detach().std()) == pytest.approx((2 / 124) ** 0.5, rel=0.05)
+    with pytest.raises(ValueError):
+        make_net(31, 124, "xavier", Context(scale="ci"), 0)
+
+
+@pytest.mark.parametrize("kw", [dict(ps=(1,)), dict(kernel_fractions=(0.0,)), dict(seeds=1), dict(steps=0),
+                                dict(c_grid=(1.0, 0.8)), dict(c_grid=())])
+def test_sample_complexity_config_validation(kw):
+    with pytest.raises(ValueError):
+        sc.Config(**kw)
+
+
+@pytest.mark.parametrize("kw", [dict(cls_ps=()), dict(reg_ps=(1,)), dict(seeds=0), dict(cls_steps=0)])
+def test_rich_generalization_config_validation(kw):
+    with pytest.raises(ValueError):
+        rg.Config(**kw)

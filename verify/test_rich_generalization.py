@@ -1,27 +1,29 @@
 """Executable theorem (ci scale): Mohamadi+24 Sec. 5 settings, claim `rich-generalization`.
 
-The paper's literal settings are recorded, not asserted to pass: within the ci budget they do not
-generalize (see the result's notes). Asserted: the reproducing setting (ours: AdamW) generalizes
-with flat ||theta||_inf, the shuffled-label control is rejected, and every run is finite.
+At ci scale the paper's settings run far below the paper's budget (200 steps vs 3e4-2e5; p < 47), so a
+failure there must read `inconclusive (budget)`, never `refuted`; the reproducing setting (ours: AdamW)
+must be verified on rules 1-3 over 3 seeds, with both controls (memorizer, init norms) rejected.
 """
+from grokcheck.checks import assert_controls_pass
 from grokcheck.claims.mohamadi.rich_generalization import CLS, OURS, REG
 
 
-def test_ours_adamw_generalizes(ci_result):
+def test_ours_adamw_generalizes_with_flat_norm(ci_result):
     r = ci_result("rich-generalization")
-    o = next(o for o in r.observables if o.setting == OURS and o.name == "min_p final test accuracy")
-    assert o.passed, f"{o.name}: {o.value} not {o.comparison} {o.bound}"
-    assert r.setting_verdicts[OURS] == "verified"
+    failed = [(o.name, o.value) for o in r.observables if o.setting == OURS and o.role == "claim" and not o.passed]
+    assert not failed and r.setting_verdicts[OURS] == "verified", failed
 
 
-def test_shuffled_label_control_is_rejected(ci_result):
-    controls = [o for o in ci_result("rich-generalization").observables if o.role == "control"]
-    assert controls and all(o.passed for o in controls)
-
-
-def test_paper_settings_are_reported_per_setting(ci_result):
+def test_controls_are_rejected(ci_result):
     r = ci_result("rich-generalization")
-    assert set(r.setting_verdicts) == {REG, CLS, OURS}
-    assert r.setting_verdicts[REG] in ("verified", "refuted") and r.setting_verdicts[CLS] in ("verified", "refuted")
-    for runs in r.series["runs"].values():
-        assert all(run["diverged_at"] is None for run in runs)
+    assert_controls_pass(r, verdict=None)
+    assert sum(o.role == "control" for o in r.observables) == 3
+
+
+def test_paper_settings_below_budget_are_inconclusive_not_refuted(ci_result):
+    r = ci_result("rich-generalization")
+    assert set(r.setting_verdicts) == {REG["uniform"], REG["he"], CLS, OURS}
+    for s in (REG["uniform"], REG["he"], CLS):
+        assert s in r.budget_gaps
+        assert r.verdict_label(s) in ("verified", "inconclusive (budget)"), (s, r.verdict_label(s))
+    assert r.verdict == "inconclusive" and r.verdict_label() == "inconclusive (budget)"
