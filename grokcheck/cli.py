@@ -275,9 +275,11 @@ def cmd_show(args) -> int:
     except ValueError as exc:
         raise UsageError(str(exc).splitlines()[0]) from None
     print(f"{args.claim}: {m.CLAIM.title}  [{m.CLAIM.source}]")
-    print(f"{'field':24s} {'type':10s} " + " ".join(f"{s:24s}" for s in SCALES))
-    for i, (name, kind, _) in enumerate(rows[SCALES[0]]):
-        print(f"{name:24s} {kind[:10]:10s} " + " ".join(f"{str(rows[s][i][2]):24s}" for s in SCALES).rstrip())
+    table = [("field", "type", *SCALES)] + [(name, kind[:10], *(str(rows[s][i][2]) for s in SCALES))
+                                              for i, (name, kind, _) in enumerate(rows[SCALES[0]])]
+    widths = [max(len(r[j]) for r in table) for j in range(len(table[0]))]
+    for r in table:
+        print(" ".join(f"{v:{w}s}" for v, w in zip(r, widths)).rstrip())
     return 0
 
 
