@@ -76,8 +76,8 @@ def check_writable_dir(path) -> Path:
         fd, probe = tempfile.mkstemp(dir=out, prefix=".grokcheck-probe-", suffix=".tmp")
         os.close(fd)
         os.unlink(probe)
-    except OSError as exc:
-        raise ValueError(f"{path}: not a writable folder ({exc.strerror or exc})") from None
+    except (OSError, ValueError) as exc:  # ValueError: an embedded null byte in the path
+        raise ValueError(f"{path!s:.200}: not a writable folder ({getattr(exc, 'strerror', None) or exc})") from None
     return out
 
 

@@ -13,7 +13,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grokcheck.core import ERROR, Result, ResultFileError, read_result
+from grokcheck.core import ERROR, Result, ResultFileError, read_result, single_line
 from grokcheck.safeio import atomic_write_bytes
 
 ERROR_LOG = "error.log"
@@ -40,9 +40,10 @@ class Collected:
 
 
 def one_line(exc: BaseException) -> str:
-    """`Type: first line of the message` (a traceback never goes to the console)."""
+    """`Type: first line of the message` as one printable line (a traceback never goes to the
+    console; `core.single_line`)."""
     text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    return single_line(f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__)
 
 
 def record_error(out: Path, claim: str, exc: BaseException, wall_time_s: float = 0.0) -> ClaimError:
@@ -80,7 +81,7 @@ def collect(out: Path, claim_ids) -> Collected:
                 first = log.read_text(errors="replace").splitlines()[0:1] or [""]
             except OSError as exc:
                 first = [f"(log unreadable: {one_line(exc)})"]
-            got.errors.append(ClaimError(cid, first[0], str(log)))
+            got.errors.append(ClaimError(cid, single_line(first[0]), str(log)))
             continue
         path = folder / "result.json"
         if not path.exists():
@@ -91,7 +92,7 @@ def collect(out: Path, claim_ids) -> Collected:
             got.skipped.append(f"skipping {exc}")
             continue
         if result.claim != cid:
-            got.skipped.append(f"skipping {path}: holds claim {result.claim!r}, not {cid!r}")
+            got.skipped.append(single_line(f"skipping {path}: holds claim {result.claim!r}, not {cid!r}"))
             continue
         got.results.append(result)
     try:
@@ -99,5 +100,5 @@ def collect(out: Path, claim_ids) -> Collected:
     except OSError:
         others = []
     for p in others:
-        got.skipped.append(f"skipping {p / 'result.json'}: unknown claim {p.name!r}")
+        got.skipped.append(single_line(f"skipping {p / 'result.json'}: unknown claim {p.name!r}"))
     return got
