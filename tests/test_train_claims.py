@@ -62,7 +62,7 @@ def test_headline_rule_rejects_a_network_that_is_no_better_than_the_kernel():
     fr = [0.3, 0.5, 0.7, 0.9]
     l2 = np.array([[0.9] * 3, [0.7] * 3, [0.4] * 3, [0.1] * 3])
     kern = kernel_n_star({"l2": l2.tolist(), "acc": (1 - l2).tolist()}, 23, fr, sc.HALF)
-    net = {"ns": [round(f * 529) for f in fr], "acc": (l2 < 0.5).astype(float).tolist(), "l2": l2.tolist(),
+    net = {"p": 23, "ns": [round(f * 529) for f in fr], "acc": (l2 < 0.5).astype(float).tolist(), "l2": l2.tolist(),
            "gen_step": [[10] * 3] * 4}
     q = network_n_star(net, sc.ACC, sc.HALF)
     assert not Observable("ratio", max(q["n"]) / np.median(kern["n"]), 1.0, "<").passed

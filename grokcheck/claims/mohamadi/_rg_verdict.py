@@ -16,14 +16,24 @@ def _split_reg(group: dict, seeds: int, part: int) -> dict:
     return {k: (v[sl] if isinstance(v, list) else v) for k, v in group.items()}
 
 
+DIVERGED_LOSS = 1e300  # a diverged regression run's relative loss (NaN / inf): fails rule 1, stays strict JSON
+
+
+def _final(values, cls: bool) -> list:
+    """Final test values with diverged (non-finite) runs counted as failures: accuracy 0, loss DIVERGED_LOSS."""
+    return [v if math.isfinite(v) else (0.0 if cls else DIVERGED_LOSS) for v in values]
+
+
 def setting_observables(name: str, groups: list, task: str, config, rng) -> tuple[list, dict]:
-    """Rules 1-3 of one setting over its groups (one per p); returns (observables, summary for the series)."""
+    """Rules 1-3 of one setting over its groups (one per p); returns (observables, summary for the series).
+    A statistic whose input is not finite (a diverged run's ||theta||_inf) is None: it fails."""
     from grokcheck.claims.mohamadi.rich_generalization import ACC, FLAT_BAND, REL_LOSS, ci_misses_band, flat_slope, \
         trend_rho
     ps = [g["p"] for g in groups]
     cls = task == "cls"
-    meds = [float(np.median(g["final_test"])) for g in groups]
-    cis = [bootstrap_ci(g["final_test"], np.median, rng, n_boot=config.bootstrap) for g in groups]
+    finals = [_final(g["final_test"], cls) for g in groups]
+    meds = [float(np.median(v)) for v in finals]
+    cis = [bootstrap_ci(v, np.median, rng, n_boot=config.bootstrap) for v in finals]
     worst = min(meds) if cls else max(meds)
     j = meds.index(worst)
     label = "test accuracy" if cls else "relative test loss L/L(Psi_0)"
@@ -32,24 +42,28 @@ def setting_observables(name: str, groups: list, task: str, config, rng) -> tupl
                       reason="rule 1: generalizes at every p (paper notes claims 7-8: 0.95; loss analogue 0.05)")]
     summ = {"ps": ps, "median": meds, "ci": cis}
     if len(set(ps)) >= 2:
-        vals = [g["final_test"] if cls else [-v for v in g["final_test"]] for g in groups]
+        vals = [v if cls else [-x for x in v] for v in finals]
         rho, (lo, hi) = trend_rho(ps, vals, rng, config.bootstrap)
-        k, kci = flat_slope(ps, [g["linf"] for g in groups], rng, config.bootstrap)
+        finite = all(math.isfinite(x) and x > 0 for g in groups for x in g["linf"])
+        k, kci = flat_slope(ps, [g["linf"] for g in groups], rng, config.bootstrap) if finite else \
+            (float("nan"), (float("nan"), float("nan")))
         obs += [Observable(f"trend: Spearman rho(p, final {'test accuracy' if cls else '-test loss'}) pooled over "
                            f"seeds = {rho:.2f}, 95% CI upper end", hi, 0.0, ">=", setting=name,
                            reason=f"rule 2: not worse at larger p; refuted only if the CI [{lo:.2f}, {hi:.2f}] < 0"),
                 Observable(f"flat ||theta||_inf: slope of log median on log p = {k:.2f} [{kci[0]:.2f}, {kci[1]:.2f}]; "
-                           f"distance of the CI from [-{FLAT_BAND}, {FLAT_BAND}]", ci_misses_band(kci), 0.0, "<=",
+                           f"distance of the CI from [-{FLAT_BAND}, {FLAT_BAND}]", ci_misses_band(kci) if finite else None, 0.0, "<=",
                            setting=name, reason="rule 3: band = half the init's p^(-1/2) rate")]
-        summ.update(rho=[rho, [lo, hi]], slope=[k, list(kci)])
+        summ.update(rho=[rho, [lo, hi]], slope=[k, list(kci)] if finite else None)
     for g in groups:
         p = g["p"]
         obs.append(Observable(f"p={p}, n={g['n']}: steps to fit / generalize per seed {g['fit_step']} / "
                               f"{g['gen_step']}; final ||theta||_inf {np.round(g['linf'], 3).tolist()}",
-                              float(np.median(g["final_test"])), ACC if cls else REL_LOSS, ">=" if cls else "<=",
+                              float(np.median(_final(g["final_test"], cls))), ACC if cls else REL_LOSS, ">=" if cls else "<=",
                               role="observation", setting=name, reason=f"final {label} per seed "
                               f"{np.round(g['final_test'], 4).tolist()}; train {np.round(g['final_train'], 4).tolist()}"))
         R, width = float(np.median(g["linf"])), config.width_factor * p
+        if not math.isfinite(R):
+            continue
         rate = (R ** 6 * width ** 2 * p * math.log(g["n"]) ** 3 / g["n"] / p) if not cls else math.sqrt(p ** (5 / 3) / g["n"])
         obs.append(Observable(f"p={p}: {'Prop 3.7 rate R^6 h^2 p log^3(n)/(n p)' if not cls else 'Thm 4.5 rate sqrt(p^(5/3)/n)'}",
                               rate, 1.0, "<=", role="observation", setting=name,

@@ -14,10 +14,12 @@ SLOPE_ROUNDOFF = 1e-9  # a float64 log-log fit of exact p^2 data is 2 to ~1e-15;
 
 def network_n_star(net: dict, acc_threshold: float, l2_threshold: float) -> dict:
     """Per-seed n* of one p's networks (pass = acc >= threshold and l2 <= threshold), with the budget flag input:
-    the gen step of the run at the first passing grid point from which on all pass (None when censored)."""
+    the gen step of the run at the first passing grid point from which on all pass (None when censored).
+    A censored n* (the largest grid point fails) is set to p^2, its upper value, so rule 2 stays conservative."""
     from grokcheck.claims.mohamadi.sample_complexity import per_seed_n_star
     acc, l2 = np.asarray(net["acc"]), np.asarray(net["l2"])
     n, where = per_seed_n_star(net["ns"], (acc >= acc_threshold) & (l2 <= l2_threshold), acc, acc_threshold)
+    n = [float(net["p"] ** 2) if w == _nstar.RIGHT else v for v, w in zip(n, where)]  # censored: all pairs (upper)
     steps_at = []
     for s, w in enumerate(where):
         if w == _nstar.RIGHT:

@@ -27,7 +27,8 @@ Decisive rules:
    averages over permutations, which is the theorem's expectation; the t-quantile is a 99% interval).
 2. Headline (network setting): at every p, the upper end of the 95% bootstrap CI of the network's
    median n* is below the best kernel's median l2-n* (ratio < 1: no advantage is ratio 1, and the CI
-   keeps seed noise out). A censored kernel n* enters as its lower bound (conservative).
+   keeps seed noise out). A censored kernel n* enters as its lower bound, a censored network n* as
+   p^2 (both conservative).
 3. Exponent (network exponent setting): k of n* ~ p^k (log-log slope of median n*, bootstrap CI with
    seeds resampled per p). "Better than the kernels' p^2": CI upper end < 2. "k <= 5/3 (Thm 4.5)":
    refuted only when the CI's lower end exceeds 5/3. Below the paper's sizes (max p < 97) or with a
@@ -208,7 +209,7 @@ def run(config: Config, ctx: Context) -> Result:
         spec = {"p": p, "ns": ns, "seeds": config.seeds, "steps": config.steps, "lr": config.lr,
                 "weight_decay": config.weight_decay, "width": config.width_factor * p}
         net = ctx.memo("networks", spec, lambda: train_networks(p, ns, config, ctx))
-        nets.append(dict(net, ns=ns))
+        nets.append(dict(net, ns=ns, p=p))
         for kind in kerns:
             kspec = {"p": p, "kind": kind, "fractions": list(config.kernel_fractions), "seeds": config.seeds,
                      "width": config.width_factor * p, "ridge": config.ridge}
