@@ -256,7 +256,8 @@ from hypothesis import strategies as st  # noqa: E402
 
 TOKENS = ["run", "report", "list", "--scale", "ci", "default", "paper", "huge", "--device", "cpu", "cuda",
           "auto", "tpu", "--seed", "0", "-1", "7", str(2 ** 63), "1e3", "x", "--out", "out", "", ".",
-          "fake-ok", "fake-bad", "nope", "--help", "-h", "--", "--set", "--scale=ci", "--out=out2"]
+          "fake-ok", "fake-bad", "nope", "--help", "-h", "--", "--set", "--scale=ci", "--out=out2",
+          "show", "export", "--force", "x=1", "seed=3", "--to", "t.csv", "--format", "parquet"]
 # free text: no absolute or parent paths (an --out value must stay inside the test's folder)
 free = st.text(min_size=0, max_size=6).filter(lambda s: not s.startswith(("/", "~")) and ".." not in s)
 argvs = st.lists(st.sampled_from(TOKENS) | free, max_size=7)

@@ -117,10 +117,25 @@ def _train_config(**kw):
     return lambda: TrainConfig(**{"steps": 10, "lr": 0.1, **kw})
 
 
-def _entk(x):
+def _entk(x, method="jacobian"):
     from grokcheck.models.quadratic import QuadraticNet
     from grokcheck.ntk.empirical import empirical_ntk
-    return lambda: empirical_ntk(QuadraticNet(5, 8), x)
+    return lambda: empirical_ntk(QuadraticNet(5, 8), x, method=method)
+
+
+def _regression_ntk_pairs():
+    from grokcheck.models.quadratic import QuadraticNet
+    from grokcheck.ntk.empirical import regression_ntk
+    return regression_ntk(QuadraticNet(5, 8), torch.zeros(3, 2, dtype=torch.long))
+
+
+def _train_labels_ge_p():
+    from grokcheck.models.quadratic import QuadraticNet
+    from grokcheck.models.train import Data, TrainConfig, train
+    pairs = torch.zeros(4, 2, dtype=torch.long)
+    data = Data(pairs, torch.tensor([0, 1, 2, 5]))            # label 5 = p: out of range
+    net = QuadraticNet(5, 8)
+    train(net, data, data, TrainConfig(steps=2, lr=0.1), forward=lambda m, x: m.logits(x[:, 0], x[:, 1]))
 
 
 # (id, thunk or thunk(tmp_path), message pattern); each must raise ValueError with a one-line message
@@ -131,6 +146,12 @@ API_PROBES = [
     ("3-token-id-eq-p", _quadratic([5], [0]), r"\[0, 5\)"),
     ("3-token-id-neg", _quadratic([-1], [0]), r"\[0, 5\)"),
     ("3-entk-3-columns", _entk(torch.zeros(3, 3, dtype=torch.long)), r"."),
+    ("9-entk-float-pairs", _entk(torch.zeros(3, 2)), r"."),
+    ("9-entk-1d-input", _entk(torch.zeros(3, dtype=torch.long)), r"."),
+    ("9-entk-b-eq-p", _entk(torch.tensor([[0, 5]])), r"\[0, 5\)"),
+    ("9-entk-vp-b-eq-p", _entk(torch.tensor([[0, 5]]), method="ntk_vp"), r"\[0, 5\)"),
+    ("9-regression-ntk-pairs", _regression_ntk_pairs, r"."),
+    ("9-train-label-ge-p", _train_labels_ge_p, r"."),
     ("4-penalty-weight-nan", _train_config(penalty_weight=math.nan), r"penalty_weight"),
     ("4-weight-decay-nan", _train_config(weight_decay=math.nan), r"weight_decay"),
     ("4-init-scale-inf", lambda: __import__("grokcheck.models.quadratic", fromlist=["QuadraticNet"])
