@@ -5,7 +5,11 @@ closed_form, jacobian and ntk_vp, and the ratios jacobian / closed_form and ntk_
 Where the autodiff methods are too slow to run whole, one R x R block (chunk_size=R, which is
 how the chunked method tiles the kernel) is timed and multiplied by (N/R)^2; the output says so.
 Part 2: the full p = 97, width 388 trace kernel (9409 x 9409) by closed_form against one dense
-(N x width) @ (width x N) float64 product, timed alternately in the same run.
+(N x width) @ (width x N) float64 product, timed alternately in the same run. Achieved FLOP/s:
+the GEMM does 2 N^2 width; the closed form's products are the dense (h^2) term (2 N^2 h) plus the
+overlap term on the 2p - 1 of p^2 pairs sharing a or b (2 x 2 N p h), counted analytically.
+On CUDA the float64 and float32 GEMM rates of the chip (one large square GEMM, TF32 off) are
+printed too, so the closed form's rate can be read against the chip.
 
 The CPU is shared with other jobs, so absolute times are noisy: compare the ratios measured in
 the same run (minimum over --repeats calls; part 2 also prints the medians), and quote the
@@ -50,6 +54,14 @@ def timed(fn, device, repeats):
         _sync(device)
         times.append(time.perf_counter() - t)
     return min(times)
+
+
+def square_gemm_flops(n: int, dtype, device, repeats: int = 3) -> float:
+    """FLOP/s of one n x n @ n x n GEMM in `dtype` on `device` (best of `repeats` after a warm-up)."""
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(n, n, generator=g, dtype=dtype).to(device)
+    t = timed(lambda: a @ a, device, repeats)
+    return 2 * n ** 3 / t
 
 
 def machine(device) -> str:
@@ -106,6 +118,12 @@ def part2(args, device):
             store.append(time.perf_counter() - t)
             del out
     t_mm, t_cf = statistics.median(mm), statistics.median(cf)
+    n = p * p
+    f_mm, f_cf = 2 * n * n * width, 2 * n * n * width + 4 * n * p * width
+    print(f"achieved: matmul {f_mm / t_mm / 1e9:.1f} GFLOP/s, closed_form {f_cf / t_cf / 1e9:.1f} GFLOP/s (float64)")
+    if device == "cuda":
+        for dt in (torch.float64, torch.float32):
+            print(f"chip {dt} GEMM rate (8192^2, TF32 off): {square_gemm_flops(8192, dt, device) / 1e12:.2f} TFLOP/s")
     print(f"dense (N x {width}) @ ({width} x N) float64 matmul: median {t_mm:.3f} s "
           f"(all: {', '.join(f'{t:.2f}' for t in mm)})")
     print(f"closed_form trace_mean kernel:                 median {t_cf:.3f} s "
