@@ -313,31 +313,5 @@ def to_jsonable(x: Any) -> Any:
     return x
 
 
-def write_result(result: Result, path: Path) -> None:
-    """result.json as strict JSON (schema-checked), written atomically (`grokcheck.safeio`)."""
-    from grokcheck.schema import dumps_strict
-    atomic_write_bytes(path, dumps_strict(result.to_dict()).encode())
-
-
-def single_line(text: str, limit: int = 400) -> str:
-    """`text` as one printable line for the console: control characters (newline, carriage return,
-    tab, ...) and lone surrogates written as escapes (\\n, \\r, \\udc80), cut at `limit`
-    characters. Every one-line error the CLI prints goes through it."""
-    out = "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii")
-                  for c in str(text))
-    return out if len(out) <= limit else out[:limit - 3] + "..."
-
-
-class ResultFileError(ValueError):
-    """A result.json that cannot be read back; the message names the file."""
-
-
-def read_result(path: Path) -> Result:
-    """Read a result.json; raise ResultFileError naming the file if it is unreadable, not strict
-    JSON or off the schema."""
-    from grokcheck.schema import loads_strict
-    try:
-        return Result.from_dict(loads_strict(Path(path).read_text()))
-    except (OSError, ValueError, TypeError, KeyError, RecursionError) as exc:
-        msg = str(exc).splitlines()[0] if str(exc).strip() else ""
-        raise ResultFileError(single_line(f"{path}: unreadable result ({type(exc).__name__}: {msg})")) from None
+# result.json I/O lives with its schema; re-exported here, where claims and tests import it from
+from grokcheck.schema import ResultFileError, read_result, single_line, write_result  # noqa: E402,F401

@@ -29,6 +29,7 @@ import json
 import math
 import types
 import typing
+from pathlib import Path
 from typing import Any
 
 SCHEMA_VERSION = 1
@@ -152,6 +153,39 @@ def validate_observable_dict(o: Any, where: str, comparisons, roles) -> None:
     _check(o["comparison"] in comparisons, f"{where}.comparison", f"one of {comparisons}", o["comparison"])
     _check(o["role"] in roles, f"{where}.role", f"one of {roles}", o["role"])
     _check(isinstance(o["passed"], bool), f"{where}.passed", "true or false", o["passed"])
+
+
+# ------------------------------------------------------------------------------ result.json I/O
+
+def write_result(result, path: Path) -> None:
+    """result.json of `core.Result` as strict JSON (schema-checked), written atomically
+    (`grokcheck.safeio`)."""
+    from grokcheck.safeio import atomic_write_bytes
+    atomic_write_bytes(path, dumps_strict(result.to_dict()).encode())
+
+
+def single_line(text: str, limit: int = 400) -> str:
+    """`text` as one printable line for the console: control characters (newline, carriage return,
+    tab, ...) and lone surrogates written as escapes (\\n, \\r, \\udc80), cut at `limit`
+    characters. Every one-line error the CLI prints goes through it."""
+    out = "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii")
+                  for c in str(text))
+    return out if len(out) <= limit else out[:limit - 3] + "..."
+
+
+class ResultFileError(ValueError):
+    """A result.json that cannot be read back; the message names the file."""
+
+
+def read_result(path: Path):
+    """Read a result.json into a `core.Result`; raise ResultFileError naming the file if it is
+    unreadable, not strict JSON or off the schema."""
+    from grokcheck.core import Result
+    try:
+        return Result.from_dict(loads_strict(Path(path).read_text()))
+    except (OSError, ValueError, TypeError, KeyError, RecursionError) as exc:
+        msg = str(exc).splitlines()[0] if str(exc).strip() else ""
+        raise ResultFileError(single_line(f"{path}: unreadable result ({type(exc).__name__}: {msg})")) from None
 
 
 # ------------------------------------------------------------------------------- config checks
