@@ -94,6 +94,13 @@ def assemble(config, ctx, nets, kerns, oracle, claim):
                        ">=", role="control", setting=NET_EXP,
                        reason="n* ~ p^2 (the kernels' own rate) must fail the exponent rule"),
         ]
+        kmin = min(kk, key=lambda name: kk[name][1][0])
+        obs.append(Observable(f"post hoc: network exponent CI upper end vs the {kmin} kernel's exponent CI lower end "
+                              f"({kk[kmin][0]:.2f} [{kk[kmin][1][0]:.2f}, {kk[kmin][1][1]:.2f}])", hi, kk[kmin][1][0],
+                              "<", role="observation", setting=NET_EXP,
+                              reason="post hoc (added after the default run): separates the measured rates"))
+        notes.append("Post hoc (added after seeing the default run, not decisive): the network's exponent is compared "
+                     "with the kernels' measured exponents, since at p <= 47 their l2-n* grows slower than p^2.")
         if max(ps) < PAPER_P:
             gaps[NET_EXP] = f"p <= {max(ps)} (the paper's sizes reach p = {PAPER_P}); rates are asymptotic"
     for j, p in enumerate(ps):
