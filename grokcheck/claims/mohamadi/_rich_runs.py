@@ -35,7 +35,7 @@ def split_mask(ctx, p: int, fraction: float, run: int) -> torch.Tensor:
 
 def make_net(ctx, p: int, width: int, run: int, init_scale: float = 1.0, antisymmetric: bool = False) -> QuadraticNet:
     """QuadraticNet from stream ("init", run) on ctx.device. antisymmetric: the second half of the
-    neurons copies the first half's W rows with V columns negated, so f_theta0 = 0 exactly (the
+    neurons copies the first half's W rows with V columns negated, so f_theta0 = 0 up to round-off (the
     doubling trick; width must be even)."""
     net = QuadraticNet(p, width, init_scale=init_scale, generator=ctx.rng("init", run))
     if antisymmetric:
@@ -64,10 +64,12 @@ def train_runs(ctx, *, p: int, width: int, fraction: float, steps: int, runs: li
     the final W for a run that never fits), t_fit (list, None if never), margin (R, T) normalized
     l_inf margin on each run's training set at the eval steps (NaN unless track_margin).
     """
-    spec = {"p": p, "width": width, "fraction": list(fraction) if isinstance(fraction, (list, tuple)) else fraction, "steps": steps, "runs": list(runs),
+    listed = lambda v: list(v) if isinstance(v, (list, tuple)) else v  # noqa: E731  (JSON-able spec)
+    spec = {"p": p, "width": width, "fraction": listed(fraction), "steps": steps, "runs": list(runs),
             "optimizer": optimizer, "lr": lr, "weight_decay": weight_decay, "penalty": penalty,
-            "penalty_weight": penalty_weight, "loss": loss, "init_scale": init_scale,
-            "antisymmetric": antisymmetric, "lrs": None if lrs is None else [float(v) for v in lrs],
+            "penalty_weight": penalty_weight, "loss": loss, "init_scale": listed(init_scale),
+            "antisymmetric": antisymmetric,
+            "lrs": None if lrs is None else [float(v) for v in lrs],
             "shuffle": shuffle, "dtype": dtype, "n_eval": n_eval, "track_margin": track_margin}
     return ctx.memo(tag, spec, lambda: _train(ctx, **spec))
 
@@ -88,6 +90,7 @@ def _train(ctx, *, p, width, fraction, steps, runs, optimizer, lr, weight_decay,
     fit_params = [None] * R
     margin_rows = []
 
+    @torch.no_grad()
     def snapshot(step, params, metrics):
         params = {k.split(".")[-1]: v for k, v in params.items()}
         if track_margin:
@@ -96,7 +99,7 @@ def _train(ctx, *, p, width, fraction, steps, runs, optimizer, lr, weight_decay,
         for r in range(R):
             if track_margin:
                 q = margins(logits[r][md[r]], yd[md[r]])
-                linf = max(float(v[r].detach().abs().max()) for v in params.values())
+                linf = max(float(v[r].abs().max()) for v in params.values())
                 row.append(float(q.min()) / linf ** 3)
             else:
                 row.append(float("nan"))

@@ -7,8 +7,8 @@ Why this knob and not the init scale: f_theta0 = 0, so the alpha -> infinity lim
 linear model on the eNTK features at init (a kernel chosen before the data, Def 2.3), and with the
 lr scaled to keep the function-space speed fixed, alpha changes laziness only. Implementation,
 exact for the 3-homogeneous net: the doubling trick (the second half of the neurons copies the
-first's W rows with negated V columns, so f_theta0 = 0) and theta' = alpha^(1/3) theta, for which
-f_theta' = alpha f_theta: init scale alpha^(1/3), no output multiplier.
+first's W rows with negated V columns, so f_theta0 = 0 up to round-off) and theta' = alpha^(1/3)
+theta, for which f_theta' = alpha f_theta: init scale alpha^(1/3), no output multiplier.
 Optimizer: Adam (no weight decay), MSE on one-hot targets, full batch. Adam's step is ~lr per
 entry whatever the gradient's scale, so the function moves by alpha J dtheta ~ lr alpha: lr =
 eta / alpha keeps the first-order speed fixed (the Adam analogue of Chizat-Bach's lr / alpha^2
@@ -128,7 +128,8 @@ def cell_stats(p: int, out: dict, r: int, fraction: float) -> dict:
     h = out["histories"][r]
     m = h["metrics"]
     t_fit, t_gen = first_step(h["steps"], m["train_acc"], FIT), first_step(h["steps"], m["test_acc"], GEN)
-    return {"fraction": fraction, "n": n, "pop_l2": pop if math.isfinite(pop) else 1e300,  # diverged: finite for strict JSON
+    pop = pop if math.isfinite(pop) else 1e300  # a diverged cell: finite, for strict JSON
+    return {"fraction": fraction, "n": n, "pop_l2": pop,
             "bound": kernel_lower_bound(p, n, "classification"), "test_acc": m["test_acc"][-1],
             "train_acc": m["train_acc"][-1], "t_fit": t_fit, "t_gen": t_gen,
             "delay": None if t_fit is None or t_gen is None else t_gen - t_fit,
@@ -188,7 +189,8 @@ def run(config: Config, ctx: Context) -> Result:
                                                       f"(acc {c['test_acc']:.2f}, gap {c['lin_gap']:.2f}, delay "
                                                       f"{c['delay']})" for c in row)))
     notes = [f"Setting: p={p}, h={h}, Adam lr {config.eta:g}/alpha (lr' = eta alpha^(-2/3) on theta' = alpha^(1/3) "
-             f"theta), MSE on one-hot targets, {config.steps} steps, antisymmetric init (f_theta0 = 0), one run per cell.",
+             f"theta), MSE on one-hot targets, {config.steps} steps, antisymmetric init (f_theta0 = 0), "
+             "one run per cell.",
              "The lin_gap rule copies issue 13's (kernel_exit: lin_gap <= 0.5); computed here in closed form.",
              "Post hoc: the optimizer (Adam instead of GD) was chosen after GD memorized at every alpha (docstring).",
              "Post hoc: alpha = 1000 was added as the lazy corner after a ci run with alpha = 100 as the largest gave "

@@ -94,8 +94,9 @@ def run_stats(p: int, out: dict, r: int) -> dict:
     f = quadratic_pairs_forward({"W": W[None], "V": V[None]}, x[None])[0]  # (p^2, p)
     linf = max(float(W.abs().max()), float(V.abs().max()))
     rate = pac_bayes_margin_rate(margins(f[m], y[m]), linf, p, W.shape[0])
-    return {"steps": steps, "curve": curve, "end": curve[-1], "mid": curve[i_mid], "test_err": 1 - h["metrics"]["test_acc"][-1],
-            "rate": rate["bound"], "rate_norm_gamma": rate["normalized"], "pop_margin": float(margins(f, y).min())}
+    return {"steps": steps, "curve": curve, "end": curve[-1], "mid": curve[i_mid],
+            "test_err": 1 - h["metrics"]["test_acc"][-1], "rate": rate["bound"],
+            "rate_norm_gamma": rate["normalized"], "pop_margin": float(margins(f, y).min())}
 
 
 def run(config: Config, ctx: Context) -> Result:

@@ -1,0 +1,99 @@
+"""Unit tests of the rich-regime mechanism claims' rules (issue 15): fourier-features, max-margin,
+linf-role, kernel-rich-phase. Each decisive rule is fed a right and a wrong input, without training."""
+import math
+
+import pytest
+import torch
+
+from grokcheck.claims.mohamadi import fourier_features as ff
+from grokcheck.claims.mohamadi import kernel_rich_phase as krp
+from grokcheck.claims.mohamadi import linf_role as lr
+from grokcheck.claims.mohamadi import max_margin as mm
+from grokcheck.claims.mohamadi._rich_runs import make_net, split_mask
+from grokcheck.core import Context
+from grokcheck.ntk.diagnostics import linearized_outputs
+from grokcheck.theory.construction import fourier_weights
+from grokcheck.theory.tasks import binary_table, one_hot_pairs
+
+RTOL_F64 = 1e-10  # two float64 evaluations of the same polynomial
+
+
+def test_fourier_rule_accepts_the_construction_and_rejects_an_init():
+    p = 11
+    x, y = binary_table(p)
+    test = split_mask(Context(seed=0), p, 0.5, 0) == 0
+    W, V = fourier_weights(p, half=True)
+    good = ff.analyse(p, W, V, y, test)
+    assert good["weighted_fraction"] >= ff.FRAC and good["phase"] >= ff.PHASE and good["corr"] >= ff.CORR
+    net = make_net(Context(seed=0), p, 4 * p, 0)
+    bad = ff.analyse(p, net.W.detach(), net.V.detach(), y, test)
+    assert bad["weighted_fraction"] < ff.FRAC and bad["corr"] < ff.CORR
+
+
+def test_linearized_logits_match_torch_func_jvp():
+    """One reference per fast path (house rule 5): the closed form against diagnostics.linearized_outputs."""
+    p, ctx = 5, Context(seed=3)
+    x, _ = binary_table(p)
+    net = make_net(ctx, p, 8, 0).double()
+    g = ctx.rng("control")
+    W, V = net.W.detach() + 0.1 * torch.randn(8, 2 * p, generator=g, dtype=torch.float64), \
+        net.V.detach() + 0.1 * torch.randn(p, 8, generator=g, dtype=torch.float64)
+    ref = linearized_outputs(net, {"W": net.W, "V": net.V}, {"W": W, "V": V}, one_hot_pairs(x, p, torch.float64))
+    fast = krp.linearized_logits(net.W.detach(), net.V.detach(), W, V, x)
+    assert torch.allclose(fast, ref, rtol=RTOL_F64, atol=RTOL_F64), "closed-form linearized logits"
+
+
+def test_linearization_gap_is_zero_for_a_V_only_move_and_not_for_a_W_move():
+    p, ctx = 7, Context(seed=0)
+    x, _ = binary_table(p)
+    net = make_net(ctx, p, 12, 0).double()
+    W0, V0 = net.W.detach(), net.V.detach()
+    f0 = krp.logits(W0, V0, x)
+    V1 = V0 + 1.0
+    assert krp.linearization_gap(krp.logits(W0, V1, x), krp.linearized_logits(W0, V0, W0, V1, x), f0) < RTOL_F64
+    W1 = 4 * W0  # f grows 16x, the linear model only 1 + 2 * 3 = 7x: gap (16 - 7) / (16 - 1) = 0.6
+    assert krp.linearization_gap(krp.logits(W1, V0, x), krp.linearized_logits(W0, V0, W1, V0, x), f0) > krp.LIN_TOL
+
+
+def test_antisymmetric_init_is_zero_and_init_scale_is_the_output_scale():
+    p, ctx, alpha = 7, Context(seed=0), 8.0
+    x, _ = binary_table(p)
+    z = make_net(ctx, p, 10, 0, antisymmetric=True).double()
+    with torch.no_grad():
+        assert float(z.logits(x[:, 0], x[:, 1]).abs().max()) < RTOL_F64  # +-pairs cancel up to round-off
+    base, scaled = make_net(ctx, p, 10, 0).double(), make_net(ctx, p, 10, 0, init_scale=alpha ** (1 / 3)).double()
+    assert torch.allclose(scaled.logits(x[:, 0], x[:, 1]), alpha * base.logits(x[:, 0], x[:, 1]), rtol=1e-5)
+    with pytest.raises(ValueError, match="even width"):
+        make_net(ctx, p, 9, 0, antisymmetric=True)
+
+
+def test_n_star_and_the_boundary_rule():
+    row = [{"fraction": 0.3, "pop_l2": 1.0, "bound": 0.6}, {"fraction": 0.6, "pop_l2": 0.1, "bound": 0.3}]
+    lazy = [{"fraction": 0.3, "pop_l2": 1.0, "bound": 0.6}, {"fraction": 0.6, "pop_l2": 0.5, "bound": 0.3}]
+    assert krp.n_star(row) == 0.6 and krp.n_star(lazy) == math.inf
+
+
+@pytest.mark.parametrize("kwargs", [{"alphas": (1.0,)}, {"alphas": (10.0, 1.0)}, {"alphas": (0.0, 1.0)},
+                                    {"fractions": (0.6, 0.3)}, {"fractions": (0.0, 0.5)}, {"steps": 0}])
+def test_phase_config_rejects_bad_values(kwargs):
+    with pytest.raises(ValueError):
+        krp.Config(**kwargs)
+
+
+@pytest.mark.parametrize("kwargs", [{"wds": (1.0,)}, {"wds": (0.1, 1.0)}, {"wds": (1.0, 0.0)}, {"seeds": 0}])
+def test_max_margin_config_rejects_bad_values(kwargs):
+    with pytest.raises(ValueError):
+        mm.Config(**kwargs)
+
+
+def test_linf_geometry_table():
+    assert lr.linf_geometry("gd", "linf") and lr.linf_geometry("adam", None) and lr.linf_geometry("sign", "l2")
+    assert not lr.linf_geometry("gd", "l2") and not lr.linf_geometry("ngd", None)
+
+
+def test_matched_first_steps_have_equal_l2_length():
+    """Every optimizer's first step has the l2 length of a sign step of size STEP (linf_role docstring)."""
+    P, g0 = 300, 0.02
+    sign_len = lr.lr_for("sign", P, g0) * math.sqrt(P)
+    assert lr.lr_for("ngd", P, g0) == pytest.approx(sign_len)
+    assert lr.lr_for("gd", P, g0) * g0 == pytest.approx(sign_len)
