@@ -51,7 +51,8 @@ class _Probe:
 
     def __init__(self, net, pairs, labels, mask, sub, x_onehot, after_kernel: bool):
         self.theta0 = {k: v.detach().clone() for k, v in net.named_parameters()}
-        self.tracker = KernelTrajectory(pairs[sub], method="closed_form", in_train=mask[sub].to(pairs.device))
+        in_train = mask.to(sub.device)[sub]  # (S,) bool, on the kernel's device
+        self.tracker = KernelTrajectory(pairs[sub], method="closed_form", in_train=in_train)
         self.pairs, self.labels, self.mask, self.x = pairs, labels, mask.to(pairs.device), x_onehot
         with torch.no_grad():
             self.f0 = net(x_onehot)  # (p^2, p)
