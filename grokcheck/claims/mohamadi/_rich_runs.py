@@ -85,6 +85,7 @@ def _train(ctx, *, p, width, fraction, steps, runs, optimizer, lr, weight_decay,
     cfg = TrainConfig(steps=steps, lr=lr, optimizer=optimizer, weight_decay=weight_decay, penalty=penalty,
                       penalty_weight=penalty_weight, loss=loss, dtype=dtype,
                       eval_steps=eval_grid(steps, n_uniform=n_eval, per_decade=n_eval // 2))
+    ctx.note_device(models[0])
     R = len(runs)
     xd, yd, md = x.to(ctx.device), y.to(ctx.device), masks.to(ctx.device)
     fit_params = [None] * R

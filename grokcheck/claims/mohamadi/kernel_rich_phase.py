@@ -215,7 +215,8 @@ def figures(result: Result):
     panels = [(np.log10(np.clip(ratio, 1e-3, None)), "log10 L / B(n) (< 0: beats the kernel bound)", "RdBu"),
               (acc, "final test accuracy", "viridis"), (gap, f"lin_gap (kernel regime if <= {LIN_TOL})", "magma")]
     for ax, (z, title, cmap) in zip(axes, panels):
-        im = ax.imshow(z, origin="lower", aspect="auto", cmap=cmap)
+        lim = {"vmin": -np.nanmax(np.abs(z)), "vmax": np.nanmax(np.abs(z))} if cmap == "RdBu" else {}  # 0 = white
+        im = ax.imshow(z, origin="lower", aspect="auto", cmap=cmap, **lim)
         for i in range(len(A)):
             for j in range(len(F)):
                 ax.text(j, i, f"{z[i, j]:.2f}", ha="center", va="center", fontsize=8,
