@@ -118,6 +118,9 @@ def test_measurement_rule():
 def test_kendall_tau_and_alpha_trend():
     assert kr.kendall_tau([1, 2, 3], [1, 2, 3]) == 1.0 and kr.kendall_tau([1, 2, 3], [3, 2, 1]) == -1.0
     assert kr.kendall_tau([1, 2, 3], [5, 5, 5]) == 0.0 and kr.kendall_tau([1], [1]) is None
+    # censored values: two bounds are never ordered; a bound above an exact value is
+    assert kr.kendall_tau([1, 2, 3], [10, 50, 40], [False, True, True]) == pytest.approx(2 / 3)
+    assert kr.kendall_tau([1, 2], [60, 50], [False, True]) == 0.0  # bound 50 < 60: order unknown
 
     def ev(alpha, t_fit, t_gen):
         return {"alpha": alpha, "t_fit": t_fit, "t_gen": t_gen}

@@ -171,7 +171,7 @@ def notes(config: Config, runs: list, bands: dict, trend: dict) -> list[str]:
                f"t_fit {trend['t_fit']}, t_gen - t_fit {trend['gap']}, tau_gap {trend['tau_gap']}, "
                f"tau_fit {trend['tau_fit']}.")
     out += ["Run " + kr.table_row(r["label"], r["events"]) for r in runs]
-    return out
+    return out + [kr.POST_HOC]
 
 
 def figures(result: Result):

@@ -180,7 +180,7 @@ def run(config: Config, ctx: Context) -> Result:
              f"l_inf {config.linf:g}, n = 2p^(5/3), {config.steps} steps; eNTK of logit 0 on {config.subset} "
              f"equations (float64, jacobian). Ours: width {o.d}, {o.layers} block(s), AdamW lr {o.lr:g} wd "
              f"{o.weight_decay:g}, batch {o.batch_sizes[0] or 'full'}, {config.ours_steps} steps."]
-    notes += ["Run " + kr.table_row(r["label"], r["events"]) for r in runs]
+    notes += ["Run " + kr.table_row(r["label"], r["events"]) for r in runs] + [kr.POST_HOC]
     return ctx.result(CLAIM, config, obs, {"runs": runs}, notes, budget_gaps=gaps)
 
 
