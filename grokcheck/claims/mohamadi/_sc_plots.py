@@ -36,6 +36,8 @@ def _plot_nstar(ax, s):
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xticks(ps, [str(int(p)) for p in ps])
+    from matplotlib.ticker import NullFormatter
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("modulus p")
     ax.set_ylabel("samples n* (median over seeds; bars: network 95% CI, kernels min-max)")
     ax.set_title("Sample complexity: network vs equivariant kernels")

@@ -127,7 +127,8 @@ def assemble(config, ctx, nets, kerns, oracle, claim):
         "Kernel l2-n* per p (per seed): " + "; ".join(f"{k} p={p}: {[round(v) for v in q['n']]} {q['where']}"
                                                       for k, v in kern_ns.items() for p, q in zip(ps, v)) + ".",
         "Kernel accuracy-n* (shown, not decisive; no 0-1 lower bound is proved): " + "; ".join(
-            f"{k} p={p}: {[round(v) for v in q['n_acc']]}" for k, v in kern_ns.items() for p, q in zip(ps, v)) + ".",
+            f"{k} p={p}: {[round(v) for v in q['n_acc']]} {q['where_acc']}" for k, v in kern_ns.items()
+            for p, q in zip(ps, v)) + " ('right' = never reached 0.95 on the grid: censored).",
         f"Censored network n* (no seed crossed inside the grid): {censored or 'none'}; budget-bound p: "
         f"{bound_at or 'none'} (rule: the defining run reached 0.95 after > {_nstar.BUDGET_FRACTION} of the steps).",
         "Thm 3.6 / Prop 3.7 regression n* ~ p^2 is not run here: GD with the l_inf penalty needs 5e4-2e5 steps "
