@@ -157,10 +157,26 @@ def ray_module():
     return ray
 
 
+def _reachable(address: str, timeout: float = 5.0) -> None:
+    """ValueError unless host:port of `address` ("host:port" or "ray://host:port") accepts a TCP
+    connection: ray.init retries an unreachable address for minutes."""
+    import socket
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout).close()
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"--ray-address {address}: cannot connect ({exc})") from None
+
+
 def _run_ray(tasks, address, on_event):
     ray = ray_module()
     if not ray.is_initialized():
-        ray.init(address=address, include_dashboard=False, log_to_driver=True)
+        if address and address != "auto":
+            _reachable(address)
+        try:
+            ray.init(address=address, include_dashboard=False, log_to_driver=True)
+        except (ConnectionError, RuntimeError) as exc:
+            raise ValueError(f"--ray-address {address}: {str(exc).splitlines()[0] if str(exc) else exc}") from None
     remote = ray.remote(_execute_printing)
     refs = {}
     for task in tasks:
