@@ -110,7 +110,8 @@ def _train(ctx, *, p, width, fraction, steps, runs, optimizer, lr, weight_decay,
 
     hist, final = train_batched(models, Data(x, y), masks, cfg, forward=pairs_forward,
                                 batched_forward=quadratic_pairs_forward,
-                                lrs=lrs, callbacks=[snapshot], log=lambda m: ctx.log(f"[{p} x {fraction}] {m}"))
+                                lrs=lrs, callbacks=[snapshot],
+                                log=lambda m: ctx.log(f"[p={p} {optimizer}, {R} runs] {m}"))
     final = _stack(final)
     W0 = torch.stack([m.W.detach().cpu() for m in models])
     V0 = torch.stack([m.V.detach().cpu() for m in models])
