@@ -66,7 +66,7 @@ from grokcheck.theory.delay import first_step
 
 POST_HOC = ("Post hoc (after the first ci/default runs): the alpha-trend Kendall tau now orders a pair with a "
             "censored value only when the order is certain (the first version ordered two censored gaps by their "
-            "bounds); the ci/default sizes were cut for time. No exit rule, band or tolerance was changed.")
+            "bounds); the ci sizes were cut for time. No exit rule, band or tolerance was changed.")
 FIT_ACC, GEN_ACC = 0.99, 0.95
 K_INIT = 8
 LIN_TOL = 0.5
