@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from grokcheck.registry import CLAIMS, SCALES, claim_module
@@ -171,6 +172,33 @@ def unique_claims(claims) -> list[str]:
     return seen
 
 
+def skip_stored(planned, store, force: bool, progress):
+    """({claim: stored Result} for the claims whose stored result matches their key, the tasks
+    left to run, {claim: key}); a stored result that does not match says why in one line."""
+    outcomes, tasks, keys = {}, [], {}
+    for task, key in planned:
+        stored, why = (None, "--force") if force else store.lookup(key)
+        if stored is not None:
+            progress.claim_finished(task.claim, f"{task.claim}: stored result matches (config {key['config_hash']}, "
+                                    f"seed {key['seed']}, code {key['code_version']}): {stored.verdict_label()}; "
+                                    "skipped (--force recomputes)")
+            outcomes[task.claim] = stored
+            continue
+        if why not in ("no stored result", "--force"):
+            progress.line(f"{task.claim}: {why}; recomputing")
+        tasks.append(task)
+        keys[task.claim] = key
+    return outcomes, tasks, keys
+
+
+def table_row(cid: str, o) -> tuple:
+    """(claim, verdict label, key observable vs bound, wall time) of a Result or a ClaimError."""
+    from grokcheck.reports.render import fmt
+    key = o.key_observable() if hasattr(o, "key_observable") else None
+    key_txt = f"{key.name}: {fmt(key.value)} {key.comparison} {fmt(key.bound)}" if key else getattr(o, "message", "")
+    return cid, o.verdict_label() if hasattr(o, "verdict_label") else o.verdict, key_txt, o.wall_time_s
+
+
 def finish(task, outcome, key, args, out: Path, progress):
     """Store, log and render one claim's outcome (a Done or the exception it raised); a failure
     becomes a ClaimError with its traceback in error.log (per-claim isolation, issue 17)."""
@@ -189,7 +217,7 @@ def finish(task, outcome, key, args, out: Path, progress):
         progress.claim_finished(cid, f"    -> {cid}: {result.verdict_label()} in {result.wall_time_s:.1f}s")
         return result
     except Exception as exc:  # noqa: BLE001 (per-claim isolation, issue 17)
-        err = record_error(out, cid, exc, 0.0)
+        err = record_error(out, cid, exc, round(time.perf_counter() - progress.started.get(cid, time.perf_counter()), 3))
         where = f"; traceback in {err.log}" if err.log else ""
         print(f"grokcheck: error: {cid}: {err.message}{where}", file=sys.stderr, flush=True)
         progress.claim_finished(cid, f"    -> {cid}: error")
@@ -200,7 +228,6 @@ def cmd_run(args) -> int:
     from grokcheck.executors import check_options, plan, run_tasks
     from grokcheck.progress import Progress
     from grokcheck.reports.collect import collect
-    from grokcheck.reports.render import fmt
     from grokcheck.store import ResultStore
     claims = unique_claims(args.claims) if args.claims else list(CLAIMS)
     if args.scale not in SCALES:
@@ -213,20 +240,8 @@ def cmd_run(args) -> int:
     except ValueError as exc:
         raise UsageError(str(exc).splitlines()[0]) from None
     numerics_setup()
-    store, outcomes, tasks, keys = ResultStore(out), {}, [], {}
-    progress = Progress(len(claims))
-    for task, key in planned:
-        stored, why = (None, "--force") if args.force else store.lookup(key)
-        if stored is not None:
-            progress.claim_finished(task.claim, f"{task.claim}: stored result matches (config {key['config_hash']}, "
-                                    f"seed {key['seed']}, code {key['code_version']}): {stored.verdict_label()}; "
-                                    "skipped (--force recomputes)")
-            outcomes[task.claim] = stored
-            continue
-        if why not in ("no stored result", "--force"):
-            progress.line(f"{task.claim}: {why}; recomputing")
-        tasks.append(task)
-        keys[task.claim] = key
+    store, progress = ResultStore(out), Progress(len(claims))
+    outcomes, tasks, keys = skip_stored(planned, store, args.force, progress)
     index = {cid: i for i, cid in enumerate(claims, 1)}
 
     def on_event(kind, cid, *rest):
@@ -247,19 +262,11 @@ def cmd_run(args) -> int:
         raise UsageError(str(exc).splitlines()[0]) from None
     finally:
         progress.close()
-    rows = []
-    for cid in claims:
-        o = outcomes[cid]
-        key = o.key_observable() if hasattr(o, "key_observable") else None
-        key_txt = (f"{key.name}: {fmt(key.value)} {key.comparison} {fmt(key.bound)}" if key
-                   else getattr(o, "message", ""))
-        label = o.verdict_label() if hasattr(o, "verdict_label") else o.verdict
-        rows.append((cid, label, key_txt, o.wall_time_s))
     collected = collect(out, CLAIMS)
     for line in collected.skipped:
         print(line, file=sys.stderr)
     summary_ok = write_summary_safely(out, collected)
-    print(verdict_table(rows))
+    print(verdict_table([table_row(cid, outcomes[cid]) for cid in claims]))
     code = exit_code(outcomes[cid].verdict for cid in claims)
     return code if summary_ok or code == EXIT_ERROR else EXIT_ERROR
 

@@ -93,3 +93,10 @@ def test_ray_matches_local_bit_for_bit(local, tmp_path, monkeypatch):
     finally:
         ray.shutdown()
     assert {k: comparable(o) for k, o in got.items()} == local
+
+
+def test_ray_missing_is_one_line(monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if `grokcheck[ray]` were not installed
+    with pytest.raises(ValueError, match=r"pip install 'grokcheck\[ray\]'"):
+        check_options("ray", 1, None)

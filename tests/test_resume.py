@@ -127,3 +127,13 @@ def test_changed_config_or_code_recomputes_and_says_why(tmp_path, capsys, fake, 
     assert main(argv(out, marker, "--set", "sleep=0", "--set", "size=40")) == 0
     assert "differs in code_version (test -> test-edited)" in capsys.readouterr().out
     assert len(computed(marker)) == 3 * RUNS  # an edit of the code invalidates the sub-runs too
+
+
+def test_crash_is_not_stored_and_the_next_run_recomputes(tmp_path, capsys, fake):
+    out, marker = tmp_path / "out", tmp_path / "m"
+    assert main(argv(out, marker, "--set", "sleep=0", "--set", "fail=true")) == 3
+    folder = out / fake_claim.CLAIM_ID
+    assert (folder / "error.log").exists() and not (folder / "store.json").exists()
+    assert main(argv(out, marker, "--set", "sleep=0")) == 0
+    assert not (folder / "error.log").exists() and (folder / "store.json").exists()
+    capsys.readouterr()
