@@ -117,3 +117,18 @@ def test_sample_complexity_config_validation(kw):
 def test_rich_generalization_config_validation(kw):
     with pytest.raises(ValueError):
         rg.Config(**kw)
+
+
+def test_regression_side_runs_and_its_floor_rule_rejects_a_kernel_like_n_star():
+    """The paper-scale regression side (configured off at ci/default) runs end to end on a tiny config, and
+    rule (a) fails for an n* at the kernel floor itself."""
+    from grokcheck.claims.mohamadi._sc_regression import REG_SETTING, regression_observables, train_regression
+    from grokcheck.theory.bounds import half_loss_fraction
+    cfg = sc.Config(ps=(5,), reg_ps=(5, 7), reg_c_grid=(1.0, 2.0), reg_steps=20, seeds=2, bootstrap=20)
+    groups = [train_regression(p, [p * p, 2 * p * p], 2, 20, Context(scale="ci")) for p in (5, 7)]
+    obs, series, gap = regression_observables(groups, cfg, np.random.default_rng(0))
+    assert gap and {o.setting for o in obs} == {REG_SETTING} and len(series["n_star"]) == 2
+    at_floor = [{"p": p, "ns": [round(half_loss_fraction(p, "regression") * p ** 3) - 1, p ** 3 - 1],
+                 "l2": [[0.9, 0.9], [0.1, 0.1]]} for p in (11, 13)]
+    obs, _, _ = regression_observables(at_floor, cfg, np.random.default_rng(0))
+    assert not obs[0].passed

@@ -28,6 +28,11 @@ def _plot_nstar(ax, s):
         cens = np.array([all(w == "right" for w in wh) for _, wh in rows])
         if cens.any():
             ax.plot(x[cens], med[cens], "o", ms=13, mfc="none", color=c, label=f"{k}: censored (above grid)")
+    reg = s.get("regression")
+    if reg:  # the regression task side by side (paper scale): n* of the p^3-triple task, Thm 3.4's kernel floor
+        rp = np.asarray(reg["ps"], float)
+        ax.plot(rp, [np.median(n) for n in reg["n_star"]], "-D", color="C3", label="regression network n* (Thm 3.6)")
+        ax.plot(rp, reg["kernel_floor"], ":", color="C3", label="regression kernel floor (Thm 3.4)")
     grid = np.linspace(ps.min() * 0.9, ps.max() * 1.1, 50)
     ax.plot(grid, grid ** 2, "k-", lw=1, label="p^2 (all pairs; kernel rate, Thm 4.3)")
     ax.plot(grid, grid ** (5 / 3), "k--", lw=1, label="p^(5/3) (Thm 4.5 rate)")

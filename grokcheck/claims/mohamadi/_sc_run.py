@@ -42,7 +42,7 @@ def kernel_n_star(curves: dict, p: int, fractions, threshold: float) -> dict:
     return {"n": n, "where": where, "n_acc": n_acc, "where_acc": where_acc}
 
 
-def assemble(config, ctx, nets, kerns, oracle, claim):
+def assemble(config, ctx, nets, kerns, oracle, claim, reg=()):
     from grokcheck.claims.mohamadi.sample_complexity import (ACC, HALF, KERNEL_RATE, KERNELS, NET, NET_EXP, PAPER_P,
                                                              THM45_RATE, bound_margin)
     ps, S = list(config.ps), config.seeds
@@ -115,6 +115,12 @@ def assemble(config, ctx, nets, kerns, oracle, claim):
                                   f"(test acc {np.mean(c['acc'][0]):.3f}, not decisive)", float(np.mean(c["l2"][0])),
                                   float(np.mean(c["l2"][0])) - margins[name][j][0], ">=", role="observation",
                                   setting=KERNELS, reason="bound shown is Thm D.2's (minus the t99 SE allowance)"))
+    if reg:
+        from grokcheck.claims.mohamadi._sc_regression import REG_SETTING, regression_observables
+        o, series["regression"], gap = regression_observables(list(reg), config, boot)
+        obs += o
+        if gap:
+            gaps[REG_SETTING] = gap
     if bound_at:
         for s in (NET, NET_EXP):
             gaps[s] = "; ".join(filter(None, [gaps.get(s), f"n* budget-bound at p={bound_at} ({config.steps} steps)"]))
@@ -131,8 +137,8 @@ def assemble(config, ctx, nets, kerns, oracle, claim):
             for p, q in zip(ps, v)) + " ('right' = never reached 0.95 on the grid: censored).",
         f"Censored network n* (no seed crossed inside the grid): {censored or 'none'}; budget-bound p: "
         f"{bound_at or 'none'} (rule: the defining run reached 0.95 after > {_nstar.BUDGET_FRACTION} of the steps).",
-        "Thm 3.6 / Prop 3.7 regression n* ~ p^2 is not run here: GD with the l_inf penalty needs 5e4-2e5 steps "
-        "(rich-generalization's regression setting).",
+        "Thm 3.6 / Prop 3.7 regression n* ~ p^2: " + (f"run at p = {list(config.reg_ps)}, {config.reg_steps} GD steps."
+                                                       if reg else "configured for paper scale only (5e4-2e5 GD steps)."),
         "Ours: the network side uses AdamW (implicit l_inf-like bias), not the paper's normalized GD; labelled ours.",
     ]
     return ctx.result(claim, config, obs, series, notes, budget_gaps=gaps)

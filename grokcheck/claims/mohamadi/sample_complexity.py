@@ -3,8 +3,9 @@
 Mohamadi+24 Thm 4.3 (equivariant kernels: population l2 >= 1/2 L(Psi_0) for n < C p^2; explicit form
 Thm D.2: relative l2 >= 1 - 1/p - (n/p^2) e^{2/(p-1)}, `theory.bounds.kernel_lower_bound`) against
 Thm 4.5 (an l_inf-bounded interpolator of width 8p <= h = O(p) with normalized margin Omega(p) has
-0-1 error O~(sqrt(p^(5/3)/n)), so n* = O~(p^(5/3))). Thm 3.6 / Prop 3.7 (regression, n* ~ p^2) is not
-run: its GD + l_inf setting needs 5e4-2e5 steps (see rich-generalization).
+0-1 error O~(sqrt(p^(5/3)/n)), so n* = O~(p^(5/3))). Thm 3.6 / Prop 3.7 (regression, n* ~ p^2, against
+Thm 3.4's kernel floor) is configured for paper scale only (`reg_ps`; rules in `_sc_regression`): its
+GD + l_inf setting needs 5e4-2e5 steps.
 
 Setting (rules fixed before the runs; seeds S = `seeds`, every draw from ctx.rng):
 - Network ("ours": AdamW lr 0.01, wd 3, full batch, float32, width h = 8p, Thm 4.5's h >= 8p),
@@ -91,11 +92,15 @@ class Config:
     width_factor: int = 8                     # h = 8p (Thm 4.5, Prop 3.8: h >= 8p)
     ridge: float = 1e-6                       # kernel ridge relative to mean diag K
     bootstrap: int = 1000                     # bootstrap resamples
+    reg_ps: tuple = ()                        # regression side (Thm 3.6), paper scale only (_sc_regression)
+    reg_c_grid: tuple = (0.5, 1.0, 2.0, 4.0)  # regression n = c p^2
+    reg_steps: int = 100_000                  # GD steps of the regression runs (paper: 5e4-2e5)
     seed: int = 0                             # run seed (ctx.seed)
 
     def __post_init__(self):
-        for p in self.ps:
+        for p in self.ps + self.reg_ps:
             check_modulus(p)
+        check_int("reg_steps", self.reg_steps, 1)
         for f in self.kernel_fractions:
             check_fraction(f)
         if not self.c_grid or any(not c > 0 for c in self.c_grid) or list(self.c_grid) != sorted(set(self.c_grid)):
@@ -111,7 +116,7 @@ SCALES = {
                  width_factor=8, bootstrap=200),
     "default": Config(),
     "paper": Config(ps=(23, 31, 47, 61, 97), c_grid=(0.5, 0.63, 0.8, 1.0, 1.25, 1.6, 2.0), seeds=5, steps=20_000,
-                    kernel_fractions=(0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)),
+                    kernel_fractions=(0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9), reg_ps=(23, 31, 47)),
 }
 
 
@@ -220,4 +225,10 @@ def run(config: Config, ctx: Context) -> Result:
     oracle = ctx.memo("kernel", {"p": p0, "kind": "oracle", "fractions": list(config.kernel_fractions),
                                  "seeds": config.seeds, "ridge": config.ridge},
                       lambda: kernel_curves(p0, config, "oracle", ctx))
-    return assemble(config, ctx, nets, kerns, oracle, CLAIM)
+    reg = []
+    for p in config.reg_ps:
+        from grokcheck.claims.mohamadi._sc_regression import regression_sizes, train_regression
+        ns = regression_sizes(p, config.reg_c_grid)
+        spec = {"p": p, "ns": ns, "seeds": config.seeds, "steps": config.reg_steps, "width": 8 * p}
+        reg.append(ctx.memo("regression", spec, lambda: train_regression(p, ns, config.seeds, config.reg_steps, ctx)))
+    return assemble(config, ctx, nets, kerns, oracle, CLAIM, reg)
