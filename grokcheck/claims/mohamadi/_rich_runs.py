@@ -19,6 +19,11 @@ from grokcheck.theory.margins import margins
 from grokcheck.theory.tasks import binary_table
 
 
+def fraction_for(p: int) -> float:
+    """n / p^2 with n = 2 p^(5/3) (the paper's classification budget, Sec. 5), capped at 0.9."""
+    return min(0.9, 2 * p ** (5 / 3) / p ** 2)
+
+
 def pairs_forward(model, x):
     return model.logits(x[:, 0], x[:, 1])
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import torch
 
-from grokcheck.claims.mohamadi._rich_runs import train_runs
+from grokcheck.claims.mohamadi._rich_runs import fraction_for, train_runs
 from grokcheck.core import Claim, Context, Observable, Result
 from grokcheck.models.batched import quadratic_pairs_forward
 from grokcheck.theory.delay import first_step
@@ -80,11 +80,6 @@ SCALES = {
     "default": Config(),
     "paper": Config(ps=(47, 97), seeds=5, steps=5000),
 }
-
-
-def fraction_for(p: int) -> float:
-    """n / p^2 with n = 2 p^(5/3) (the paper's classification budget), capped at 0.9."""
-    return min(0.9, 2 * p ** (5 / 3) / p ** 2)
 
 
 def analyse(p: int, W: torch.Tensor, V: torch.Tensor, labels: torch.Tensor, test: torch.Tensor) -> dict:

@@ -118,7 +118,7 @@ def linearization_gap(f, f_lin, f0) -> float:
 
 def cell_stats(p: int, out: dict, r: int, fraction: float) -> dict:
     """Population l2, bound, accuracy, events and lin_gap of run r of a train_runs output."""
-    x, y = binary_table(p)
+    x, _ = binary_table(p)
     y = out["labels"]
     W0, V0, W, V = (out[k][r].double() for k in ("W0", "V0", "W", "V"))
     f, f0 = logits(W, V, x), logits(W0, V0, x)

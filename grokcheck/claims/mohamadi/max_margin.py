@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import torch
 
-from grokcheck.claims.mohamadi._rich_runs import train_runs
+from grokcheck.claims.mohamadi._rich_runs import fraction_for, train_runs
 from grokcheck.core import Claim, Context, Observable, Result
 from grokcheck.models.batched import quadratic_pairs_forward
 from grokcheck.models.quadratic import fourier_network
@@ -103,7 +103,6 @@ def run_stats(p: int, out: dict, r: int) -> dict:
 
 def run(config: Config, ctx: Context) -> Result:
     p, seeds = config.p, list(range(config.seeds))
-    from grokcheck.claims.mohamadi.fourier_features import fraction_for
     kw = dict(p=p, width=4 * p, fraction=fraction_for(p), steps=config.steps, runs=seeds)
     ngd = train_runs(ctx, optimizer="ngd", lr=10.0, weight_decay=0.0, penalty="linf", penalty_weight=1e-20,
                      dtype="float64", **kw)
