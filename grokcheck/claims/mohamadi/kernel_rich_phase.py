@@ -23,7 +23,7 @@ B(n) = 1 - 1/p - (n / p^2) e^{2/(p-1)} (theory.bounds.kernel_lower_bound, classi
 final test accuracy; the grokking delay t_gen - t_fit (train acc >= 0.99, test acc >= 0.95); and
 the functional regime test: lin_gap = ||f_T - f_lin,T|| / ||f_T - f_0|| on all pairs, f_lin,T =
 f_0 + J_0 (theta_T - theta_0) (closed form for the quadratic net, `linearized_logits`); "stayed in
-the kernel regime" iff lin_gap <= LIN_TOL = 0.5 (the rule of issue 13's kernel-exit work: the
+the kernel regime" iff lin_gap <= LIN_TOL = 0.5 (`_kernel_regime`, issue 13's kernel-exit rule: the
 linearized model then explains at least half of the function change, triangle inequality).
 
 Rules, fixed before the claim was run:
@@ -46,6 +46,7 @@ from dataclasses import dataclass
 
 import torch
 
+from grokcheck.claims.mohamadi._kernel_regime import LIN_TOL, linearization_gap
 from grokcheck.claims.mohamadi._rich_runs import train_runs
 from grokcheck.core import Claim, Context, Observable, Result
 from grokcheck.theory.bounds import kernel_lower_bound
@@ -63,7 +64,6 @@ CLAIM = Claim(
     source="Mohamadi+24 Thm 4.3, Thm 4.5, Fig. 1-2 (init-scale sweeps); Chizat-Bach 2019; Kumar+24",
 )
 
-LIN_TOL = 0.5     # kernel regime iff lin_gap <= 0.5 (issue 13's functional rule; docstring)
 FIT, GEN = 0.99, 0.95
 
 
@@ -108,12 +108,6 @@ def linearized_logits(W0, V0, W, V, x: torch.Tensor) -> torch.Tensor:
 def logits(W, V, x):
     h = (W[:, x[:, 0]] + W[:, V.shape[0] + x[:, 1]]).T  # (N, h)
     return (h * h) @ V.T  # (N, p)
-
-
-def linearization_gap(f, f_lin, f0) -> float:
-    """||f - f_lin|| / ||f - f0|| (0 when f = f0)."""
-    moved = float(torch.linalg.vector_norm(f - f0))
-    return float(torch.linalg.vector_norm(f - f_lin)) / moved if moved > 0 else 0.0
 
 
 def cell_stats(p: int, out: dict, r: int, fraction: float) -> dict:
@@ -191,7 +185,7 @@ def run(config: Config, ctx: Context) -> Result:
     notes = [f"Setting: p={p}, h={h}, Adam lr {config.eta:g}/alpha (lr' = eta alpha^(-2/3) on theta' = alpha^(1/3) "
              f"theta), MSE on one-hot targets, {config.steps} steps, antisymmetric init (f_theta0 = 0), "
              "one run per cell.",
-             "The lin_gap rule copies issue 13's (kernel_exit: lin_gap <= 0.5); computed here in closed form.",
+             "The lin_gap rule is issue 13's (_kernel_regime: lin_gap <= 0.5); f_lin in closed form here.",
              "Post hoc: the optimizer (Adam instead of GD) was chosen after GD memorized at every alpha (docstring).",
              "Post hoc: alpha = 1000 was added as the lazy corner after a ci run with alpha = 100 as the largest gave "
              "lin_gap 0.64 > 0.5 (Adam moves theta by ~eta T / alpha relative to its init scale: lazy needs "
