@@ -148,3 +148,16 @@ def test_lazy_and_rich_controls_through_the_same_rule():
     assert max(lazy["dist"]) < 1e-10 and max(lazy["lin_gap"]) < 1e-8
     assert ev_lazy["regime"] == "stays", ev_lazy
     assert ev_rich["regime"] == "exits", ev_rich
+
+
+def test_bad_configs_raise_one_line_value_errors():
+    from dataclasses import replace
+    from grokcheck.claims.mohamadi import kernel_exit as ke, transformer_kernel_exit as tke
+    for bad in (dict(alphas=(0.5,)), dict(ps=()), dict(ps=(1,)), dict(subset=2), dict(steps=0)):
+        with pytest.raises(ValueError):
+            ke._validate(replace(ke.SCALES["ci"], **bad))
+    for bad in (dict(ps=()), dict(ps=(1,)), dict(subset=3), dict(lazy_steps=0)):
+        with pytest.raises(ValueError):
+            tke._validate(replace(tke.SCALES["ci"], **bad))
+    ke._validate(ke.SCALES["paper"])
+    tke._validate(tke.SCALES["paper"])
