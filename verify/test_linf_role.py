@@ -4,7 +4,7 @@ ci: p = 17, {gd, ngd, sign, adam} x {l_inf, l2, none}, 300 steps, first steps ma
 Only cells with l_inf geometry grok (at ci: sign + l2), each with the Fourier features; Adam on
 shuffled labels does not grok.
 """
-from grokcheck.checks import standard_tests
+from grokcheck.checks import default_scale_test, standard_tests
 
 CLAIM_ID = "linf-role"
 NAMES = ["grokking cells without l_inf geometry", "grokking cells with l_inf geometry",
@@ -16,3 +16,6 @@ test_observable, test_controls_and_verdict = standard_tests(CLAIM_ID, NAMES)
 def test_every_cell_is_reported(ci_result):
     cells = ci_result(CLAIM_ID).series["cells"]
     assert len(cells) == 12 and {c["optimizer"] for c in cells} == {"gd", "ngd", "sign", "adam"}
+
+
+test_default_scale = default_scale_test(CLAIM_ID)
