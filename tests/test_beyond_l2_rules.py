@@ -79,6 +79,8 @@ def test_budget_rule_inconclusive_unless_the_statistic_excludes_the_claim():
     excluded, ex2 = stat_observable("x", 0.3, 0.2, 0.4, 0.5, ">=", "r", s)   # whole CI below the bound
     assert ex2 and budget_gaps(s, "short", [ex2], paper=False) == {}
     assert setting_verdicts([excluded, control], {}) == {s: "refuted"}
+    few = stat_observable("x", 0.3, 0.2, 0.4, 0.5, ">=", "r", s, coverage=0.75)[1]  # [min, max] of 3: never excludes
+    assert not few and budget_gaps(s, "short", [few], paper=False) == {s: "short"}
     passing, ex3 = stat_observable("x", 0.7, 0.4, 0.9, 0.5, ">=", "r", s)
     assert passing.passed and not ex3
     assert budget_gaps("paper", "short", [False], paper=True) == {}          # the paper's setting is judged as run

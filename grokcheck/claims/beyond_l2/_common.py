@@ -8,7 +8,8 @@ Statistics (fixed before any run; issue 14 item 2):
   many values, [min, max] and its true coverage 1 - 2^(1-n)).
 - `pooled_kendall`: the monotone-trend statistic, Kendall's tau-a of a per-instance curve against
   its x order, pooled (averaged) over instances; ties (within a relative `tie` of each other, or
-  both inf) count 0. Its interval is a bootstrap over instances.
+  both inf) count 0. Its interval is a bootstrap over instances (trusted to exclude a claim from
+  MIN_BOOTSTRAP instances on).
 - `binomial_ci`: Clopper-Pearson interval of a proportion.
 Budget rule (`budget_gaps`): a claim observable whose whole interval lies on the failing side of
 its bound is a statistic over instances/seeds that excludes the claim, and the setting is judged
@@ -25,6 +26,7 @@ from grokcheck.core import Observable
 from grokcheck.theory.sparse import completion_entries, completion_sensing, gaussian_sensing, low_rank_matrix, sparse_vector
 
 LEVEL = 0.9  # two-sided level of every interval here
+MIN_BOOTSTRAP = 5  # fewer instances: a bootstrap interval is reported but never excludes a claim
 
 
 # --- instances ---------------------------------------------------------------------------------
@@ -161,13 +163,15 @@ def spreads(t2: torch.Tensor, lr_beta: torch.Tensor) -> torch.Tensor:
 # --- observables and verdicts --------------------------------------------------------------------
 
 def stat_observable(name: str, est: float, lo: float, hi: float, bound: float, comparison: str, reason: str,
-                    setting: str, tolerance: float = 0.0, role: str = "claim") -> tuple[Observable, bool]:
+                    setting: str, tolerance: float = 0.0, role: str = "claim",
+                    coverage: float = LEVEL) -> tuple[Observable, bool]:
     """(Observable of the point estimate, excluded): `excluded` is True when the whole interval
-    [lo, hi] lies on the failing side of the bound (the statistic excludes the claim)."""
+    [lo, hi] lies on the failing side of the bound (the statistic excludes the claim) and the
+    interval's coverage is at least LEVEL (too few instances, e.g. [min, max] of 3, never exclude)."""
     o = Observable(name, est, bound, comparison, tolerance, role=role, setting=setting,
                    reason=f"{reason}; {LEVEL:.0%} CI [{lo:.4g}, {hi:.4g}]")
     fails = lambda v: not Observable("", v, bound, comparison, tolerance).passed
-    return o, (role == "claim" and not math.isnan(lo) and fails(lo) and fails(hi))
+    return o, (role == "claim" and coverage >= LEVEL and not math.isnan(lo) and fails(lo) and fails(hi))
 
 
 def median_stat(acc: dict, name: str, values, bound: float, comparison: str, reason: str, setting: str,
@@ -177,7 +181,7 @@ def median_stat(acc: dict, name: str, values, bound: float, comparison: str, rea
     values = [float(v) for v in values]
     est, lo, hi, cov = median_ci(values)
     o, ex = stat_observable(name, est, lo, hi, bound, comparison, f"{reason}; median over {len(values)} {unit}, "
-                            f"order-statistic CI (coverage {cov:.2f})", setting, tolerance)
+                            f"order-statistic CI (coverage {cov:.2f})", setting, tolerance, coverage=cov)
     acc["obs"].append(o)
     acc["stats"][name] = {"values": values, "median": est, "ci": [lo, hi], "coverage": cov}
     acc["excluded"].append(ex)

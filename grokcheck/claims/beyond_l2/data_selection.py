@@ -40,8 +40,8 @@ from dataclasses import dataclass
 
 import torch
 
-from grokcheck.claims.beyond_l2._common import (budget_gaps, fit, kendall_rows, median_ci, pooled_kendall,
-                                                stat_observable)
+from grokcheck.claims.beyond_l2._common import (LEVEL, MIN_BOOTSTRAP, budget_gaps, fit, kendall_rows, median_ci,
+                                                pooled_kendall, stat_observable)
 from grokcheck.core import Claim, Context, Observable, Result
 from grokcheck.models.linear import SensingModel
 from grokcheck.models.train import TrainConfig
@@ -161,14 +161,15 @@ def run(config: Config, ctx: Context) -> Result:
         o, ex = stat_observable(f"{task}: |pooled Kendall tau| of t2 vs tau", abs(tau_hat), *abs_interval(lo, hi),
                                 TREND, ">=", f"monotone trend: concordant pairs outnumber discordant 3:1; pooled "
                                 f"over {config.instances} instances, signed {tau_hat:.3g} [{lo:.3g}, {hi:.3g}], "
-                                "bootstrap CI of |tau|", s)
+                                "bootstrap CI of |tau|", s,
+                                coverage=LEVEL if config.instances >= MIN_BOOTSTRAP else 0.0)
         obs.append(o), excluded.append(ex)
         logr = (t2[:, -1] / t2[:, 0]).log().tolist()                                     # inf: never recovered at tau_max
         med, mlo, mhi, cov = median_ci(logr)
         o, ex = stat_observable(f"{task}: |median log t2(tau_max)/t2(0)|", abs(med), *abs_interval(mlo, mhi),
                                 math.log(CHANGE), ">=", f"data selection changes the delay by at least x{CHANGE} "
                                 f"(seed note claim 8); median over instances {med:.3g}, order-statistic CI "
-                                f"[{mlo:.3g}, {mhi:.3g}] (coverage {cov:.2f})", s)
+                                f"[{mlo:.3g}, {mhi:.3g}] (coverage {cov:.2f})", s, coverage=cov)
         obs.append(o), excluded.append(ex)
         effects[task] = med
         perm = shuffle_order(T, ctx.rng("control", len(stats)))
