@@ -10,7 +10,7 @@ Statistics (fixed before any run; issue 14 item 2):
   its x order, pooled (averaged) over instances; ties (within a relative `tie` of each other, or
   both inf) count 0. Its interval is a bootstrap over instances (trusted to exclude a claim from
   MIN_BOOTSTRAP instances on).
-- `binomial_ci`: Clopper-Pearson interval of a proportion.
+- proportions: `theory.stats.clopper_pearson` at level LEVEL.
 Budget rule (`budget_gaps`): a claim observable whose whole interval lies on the failing side of
 its bound is a statistic over instances/seeds that excludes the claim, and the setting is judged
 as run (`refuted`); otherwise a failing setting run below the paper's budget is
@@ -94,24 +94,6 @@ def median_ci(values, level: float = LEVEL) -> tuple[float, float, float, float]
     return med, x[k - 1], x[n - k], cov
 
 
-def binomial_ci(successes: int, n: int, level: float = LEVEL) -> tuple[float, float]:
-    """Clopper-Pearson interval of a proportion (bisection on the binomial tails; n >= 1)."""
-    if n < 1 or not 0 <= successes <= n:
-        raise ValueError(f"need 0 <= successes <= n and n >= 1, got {successes}, {n}")
-    a = (1 - level) / 2
-    tail_ge = lambda p, k: sum(math.comb(n, j) * p ** j * (1 - p) ** (n - j) for j in range(k, n + 1))
-
-    def solve(f, target):  # f increasing in p: the p in [0, 1] where f(p) = target
-        lo, hi = 0.0, 1.0
-        for _ in range(60):
-            mid = (lo + hi) / 2
-            lo, hi = (mid, hi) if f(mid) < target else (lo, mid)
-        return (lo + hi) / 2
-    lower = 0.0 if successes == 0 else solve(lambda p: tail_ge(p, successes), a)          # P(X >= s) = a
-    upper = 1.0 if successes == n else solve(lambda p: tail_ge(p, successes + 1), 1 - a)  # P(X <= s) = a
-    return lower, upper
-
-
 def kendall_rows(rows, tie: float = 0.0) -> list[float]:
     """Kendall tau-a of each row (values at increasing x) against x: (concordant - discordant) / pairs.
     inf is larger than every finite value; two values within a relative `tie`, or both inf, tie."""
@@ -133,15 +115,14 @@ def kendall_rows(rows, tie: float = 0.0) -> list[float]:
     return out
 
 
-def pooled_kendall(rows, tie: float, generator: torch.Generator, level: float = LEVEL,
-                   resamples: int = 2000) -> tuple[float, float, float]:
-    """(pooled tau, lo, hi): the mean of `kendall_rows` over instances and a percentile bootstrap
-    interval over instances (resamples drawn from `generator`)."""
-    taus = torch.tensor(kendall_rows(rows, tie), dtype=torch.float64)  # (I,)
-    idx = torch.randint(0, len(taus), (resamples, len(taus)), generator=generator)
-    boot = taus[idx].mean(1).sort().values
-    a = (1 - level) / 2
-    return float(taus.mean()), float(boot[int(a * (resamples - 1))]), float(boot[int((1 - a) * (resamples - 1))])
+def pooled_kendall(rows, tie: float, rng, level: float = LEVEL, resamples: int = 2000) -> tuple[float, float, float]:
+    """(pooled tau, lo, hi): the mean of `kendall_rows` over instances and its percentile bootstrap
+    interval over instances (`theory.stats.bootstrap_ci`; rng: a numpy Generator, ctx.np_rng("bootstrap"))."""
+    import numpy as np
+    from grokcheck.theory.stats import bootstrap_ci
+    taus = kendall_rows(rows, tie)
+    lo, hi = bootstrap_ci(taus, np.mean, rng, n_boot=resamples, level=level)
+    return float(np.mean(taus)), lo, hi
 
 
 def grok_ratio(steps, train_err, test_err, train_threshold: float, reference: float) -> float:

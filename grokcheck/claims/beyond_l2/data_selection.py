@@ -157,7 +157,7 @@ def run(config: Config, ctx: Context) -> Result:
 
         t2, out = t2_table(beta, steps)                                                   # (instances, T)
         ctx.log(f"{task}: t2 per instance over tau {list(taus)}: {t2.tolist()}")
-        tau_hat, lo, hi = pooled_kendall(t2.tolist(), SLACK, ctx.rng("bootstrap", len(effects)))
+        tau_hat, lo, hi = pooled_kendall(t2.tolist(), SLACK, ctx.np_rng("bootstrap", len(effects)))
         o, ex = stat_observable(f"{task}: |pooled Kendall tau| of t2 vs tau", abs(tau_hat), *abs_interval(lo, hi),
                                 TREND, ">=", f"monotone trend: concordant pairs outnumber discordant 3:1; pooled "
                                 f"over {config.instances} instances, signed {tau_hat:.3g} [{lo:.3g}, {hi:.3g}], "
@@ -173,7 +173,7 @@ def run(config: Config, ctx: Context) -> Result:
         obs.append(o), excluded.append(ex)
         effects[task] = med
         perm = shuffle_order(T, ctx.rng("control", len(stats)))
-        shuffled = pooled_kendall(t2[:, perm].tolist(), SLACK, ctx.rng("bootstrap", 10 + len(stats)))[0]
+        shuffled = pooled_kendall(t2[:, perm].tolist(), SLACK, ctx.np_rng("bootstrap", 10 + len(stats)))[0]
         t2_zero, _ = t2_table(0.0, 500)
         obs += [
             Observable(f"{task}: direction, median log t2(tau_max)/t2(0) (>0: slower)", med, 0.0, ">=",

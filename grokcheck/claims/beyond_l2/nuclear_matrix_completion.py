@@ -31,13 +31,14 @@ from dataclasses import dataclass
 
 import torch
 
-from grokcheck.claims.beyond_l2._common import (binomial_ci, budget_gaps, fit, grok_ratio, mc_instances, median_ci,
+from grokcheck.claims.beyond_l2._common import (LEVEL, budget_gaps, fit, grok_ratio, mc_instances, median_ci,
                                                 median_stat, spreads, stat_observable)
 from grokcheck.core import Claim, Context, Observable, Result
 from grokcheck.models.linear import SensingModel
 from grokcheck.models.train import TrainConfig
 from grokcheck.theory.delay import fine_grid, times_per_run
 from grokcheck.theory.sparse import coherence
+from grokcheck.theory.stats import clopper_pearson
 
 CLAIM = Claim(
     id="nuclear-matrix-completion",
@@ -133,7 +134,7 @@ def run(config: Config, ctx: Context) -> Result:
     sv_ratio = (sv[recovered, config.rank] / sv[recovered, 0]).tolist()
     series["delay_law"] = {"lr_beta": lb, "t2_lr_beta": t2f * lb[:, None], "recovered": recovered}
     s = config.setting
-    lo, hi = binomial_ci(R, K)
+    lo, hi = clopper_pearson(R, K, level=LEVEL)
     rec_obs, rec_ex = stat_observable(f"share of the {K} instances recovered at every (lr, beta)", R / K, lo, hi,
                                       RECOVERED, ">=", "a majority of random instances recovers (seed note: 2 of 4 "
                                       "at N = 70); Clopper-Pearson CI", s)
