@@ -89,7 +89,8 @@ def test_killed_run_resumes_bit_identical(tmp_path, capsys, fake, uninterrupted,
     proc.wait(timeout=60)
     cache = out / fake_claim.CLAIM_ID / "cache"
     finished = sorted(cache.glob("*.pt"))
-    assert 2 <= len(finished) < RUNS, "kill between sub-runs"
+    # >= 1: the kill may land between the second marker and its cache file (then it is recomputed)
+    assert 1 <= len(finished) < RUNS, "the kill must land mid-claim"
     assert not (out / fake_claim.CLAIM_ID / "result.json").exists()
     before = computed(marker)
 
