@@ -13,6 +13,7 @@ CLAIMS: dict[str, str] = {
     "rich-generalization": "grokcheck.claims.mohamadi.rich_generalization",
     "sample-complexity": "grokcheck.claims.mohamadi.sample_complexity",
     "kernel-exit": "grokcheck.claims.mohamadi.kernel_exit",
+    "transformer-kernel-exit": "grokcheck.claims.mohamadi.transformer_kernel_exit",
     "fourier-features": "grokcheck.claims.mohamadi.fourier_features",
     "max-margin": "grokcheck.claims.mohamadi.max_margin",
     "linf-role": "grokcheck.claims.mohamadi.linf_role",
@@ -23,7 +24,6 @@ CLAIMS: dict[str, str] = {
     "optimizers-regularization": "grokcheck.claims.pku.optimizers_regularization",
     "k-ary-addition": "grokcheck.claims.pku.k_ary_addition",
     "too-little-data": "grokcheck.claims.pku.too_little_data",
-    "transformer-kernel-exit": "grokcheck.claims.mohamadi.transformer_kernel_exit",
     # Tikeng Notsawo+25: grokking beyond the l2 norm
     "l1-sparse-recovery": "grokcheck.claims.beyond_l2.l1_sparse_recovery",
     "nuclear-matrix-completion": "grokcheck.claims.beyond_l2.nuclear_matrix_completion",
