@@ -161,3 +161,26 @@ def test_bad_configs_raise_one_line_value_errors():
             tke._validate(replace(tke.SCALES["ci"], **bad))
     ke._validate(ke.SCALES["paper"])
     tke._validate(tke.SCALES["paper"])
+
+
+def test_the_runs_draw_their_subset_from_the_subset_stream(monkeypatch):
+    """Every call site draws the eNTK subset from ctx.rng("subset") (issue 13): a spy records the state of
+    the generator each call receives; the split's stream ("split"), which gave the old all-train subset,
+    must never reach kernel_subset."""
+    from grokcheck.claims.mohamadi import _kernel_exit_runs as runs_mod
+    states = []
+    real = runs_mod.kernel_subset
+
+    def spy(generator, n_total, size):
+        states.append(generator.get_state().clone())
+        return real(generator, n_total, size)
+
+    monkeypatch.setattr(runs_mod, "kernel_subset", spy)
+    ctx = Context(seed=3)
+    common = dict(p=5, width=20, n=12, steps=2, optimizer="gd", lr=0.01, weight_decay=0.0, penalty_weight=0.0,
+                  eval_steps=(0, 2), subset=8)
+    tracked_group(ctx, runs=[(1.0, 0)], after_kernel=False, **common)
+    linearized_run(ctx, **common)
+    assert len(states) == 2
+    want = ctx.rng("subset").get_state()
+    assert all(torch.equal(s, want) for s in states), "a run drew its subset from another stream"
