@@ -94,6 +94,7 @@ def tracked_group(ctx, *, p: int, width: int, n: int, runs: list, steps: int, op
     def compute():
         pairs, labels = binary_table(p)  # (p^2, 2), (p^2,)
         pairs, labels = pairs.to(ctx.device), labels.to(ctx.device)
+        ctx.note_device(pairs)
         mask = train_mask(ctx, p, n)
         sub = kernel_subset(ctx.rng("subset"), p * p, subset).to(ctx.device)  # (S,)
         x = one_hot_pairs(pairs.cpu(), p, dtype=torch.float64).to(ctx.device)  # (p^2, 2p)

@@ -48,6 +48,7 @@ def train_group(task: str, p: int, n: int, seeds: int, cfg: TrainConfig, width: 
     if shuffle:
         y = y[torch.randperm(len(y), generator=ctx.rng("control", 0))]
     x, y = x.to(ctx.device), y.to(ctx.device)
+    ctx.note_device(x)
     N = len(y)
     R = len(inits) * seeds
     masks = torch.zeros(R, N, dtype=torch.bool)

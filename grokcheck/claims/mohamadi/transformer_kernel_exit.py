@@ -97,6 +97,7 @@ def tracked_run(ctx, *, p: int, d: int, heads: int, layers: int, optimizer: str,
     def compute():
         tokens, labels = sequence_table(p, "add")  # (p^2, 4), (p^2,)
         tokens, labels = tokens.to(ctx.device), labels.to(ctx.device)
+        ctx.note_device(tokens)
         perm = torch.randperm(p * p, generator=ctx.rng("split"))
         mask = torch.zeros(p * p, dtype=torch.bool)
         mask[perm[:_n_train(p)]] = True
