@@ -236,7 +236,7 @@ def cmd_run(args) -> int:
         check_options(args.executor, args.jobs, args.ray_address)
         device = resolve_device(args.device)
         out = writable_dir(args.out)
-        planned = plan(claims, args.scale, args.seed, args.set, device, out, args.force)
+        planned = plan(claims, args.scale, args.seed, args.set, device, out, args.force, args.executor)
     except ValueError as exc:
         raise UsageError(str(exc).splitlines()[0]) from None
     numerics_setup()

@@ -235,6 +235,7 @@ class Context:
     seed: int = 0
     devices_noted: set = field(default_factory=set)  # str(tensor.device) of what the claim computed with
     cache: Any = None  # grokcheck.store.SubrunCache of this claim run (sub-runs on disk), or None
+    executor: str = "local"  # where `map` runs sub-runs: "local" (here, in order) or "ray" (Ray tasks)
 
     def __post_init__(self):
         from grokcheck.streams import check_seed
@@ -262,6 +263,16 @@ class Context:
         and storeless (pytest) runs see the same value (grokcheck.store)."""
         from grokcheck.store import memo
         return memo(self.cache, name, spec, compute)
+
+    def map(self, name: str, specs, fn: Callable[[dict, int, str], Any]) -> list:
+        """`[fn(spec, self.seed, self.device) for spec in specs]`, each item memoized exactly as
+        `memo(name, spec, ...)` (same cache key, so resume and bit-identity hold). With executor "ray"
+        the items not yet cached run as Ray tasks (one CPU each, one GPU on cuda); "local" runs them
+        here, in order. `fn` is a module-level function (or a functools.partial of one) of (spec, seed,
+        device) whose draws come from streams indexed by the spec, e.g. `streams.generator(seed,
+        "init", spec["run"])`; ValueError otherwise (grokcheck.subruns)."""
+        from grokcheck.subruns import map_subruns
+        return map_subruns(self.cache, name, specs, fn, self.seed, self.device, self.executor)
 
     def note_device(self, *things) -> None:
         """Record where the claim's tensors actually lived: each thing is a tensor, an nn.Module (its

@@ -2,8 +2,8 @@
 (`--executor ray`, optional extra `grokcheck[ray]`) (issue 16).
 
 A `Task` is everything one claim run needs, resolved by the caller: the claim module's import
-path, the frozen Config (scale, `--seed` and `--set` applied), device, the sub-run cache folder
-and the torch thread count. `execute(task)` runs it in whatever process it lands in; the result
+path, the frozen Config (scale, `--seed` and `--set` applied), device, the sub-run cache folder,
+the torch thread count and where the claim's `ctx.map` sub-runs run (`subruns`, "local" or "ray"). `execute(task)` runs it in whatever process it lands in; the result
 depends only on the task, so the executor never changes it: on CPU the Result's observables and
 series are bit-identical whichever executor ran them (tested, `tests/test_executors.py`),
 provided each worker uses the same number of torch threads as the caller (`Task.threads`, set in
@@ -18,7 +18,11 @@ instead (Ray forwards worker output to the driver).
 
 Ray: `ray.init(address=ray_address)` unless Ray is already initialized (a test's or the user's
 `ray.init(num_cpus=2)`); address None starts a local cluster, "auto" or "ray://host:10001"
-joins one. Each claim is one task with `num_cpus=1` and, on device cuda, `num_gpus=1`. On a
+joins one. Each claim is one task with `num_cpus=1` and, on device cuda, `num_gpus=1`. On the
+CPU the independent sub-runs inside a claim (`ctx.map`, `grokcheck.subruns`) are Ray tasks too,
+one CPU each (a claim task waiting on them lends its CPU back to Ray); on cuda they run inside
+their claim's task, on the GPU it holds (Ray does not lend a waiting task's GPU, so nested GPU
+tasks could wait on each other forever). On a
 cluster every node needs grokcheck installed, and the sub-run cache lives on the node that ran
 the claim (resume across nodes needs `--out` on a shared file system).
 """
@@ -37,7 +41,7 @@ EXECUTORS = ("local", "ray")
 class Task:
     """One claim run. config: the resolved frozen Config; cache_dir: DIR/<claim>/cache (None: no
     sub-run cache); force: recompute cached sub-runs; threads: torch threads in the worker (0:
-    leave as is)."""
+    leave as is); subruns: the Context's executor for `ctx.map` (`grokcheck.subruns`)."""
     claim: str
     module: str
     config: Any
@@ -46,6 +50,7 @@ class Task:
     cache_dir: str | None = None
     force: bool = False
     threads: int = 0
+    subruns: str = "local"
 
 
 @dataclass
@@ -75,7 +80,7 @@ def execute(task: Task, emit: Callable[..., None] | None = None) -> Done:
     seed = getattr(task.config, "seed", 0) or 0
     cache = SubrunCache(task.cache_dir, task.claim, seed, task.device, read=not task.force,
                         on_subrun=lambda name, cached, secs: emit("subrun", task.claim, name, cached, secs))
-    ctx = Context(scale=task.scale, device=task.device, seed=seed, cache=cache,
+    ctx = Context(scale=task.scale, device=task.device, seed=seed, cache=cache, executor=task.subruns,
                   log=lambda msg: emit("log", task.claim, msg, time.perf_counter() - t0))
     result = importlib.import_module(task.module).run(task.config, ctx)
     return Done(result, cache.misses, cache.hits)
@@ -207,9 +212,11 @@ def check_options(executor: str, jobs: int, ray_address: str | None) -> None:
         raise ValueError("--ray-address needs --executor ray")
 
 
-def plan(claims, scale: str, seed: int | None, sets, device: str, out, force: bool = False) -> list:
+def plan(claims, scale: str, seed: int | None, sets, device: str, out, force: bool = False,
+         executor: str = "local") -> list:
     """(Task, result key) per claim for `grokcheck run`, every config resolved (scale, seed,
-    `--set`) and validated before anything runs; ValueError with one line otherwise."""
+    `--set`) and validated before anything runs; ValueError with one line otherwise. With
+    executor "ray" on the CPU each claim's `ctx.map` sub-runs are Ray tasks too (module docstring)."""
     from pathlib import Path
 
     import torch
@@ -219,5 +226,6 @@ def plan(claims, scale: str, seed: int | None, sets, device: str, out, force: bo
     from grokcheck.store import result_key
     assignments = parse_assignments(sets)
     configs = {cid: resolve_config(cid, scale, seed, assignments) for cid in claims}
+    subruns = "ray" if executor == "ray" and device == "cpu" else "local"
     return [(Task(cid, CLAIMS[cid], configs[cid], scale, device, str(Path(out) / cid / "cache"), force,
-                  torch.get_num_threads()), result_key(cid, scale, configs[cid], device)) for cid in claims]
+                  torch.get_num_threads(), subruns), result_key(cid, scale, configs[cid], device)) for cid in claims]

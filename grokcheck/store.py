@@ -181,27 +181,38 @@ class SubrunCache:
             return False, None
         return True, _decode(entry["value"])
 
+    def lookup(self, name: str, spec: dict):
+        """(found, value, key) of sub-run (name, spec): found is True for a valid finished entry."""
+        _check_name_spec(name, spec)
+        key = self.key(name, spec)
+        found, value = (False, None) if self.folder is None else self._load(Path(self.folder) / f"{key}.pt", key)
+        return found, value, key
+
+    def store(self, name: str, spec: dict, key: str, value) -> Any:
+        """Write the freshly computed `value` of sub-run (name, spec) under `key`; the value as the
+        claim gets it back (through torch.save/torch.load)."""
+        data = _dumps({"format": CACHE_FORMAT, "key": key, "value": _encode(value, "value"),
+                       "meta": {"claim": self.claim, "name": name, "spec": canonical(spec),
+                                "seed": self.seed, "device": self.device, "code_version": code_version()}})
+        if self.folder is not None:
+            from grokcheck.core import atomic_write_bytes
+            atomic_write_bytes(Path(self.folder) / f"{key}.pt", data)
+        self.misses += 1
+        return _decode(_loads(data)["value"])
+
+    def tick(self, name: str, cached: bool, seconds: float) -> None:
+        """Count a sub-run read back from disk and tell `on_subrun` (progress)."""
+        self.hits += bool(cached)
+        if self.on_subrun is not None:
+            self.on_subrun(name, cached, seconds)
+
     def memo(self, name: str, spec: dict, compute: Callable[[], Any]):
         """The value of sub-run (name, spec): from disk when finished before, else computed and stored."""
-        _check_name_spec(name, spec)
         t0 = time.perf_counter()
-        key = self.key(name, spec)
-        path = None if self.folder is None else Path(self.folder) / f"{key}.pt"
-        found, value = (False, None) if path is None else self._load(path, key)
-        if found:
-            self.hits += 1
-        else:
-            encoded = _encode(compute(), "value")
-            data = _dumps({"format": CACHE_FORMAT, "key": key, "value": encoded,
-                           "meta": {"claim": self.claim, "name": name, "spec": canonical(spec),
-                                    "seed": self.seed, "device": self.device, "code_version": code_version()}})
-            if path is not None:
-                from grokcheck.core import atomic_write_bytes
-                atomic_write_bytes(path, data)
-            value = _decode(_loads(data)["value"])
-            self.misses += 1
-        if self.on_subrun is not None:
-            self.on_subrun(name, found, time.perf_counter() - t0)
+        found, value, key = self.lookup(name, spec)
+        if not found:
+            value = self.store(name, spec, key, compute())
+        self.tick(name, found, time.perf_counter() - t0)
         return value
 
 

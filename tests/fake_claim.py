@@ -1,20 +1,23 @@
 """A fake claim for the store, resume and executor tests (tests/test_resume.py, test_executors.py).
 
-`runs` memoized sub-runs; sub-run i draws a (size, size) float64 matrix from stream ("init", i),
-takes its Gram matrix and eigenvalues (float reductions, so bit-identity is a real check), sleeps
-`sleep` seconds and appends "pid i" to the file `marker` (when set), so a test can count which
-sub-runs were computed by which process. `fail=True` makes the claim raise.
+`runs` sub-runs in one `Context.map` (memoized items; Ray tasks under the Ray executor); sub-run i
+draws a (size, size) float64 matrix from stream ("init", i), takes its Gram matrix and eigenvalues
+(float reductions, so bit-identity is a real check), sleeps `sleep` seconds and appends "pid i" to
+the file `marker` (when set), so a test can count which sub-runs were computed by which process.
+`fail=True` makes the claim raise.
 """
 from __future__ import annotations
 
 import os
 import time
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import torch
 
 from grokcheck.core import Claim, Observable
+from grokcheck.streams import generator
 
 CLAIM_ID = "fake-claim"
 CLAIM = Claim(CLAIM_ID, "Fake claim (tests)", "Gram matrices have a positive trace.", "tests")
@@ -33,13 +36,15 @@ class Config:
 SCALES = {"ci": Config(), "default": Config(runs=6), "paper": Config(runs=8)}
 
 
-def one_run(i: int, config: Config, ctx) -> dict:
-    a = torch.randn(config.size, config.size, generator=ctx.rng("init", i), dtype=torch.float64)
+def one_run(spec: dict, seed: int, device: str, *, sleep: float = 0.0, marker: str = "") -> dict:
+    """Sub-run spec["run"]: a module-level function of (spec, seed, device), as `Context.map` wants."""
+    i = spec["run"]
+    a = torch.randn(spec["size"], spec["size"], generator=generator(seed, "init", i), dtype=torch.float64)
     gram = a @ a.T                                   # (size, size)
     eig = torch.linalg.eigvalsh(gram)                # (size,)
-    time.sleep(config.sleep)
-    if config.marker:
-        with open(config.marker, "a") as fh:
+    time.sleep(sleep)
+    if marker:
+        with open(marker, "a") as fh:
             fh.write(f"{os.getpid()} {i}\n")
     return {"eig": eig, "trace": float(gram.trace()), "cum": np.cumsum(eig.numpy()), "n": np.int64(i)}
 
@@ -47,8 +52,8 @@ def one_run(i: int, config: Config, ctx) -> dict:
 def run(config: Config, ctx):
     if config.fail:
         raise RuntimeError("fake failure for the isolation test")
-    outs = [ctx.memo("run", {"run": i, "size": config.size}, lambda i=i: one_run(i, config, ctx))
-            for i in range(config.runs)]
+    outs = ctx.map("run", [{"run": i, "size": config.size} for i in range(config.runs)],
+                   partial(one_run, sleep=config.sleep, marker=config.marker))
     ctx.log(f"{len(outs)} runs")
     total = sum(o["trace"] for o in outs)
     obs = [Observable("total trace", total, 0.0, ">", reason="a Gram matrix is PSD"),

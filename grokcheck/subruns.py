@@ -1,0 +1,101 @@
+"""`Context.map`: the independent sub-runs of a sweep, in this process or as Ray tasks (issue 16).
+
+`map_subruns(cache, name, specs, fn, seed, device, executor)` returns `[fn(spec, seed, device) for
+spec in specs]`, each item memoized exactly as `Context.memo(name, spec, ...)` would (same cache
+key: claim, name, spec, seed, device, code version; `grokcheck.store`), so a resumed run, a run on
+another executor and a plain `ctx.memo` loop share their finished sub-runs.
+
+- executor "local": the items run here, one after the other, in order (today's behaviour).
+- executor "ray": the items not yet in the cache run as Ray tasks, each requesting one CPU
+  (`num_cpus=1`) or, on a cuda device, one GPU (`num_gpus=1`); each result is written to the cache
+  as soon as it arrives, so a killed run keeps the finished items. Ray is initialized (a local
+  cluster) when it is not already (inside a Ray task it always is). A failing item cancels the
+  others and raises its exception (Ray's RayTaskError, a subclass of the original type).
+
+`fn` is a module-level function (or a `functools.partial` of one) taking (spec, seed, device), so a
+remote worker can import it; every draw inside it comes from a stream indexed by the spec, e.g.
+`streams.generator(seed, "init", spec["run"])`. Arguments bound with partial must not change the
+value (put anything that does into the spec). Bit-identity on CPU: each Ray worker sets the same
+torch thread count as the caller (a different intra-op thread count may reorder float reductions)
+and TF32 off, and every value, local or remote, reaches the claim through torch.save/torch.load.
+"""
+from __future__ import annotations
+
+import functools
+import time
+from typing import Any, Callable
+
+SUBRUN_EXECUTORS = ("local", "ray")
+
+
+def check_fn(fn) -> None:
+    """ValueError with one line unless `fn` is a module-level function (or a partial of one)."""
+    f = fn.func if isinstance(fn, functools.partial) else fn
+    qual = getattr(f, "__qualname__", None)
+    if not callable(f) or qual is None or "<" in qual:
+        raise ValueError(f"Context.map: fn must be a module-level function of (spec, seed, device) so Ray "
+                         f"workers can import it, got {qual or type(f).__name__}")
+
+
+def run_item(fn, spec: dict, seed: int, device: str, threads: int = 0):
+    """One item, in whatever process it lands in: (value, seconds). Sets torch's thread count (when
+    given) and TF32 off first, as `executors.execute` does for a claim."""
+    from grokcheck.executors import _setup
+    _setup(threads)
+    t0 = time.perf_counter()
+    return fn(spec, seed, device), time.perf_counter() - t0
+
+
+def map_subruns(cache, name: str, specs, fn: Callable[[dict, int, str], Any], seed: int, device: str,
+                executor: str = "local") -> list:
+    """The values of the sub-runs (name, spec) for `specs`, in order (module docstring).
+    cache: the claim run's `store.SubrunCache`, or None (nothing kept on disk; values round-trip)."""
+    from grokcheck.store import SubrunCache, _check_name_spec
+    if executor not in SUBRUN_EXECUTORS:
+        raise ValueError(f"Context.map: unknown executor {executor!r}; expected one of {', '.join(SUBRUN_EXECUTORS)}")
+    check_fn(fn)
+    specs = list(specs)
+    for spec in specs:  # every spec checked before any item runs
+        _check_name_spec(name, spec)
+    cache = cache if cache is not None else SubrunCache(None, "", seed, device)
+    if executor == "local":
+        return [cache.memo(name, spec, functools.partial(fn, spec, seed, device)) for spec in specs]
+    values, todo = [None] * len(specs), {}
+    for i, spec in enumerate(specs):
+        t0 = time.perf_counter()
+        found, value, key = cache.lookup(name, spec)
+        if found:
+            values[i] = value
+            cache.tick(name, True, time.perf_counter() - t0)
+        else:
+            todo.setdefault(key, []).append(i)  # an item given twice is computed once
+    for key, (value, seconds) in _ray_items(fn, {k: specs[ix[0]] for k, ix in todo.items()}, seed, device):
+        value = cache.store(name, specs[todo[key][0]], key, value)
+        for i in todo[key]:
+            values[i] = value
+        cache.tick(name, False, seconds)
+    return values
+
+
+def _ray_items(fn, specs: dict, seed: int, device: str):
+    """Yield (key, (value, seconds)) of {key: spec} as Ray tasks finish (module docstring)."""
+    if not specs:
+        return
+    import torch
+
+    from grokcheck.executors import ray_module
+    ray = ray_module()
+    if not ray.is_initialized():
+        ray.init(include_dashboard=False, log_to_driver=True)
+    gpus = 1 if str(device).startswith("cuda") else 0
+    remote = ray.remote(run_item).options(num_cpus=0 if gpus else 1, num_gpus=gpus)
+    threads = torch.get_num_threads()
+    refs = {remote.remote(fn, spec, seed, device, threads): key for key, spec in specs.items()}
+    try:
+        while refs:
+            ready, _ = ray.wait(list(refs), num_returns=1, timeout=1.0)
+            for ref in ready:
+                yield refs.pop(ref), ray.get(ref)
+    finally:
+        for ref in refs:  # a failing item, a kill or a generator left early: stop the rest
+            ray.cancel(ref)
