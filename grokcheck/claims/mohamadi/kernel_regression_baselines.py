@@ -6,6 +6,11 @@ E l2 loss / L(Psi_0) >= 1 - 1/p - (n/p^2) e^{2/(p-1)} for input-output-equivaria
 proves an l2-loss bound, NOT an accuracy bound (it leaves a 0-1 bound open): accuracy is reported as
 an observation only. Thm 3.1 (regression): above h > 36 rho_c log(n/delta) ridgeless eNTK regression
 interpolates, yet the population loss stays above the Thm 3.4 bound; below h < n/(3p) it cannot.
+
+Sub-runs: each (kernel, p, fraction, split) of the classification sweep is one item of
+`ctx.map("point", ...)` (`split_point`, drawing from streams indexed by the spec), so finished points
+are cached and, under `grokcheck run --executor ray`, computed as Ray tasks; the Thm 3.1 check is one
+memoized sub-run.
 """
 from __future__ import annotations
 
@@ -145,22 +150,37 @@ def interpolation_check(p: int, fraction: float, seed: int, device="cpu") -> dic
             "device": str(k_all.device)}
 
 
+def split_point(spec: dict, seed: int, device: str) -> dict:
+    """One item of the classification sweep (`ctx.map`): `classification_point` for spec {kernel, p,
+    fraction, width, split}, the split from stream ("split", split), shared by the kernels compared on
+    it, and the kernel's init from ("init", split * 8 + KERNEL_IDS[kernel])."""
+    return classification_point(spec["kernel"], spec["p"], spec["fraction"], spec["width"],
+                                split_seed=stream_seed(seed, "split", spec["split"]),
+                                generator=generator(seed, "init", spec["split"] * 8 + KERNEL_IDS[spec["kernel"]]),
+                                device=device)
+
+
+def sweep_specs(config: Config) -> list[dict]:
+    """The specs of every classification point, in the order `run` reads them: p, kernel, fraction,
+    split s; the split's stream index (p * F + fraction index) * seeds + s is unique per (p, fraction, s)."""
+    return [{"kernel": name, "p": p, "fraction": f, "width": config.width_factor * p,
+             "split": (p * len(config.fractions) + i) * config.seeds + s}
+            for p in config.ps for name in KERNELS + ("fourier",)
+            for i, f in enumerate(config.fractions) for s in range(config.seeds)]
+
+
 def run(config: Config, ctx: Context) -> Result:
     per_p, z_min, worst_acc, ctrl, warned = {}, {k: np.inf for k in KERNELS}, 0.0, -np.inf, 0
+    points = iter(ctx.map("point", sweep_specs(config), split_point))
     for p in config.ps:
-        width = config.width_factor * p
         d = {"frac": list(config.fractions), "bound": [], "kernels": {}}
         for f in config.fractions:
             n = max(1, int(round(f * p * p)))
             d["bound"].append(bounds.kernel_lower_bound(p, n, "classification"))
         for name in KERNELS + ("fourier",):
             rows = {k: [] for k in ("pop", "pop_se", "test", "acc", "acc_se")}
-            for i, f in enumerate(config.fractions):
-                split = lambda s: (p * len(config.fractions) + i) * config.seeds + s  # stream index of (p, f, s)
-                pts = [classification_point(name, p, f, width, split_seed=stream_seed(ctx.seed, "split", split(s)),
-                                            generator=ctx.rng("init", split(s) * 8 + KERNEL_IDS[name]),
-                                            device=ctx.device)
-                       for s in range(config.seeds)]
+            for i in range(len(config.fractions)):
+                pts = [next(points) for _ in range(config.seeds)]  # sweep_specs' order
                 ctx.note_device(*(q["device"] for q in pts))
                 warned += sum(q["warned"] for q in pts) if name != "fourier" else 0
                 pop = np.array([q["pop"] for q in pts])
@@ -180,7 +200,8 @@ def run(config: Config, ctx: Context) -> Result:
             d["kernels"][name] = rows
             ctx.log(f"p={p} {name}: pop l2 {np.round(rows['pop'], 3).tolist()} acc {np.round(rows['acc'], 3).tolist()}")
         per_p[str(p)] = d
-    it = interpolation_check(config.interp_p, config.interp_fraction, ctx.seed, ctx.device)
+    it = ctx.memo("interpolation", {"p": config.interp_p, "fraction": config.interp_fraction},
+                  lambda: interpolation_check(config.interp_p, config.interp_fraction, ctx.seed, ctx.device))
     ctx.note_device(it.pop("device"))
     ctx.log(f"Thm 3.1 at p={config.interp_p}: {it}")
     obs = [Observable(f"{k}: min over p, fraction of (population l2 / L(Psi_0) - bound) / SE", z_min[k], -Z_MC, ">=",
