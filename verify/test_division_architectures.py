@@ -1,18 +1,20 @@
 """Executable claim at ci scale: PKU Secs. 2.2-3, true division by architecture
-(claim `division-architectures`). ci scale is ours (p = 23, fraction 0.7, full batch, lr 1e-2).
+(claim `division-architectures`). ci scale is ours (p = 23, fraction 0.7, full batch, lr 1e-2,
+300-600 steps, 2 seeds): below the paper's budget.
 
-What we find (pinned here): the MLP and the LSTM grok true division, and so does the transformer,
-so the seed's "division stays low" is refuted; the claim's verdict is therefore `refuted`.
+What ci finds (pinned): the transformer stays below 0.95 in both seeds (its setting is verified);
+the MLP groks in one seed of two and the LSTM in none, so those settings are `inconclusive (budget)`.
 """
 from grokcheck.checks import standard_tests
 
 CLAIM_ID = "division-architectures"
-NAMES = ["mlp: best test accuracy on division", "lstm: best test accuracy on division"]
+NAMES = ["transformer: median best test accuracy on division, CI upper end"]
 
-test_observable, test_controls_and_verdict = standard_tests(CLAIM_ID, NAMES, verdict="refuted")
+test_observable, test_controls_and_verdict = standard_tests(CLAIM_ID, NAMES, verdict="inconclusive")
 
 
-def test_division_transformer_groks_against_the_seed(ci_result):
+def test_settings(ci_result):
     r = ci_result(CLAIM_ID)
-    o = r.observable("transformer: best test accuracy on division within the budget")
-    assert not o.passed, f"transformer stayed below 0.95 ({o.value}); the seed's claim held at ci"
+    assert r.setting_verdicts == {"paper: mlp": "inconclusive", "paper: lstm": "inconclusive",
+                                  "paper: transformer": "verified"}, r.setting_verdicts
+    assert r.verdict_label("paper: mlp") == r.verdict_label("paper: lstm") == "inconclusive (budget)"

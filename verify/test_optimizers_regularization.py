@@ -1,15 +1,23 @@
 """Executable claim at ci scale: PKU Sec. 3 Figs. 6-7 on true division
 (claim `optimizers-regularization`). ci scale is ours (p = 23, one block of width 32, lr 1e-2,
-batch 128, 300 steps, weight decay {0, 1} and dropout only; the optimizer comparison runs at
-default scale)."""
+batch 128, 300 steps, weight decay {0, 1} and dropout, 2 seeds; no optimizer comparison).
+
+What ci finds (pinned): in 300 steps no run groks and neither regularizer's paired gain clears one
+test example in both seeds, so the verdict is `inconclusive (budget)`; the zero-effect control
+(wd 0 against itself) is rejected by the 'improves' rule.
+"""
 from grokcheck.checks import standard_tests
 
 CLAIM_ID = "optimizers-regularization"
-NAMES = ["AdamW wd 1: mean best-so-far test acc minus AdamW wd 0's"]
+NAMES = []
 
-test_observable, test_controls_and_verdict = standard_tests(CLAIM_ID, NAMES, verdict=None)
+test_observable, test_controls_and_verdict = standard_tests(CLAIM_ID, NAMES, verdict="inconclusive")
 
 
-def test_dropout_observable_is_measured(ci_result):
-    o = ci_result(CLAIM_ID).observable("AdamW wd 0 + dropout 0.1: mean best-so-far test acc minus AdamW wd 0's")
-    assert o.value is not None and o.bound > 0  # bound = 1 / n_test, the accuracy resolution
+def test_failures_are_budget_gaps(ci_result):
+    r = ci_result(CLAIM_ID)
+    failing = [o for o in r.observables if o.role == "claim" and not o.passed]
+    assert failing and all(o.setting in r.budget_gaps for o in failing), r.budget_gaps
+    assert r.verdict_label() == "inconclusive (budget)"
+    resolution = r.observable("control: AdamW wd 0 against itself, CI lower end of the median paired difference")
+    assert resolution.value == 0.0 and 0 < resolution.bound < 0.05  # 1 / n_test at p = 23

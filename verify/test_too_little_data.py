@@ -1,12 +1,19 @@
 """Executable claim at ci scale: PKU Sec. 5.3 too little data (claim `too-little-data`).
 
-ci scale is ours (p = 23, one block of width 32, lr 1e-2, full batch, 500 steps): fraction 0.05
-(26 equations) fits but does not grok; fraction 0.7 groks under the same settings.
+ci scale is ours (p = 23, one block of width 32, lr 1e-2, full batch, 400 steps, 2 seeds): fraction
+0.05 (26 equations) fits and does not grok in every seed; the contrast (fraction 0.7 groks in every
+seed) holds in one seed of two, so the verdict is `inconclusive (budget)` (pinned).
 """
 from grokcheck.checks import standard_tests
 
 CLAIM_ID = "too-little-data"
-NAMES = ["fraction 0.05: min best train accuracy", "fraction 0.05: max best test accuracy",
-         "fraction 0.7: min best test accuracy"]
+NAMES = ["fraction 0.05: median best train accuracy, CI lower end", "fraction 0.05: median best test accuracy, CI upper end"]
 
-test_observable, test_controls_and_verdict = standard_tests(CLAIM_ID, NAMES)
+test_observable, test_controls_and_verdict = standard_tests(CLAIM_ID, NAMES, verdict="inconclusive")
+
+
+def test_failures_are_budget_gaps(ci_result):
+    r = ci_result(CLAIM_ID)
+    failing = [o for o in r.observables if o.role == "claim" and not o.passed]
+    assert failing and all(o.setting in r.budget_gaps for o in failing), r.budget_gaps
+    assert r.verdict_label() == "inconclusive (budget)"

@@ -1,23 +1,34 @@
-"""Shared pieces of the PKU-project claims: one training run of a sequence model, and the
-step measures read from its history (t_fit, t95, volatility). Training goes through
+"""Shared pieces of the PKU-project claims: one training run of a sequence model, the step measures
+read from its history (t_fit, t95, volatility), and `run_all`, which runs a claim's independent
+runs (each through `ctx.memo`, optionally in worker processes). Training goes through
 models/train.py; nothing here trains by itself.
+
+Randomness (grokcheck.streams): run number `index` of a claim draws its training split from stream
+("split", index), its initialization from ("init", index), its minibatch order from ("batches",
+index) and its dropout masks from ("dropout", index), all under the run seed `RunSpec.seed`. Runs of
+one replicate `index` therefore share their init, and their training sets are nested across
+fractions (prefixes of one permutation): comparisons within a replicate are paired.
 """
 from __future__ import annotations
 
 import math
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import torch
 
 from grokcheck.models.lstm import LSTM
 from grokcheck.models.mlp import MLP
-from grokcheck.models.sequence_tasks import sequence_split
+from grokcheck.models.sequence_tasks import sequence_table
 from grokcheck.models.train import Data, TrainConfig, train
 from grokcheck.models.transformer import Transformer
+from grokcheck.streams import generator, stream_seed
+from grokcheck.theory.delay import eval_grid, first_step
+from grokcheck.theory.tasks import split_indices
 from grokcheck.theory.validation import check_int
 
 ARCHS = ("transformer", "mlp", "lstm")
+LABELS = ("true", "random")
 FIT = 0.99      # train accuracy that counts as "fit" (memorized)
 GROK = 0.95     # test accuracy that counts as "grokked" (the PKU/Power+22 threshold)
 
@@ -42,17 +53,21 @@ class RunSpec:
     momentum: float = 0.9       # sgd_nesterov
     steps: int = 30000
     n_eval: int = 100           # uniformly spaced eval points (volatility needs a uniform grid)
-    seed: int = 0               # split, init, minibatch order and dropout masks
+    labels: str = "true"        # "true" | "random": every equation relabelled from stream ("control", index)
+    seed: int = 0               # the run seed (ctx.seed): all streams derive from it
+    index: int = 0              # the run's stream index (replicate number)
 
 
 def build_model(spec: RunSpec, seq_len: int) -> torch.nn.Module:
-    g = torch.Generator().manual_seed(1000 + spec.seed)
+    """The model of `spec`, initialized from stream ("init", index), dropout masks from ("dropout", index)."""
+    g = generator(spec.seed, "init", spec.index)
+    drop = stream_seed(spec.seed, "dropout", spec.index)
     if spec.arch == "transformer":
-        return Transformer(spec.p, seq_len, spec.d, spec.heads, spec.layers, spec.dropout, g, seed=spec.seed)
+        return Transformer(spec.p, seq_len, spec.d, spec.heads, spec.layers, spec.dropout, g, seed=drop)
     if spec.arch == "mlp":
-        return MLP(spec.p, seq_len, spec.d, spec.hidden, spec.layers, spec.dropout, g, seed=spec.seed)
+        return MLP(spec.p, seq_len, spec.d, spec.hidden, spec.layers, spec.dropout, g, seed=drop)
     if spec.arch == "lstm":
-        return LSTM(spec.p, seq_len, spec.d, spec.hidden, spec.layers, spec.dropout, g, seed=spec.seed)
+        return LSTM(spec.p, seq_len, spec.d, spec.hidden, spec.layers, spec.dropout, g, seed=drop)
     raise ValueError(f"unknown arch {spec.arch!r}; expected one of {ARCHS}")
 
 
@@ -64,8 +79,8 @@ def mode_aware_forward(model, inputs):
 
 
 def uniform_eval_steps(steps: int, n: int) -> tuple:
-    steps, n = check_int("steps", steps, 1), check_int("n_eval", n, 1)
-    return tuple(sorted({round(i * steps / n) for i in range(n + 1)}))
+    """n + 1 evenly spaced eval steps in [0, steps]: `theory.delay.eval_grid(steps, n_uniform=n)`."""
+    return eval_grid(check_int("steps", steps, 1), n_uniform=check_int("n_eval", n, 1))
 
 
 @contextmanager
@@ -82,49 +97,89 @@ def one_thread():
         torch.set_num_threads(n)
 
 
-def run_one(spec: RunSpec, log=None, *, callbacks=(), eval_steps=None) -> dict:
-    """Train one model (on one torch thread, see `one_thread`); returns {"history"
-    (History.to_dict), "t_fit", "t95", ...}. callbacks: models.train callbacks cb(step, model,
-    metrics); eval_steps: the eval grid (default: `spec.n_eval` uniform points, which the
-    volatility measures need)."""
+def split_data(spec: RunSpec) -> tuple[Data, Data]:
+    """(train, test) of the task of `spec`: the split from stream ("split", index); with
+    labels="random" every label is redrawn uniformly from stream ("control", index) first."""
+    if spec.labels not in LABELS:
+        raise ValueError(f"labels must be one of {LABELS}, got {spec.labels!r}")
+    tokens, labels = sequence_table(spec.p, spec.op, spec.k)  # (N, 2k), (N,)
+    if spec.labels == "random":
+        labels = torch.randint(spec.p, labels.shape, generator=generator(spec.seed, "control", spec.index))
+    tr, te = split_indices(len(labels), spec.fraction, generator(spec.seed, "split", spec.index))
+    if len(te) == 0:
+        raise ValueError(f"fraction {spec.fraction} leaves no test data (N = {len(labels)})")
+    return Data(tokens[tr], labels[tr]), Data(tokens[te], labels[te])
+
+
+def run_one(spec: RunSpec, log=None, *, callbacks=(), eval_steps=None, device="cpu") -> dict:
+    """Train one model on `device` (on one torch thread, see `one_thread`); returns {"history"
+    (History.to_dict), "n_train", "n_test", "t_fit", "t95", ...}. callbacks: models.train callbacks
+    cb(step, model, metrics); eval_steps: the eval grid (default: `spec.n_eval` uniform points, which
+    the volatility measures need). Every draw is made on the CPU, so CPU and CUDA see the same."""
     with one_thread():
-        return _run_one(spec, log, callbacks, eval_steps)
-
-
-def _run_one(spec: RunSpec, log=None, callbacks=(), eval_steps=None) -> dict:
-    (xtr, ytr), (xte, yte) = sequence_split(spec.p, spec.op, spec.fraction, spec.seed, spec.k)
-    model = build_model(spec, xtr.shape[1])
-    config = TrainConfig(steps=spec.steps, lr=spec.lr, optimizer=spec.optimizer,
-                         weight_decay=spec.weight_decay, betas=(0.9, 0.98), momentum=spec.momentum,
-                         batch_size=spec.batch_size, warmup_steps=spec.warmup_steps, warmup_start=0.1,
-                         eval_steps=eval_steps or uniform_eval_steps(spec.steps, spec.n_eval), seed=spec.seed)
-    hist = train(model, Data(xtr, ytr), Data(xte, yte), config, forward=mode_aware_forward, callbacks=callbacks,
-                 generator=torch.Generator().manual_seed(2000 + spec.seed), log=log)
-    out = {"history": hist.to_dict(), "n_train": len(ytr), "n_test": len(yte),
-           "shifted_test_acc": shifted_accuracy(model, xte, yte, spec.p)}
+        train_data, test_data = split_data(spec)
+        model = build_model(spec, train_data.inputs.shape[1]).to(device)
+        config = TrainConfig(steps=spec.steps, lr=spec.lr, optimizer=spec.optimizer,
+                             weight_decay=spec.weight_decay, betas=(0.9, 0.98), momentum=spec.momentum,
+                             batch_size=spec.batch_size, warmup_steps=spec.warmup_steps, warmup_start=0.1,
+                             eval_steps=eval_steps or uniform_eval_steps(spec.steps, spec.n_eval))
+        hist = train(model, train_data, test_data, config, forward=mode_aware_forward, callbacks=callbacks,
+                     generator=generator(spec.seed, "batches", spec.index), log=log)
+    out = {"history": hist.to_dict(), "n_train": len(train_data), "n_test": len(test_data),
+           "device": str(next(model.parameters()).device)}
     out.update(step_measures(hist.steps, hist.metrics["train_acc"], hist.metrics["test_acc"]))
     return out
 
 
-def shifted_accuracy(model, tokens, labels, p: int) -> float:
-    """Accuracy of the trained model against deliberately wrong labels z + 1 mod p (the negative
-    control: a correct pipeline must score near 0 here, never >= GROK)."""
-    with torch.no_grad():
-        pred = model.eval()(tokens).argmax(1)  # (N,)
-    return float((pred == (labels + 1) % p).double().mean())
+def run_all(ctx, specs: dict, processes: int = 1) -> dict:
+    """{label: run_one(spec)} for `specs` {label: RunSpec}, each run wrapped in ctx.memo("run", ...).
+
+    processes > 1 (CPU only) trains up to that many runs at once in spawned worker processes, each on
+    one thread: a run that is not in the memo starts together with the next one(s), so a cached run
+    costs nothing and the runs' results do not depend on the number of processes. Workers are
+    spawned, so the caller's main module must import without side effects (the CLI and pytest do; a
+    script needs `if __name__ == "__main__":`); inside a worker process runs stay sequential."""
+    items = list(specs.items())
+    device = getattr(ctx, "device", "cpu")
+    import multiprocessing as mp
+    if processes <= 1 or device != "cpu" or len(items) < 2 or mp.parent_process() is not None:
+        return {k: _logged(ctx, k, ctx.memo("run", asdict(s), lambda s=s: run_one(s, device=device)))
+                for k, s in items}
+    import concurrent.futures as cf
+    futures, pool = {}, []
+
+    def compute(i):
+        if not pool:
+            pool.append(cf.ProcessPoolExecutor(processes, mp_context=mp.get_context("spawn")))
+        for j in range(i, min(i + processes, len(items))):
+            if j not in futures:
+                futures[j] = pool[0].submit(run_one, items[j][1])
+        return futures[i].result()
+
+    try:
+        return {k: _logged(ctx, k, ctx.memo("run", asdict(s), lambda i=i: compute(i)))
+                for i, (k, s) in enumerate(items)}
+    finally:
+        if pool:
+            pool[0].shutdown(wait=True, cancel_futures=True)
+
+
+def _logged(ctx, label: str, out: dict) -> dict:
+    ctx.log(f"{label}: t_fit {out['t_fit']} t95 {out['t95']} best train {out['best_train']:.3f} "
+            f"best test {out['best_test']:.3f}")
+    return out
 
 
 def step_measures(steps, train_acc, test_acc) -> dict:
     """t_fit (first eval step with train acc >= FIT), t95 (first with test acc >= GROK), the best
-    train and test accuracies, and volatility after t95 on the eval grid:
+    and final train and test accuracies, and volatility after t95 on the eval grid:
     - drops: eval points after t95 with test acc < GROK (a grokked run that falls back);
     - min_after: the lowest test accuracy after t95; std_after: its standard deviation.
     None / NaN when the run never grokked."""
-    t_fit = next((s for s, a in zip(steps, train_acc) if a >= FIT), None)
-    i95 = next((i for i, a in enumerate(test_acc) if a >= GROK), None)
-    after = test_acc[i95:] if i95 is not None else []
+    t_fit, t95 = first_step(steps, train_acc, FIT), first_step(steps, test_acc, GROK)
+    after = test_acc[list(steps).index(t95):] if t95 is not None else []
     mean = sum(after) / len(after) if after else math.nan
-    return {"t_fit": t_fit, "t95": None if i95 is None else steps[i95],
+    return {"t_fit": t_fit, "t95": t95,
             "best_test": max(test_acc), "best_train": max(train_acc),
             "final_test": test_acc[-1], "final_train": train_acc[-1],
             "drops": sum(a < GROK for a in after) if after else math.nan,
@@ -142,15 +197,15 @@ def best_so_far(values) -> list:
 
 
 def t_or_budget(t, steps: int) -> float:
-    """A step for averaging: t, or the budget when the run never got there (a lower bound)."""
+    """A step for ranking: t, or the budget when the run never got there (a lower bound)."""
     return float(steps if t is None else t)
 
 
 def compact(out: dict, label: str, **extra) -> dict:
     """The part of a run kept in Result.series: curves on the eval grid and the step measures."""
     h = out["history"]
-    keys = ("shifted_test_acc", "t_fit", "t95", "best_test", "best_train", "final_test", "final_train",
-            "drops", "min_after", "std_after")
+    keys = ("t_fit", "t95", "best_test", "best_train", "final_test", "final_train",
+            "drops", "min_after", "std_after", "n_train", "n_test")
     return {"label": label, "steps": h["steps"], "train_acc": h["metrics"]["train_acc"],
             "test_acc": h["metrics"]["test_acc"], "train_loss": h["metrics"]["train_loss"],
             "test_loss": h["metrics"]["test_loss"], "diverged_at": h["diverged_at"],

@@ -2,13 +2,26 @@
 
 x / y mod p = x * y^(p-2) (y != 0; the PKU notebook computed x * y). The seed shows the MLP
 (Fig. 4) and the LSTM (Fig. 5) grokking division, and says the transformer's division test
-accuracy "stays low" within 3e4 steps (Sec. 3). We train all three on the same split.
+accuracy "stays low" within 3e4 steps (Sec. 3). We train all three on the same splits.
+
+Rules (fixed before the runs; `_rules`; seeds = `Config.seeds`, >= 3 at default and paper scale;
+replicate s gives the three architectures the same training split). One setting per architecture:
+- MLP / LSTM grok: best test accuracy per seed; the lower end of the 95% bootstrap CI of its
+  median must be >= GROK = 0.95 (with 3 seeds: every seed groks). The delay t95 - t_fit is reported.
+- transformer stays low: the upper end of the CI of its median best test accuracy must be < GROK
+  (with 3 seeds: no seed reaches 0.95 within the budget).
+- Controls: (i) the grok rule on an MLP trained on randomly relabelled equations (stream
+  "control"; it can fit but has nothing to generalize) must fail; (ii) the stays-low rule on the
+  transformer runs' train curves read as test curves (fitted runs) must fail.
+Below the paper's budget every failing rule is `inconclusive (budget)`: a transformer that groks
+division at our small p and budget does not refute "stays low at p = 41 within 3e4 steps".
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from grokcheck.claims.pku._grokking_runs import GROK, RunSpec, compact, run_one
+from grokcheck.claims.pku import _rules as R
+from grokcheck.claims.pku._grokking_runs import GROK, RunSpec, compact, run_all
 from grokcheck.core import Claim, Context, Observable, Result
 
 CLAIM = Claim(
@@ -19,6 +32,7 @@ CLAIM = Claim(
                "low (< 95%) within the 3e4-step budget."),
     source="PKU project (Liang, Gao, Mao) Sec. 2.2 Figs. 4-5, Sec. 3",
 )
+ARCHS = ("transformer", "mlp", "lstm")
 
 
 @dataclass(frozen=True)
@@ -31,69 +45,94 @@ class Config:
     mlp: tuple = (128, 1, 256, 1e-3, 30000)
     lstm: tuple = (128, 1, 128, 1e-3, 30000)
     weight_decay: float = 1.0
+    seeds: tuple = (0, 1, 2)        # replicate stream indices
     n_eval: int = 100
-    seed: int = 0
+    processes: int = 1              # worker processes for the runs (CPU; results do not depend on it)
+    seed: int = 0                   # the run seed (ctx.seed)
 
 
 SCALES = {
-    # ours: p = 23, full batch, lr 1e-2, small widths, 600-1500 steps (MLP steps are ~5x cheaper)
-    "ci": Config(p=23, fraction=0.7, batch_size=None, transformer=(32, 1, 0, 1e-2, 1000),
-                 mlp=(32, 1, 256, 1e-2, 1500), lstm=(32, 1, 64, 1e-2, 600), n_eval=25),
-    # ours: p = 23, fraction 0.5, full batch, lr 1e-2, 3000 steps (MLP 6000). (Batch 64 with lr 3e-3
-    # left all three at chance within these budgets: a budget failure, not an answer.)
-    "default": Config(p=23, fraction=0.5, batch_size=None, transformer=(32, 1, 0, 1e-2, 3000),
-                      mlp=(32, 1, 256, 1e-2, 6000), lstm=(32, 1, 64, 1e-2, 3000), n_eval=60),
+    # ours: p = 23, fraction 0.7, full batch, lr 1e-2, small widths, 2 seeds
+    "ci": Config(p=23, fraction=0.7, batch_size=None, transformer=(32, 1, 0, 1e-2, 400),
+                 mlp=(32, 1, 256, 1e-2, 600), lstm=(32, 1, 64, 1e-2, 300), seeds=(0, 1), n_eval=20),
+    # ours: p = 23, fraction 0.5, full batch, lr 1e-2, 2000 steps (MLP 4000), 3 seeds, 2 processes
+    "default": Config(p=23, fraction=0.5, batch_size=None, transformer=(32, 1, 0, 1e-2, 2000),
+                      mlp=(32, 1, 256, 1e-2, 4000), lstm=(32, 1, 64, 1e-2, 2000), n_eval=40, processes=2),
     "paper": Config(),
 }
-ARCHS = ("transformer", "mlp", "lstm")
 
 
-def _spec(config: Config, arch: str) -> RunSpec:
+def _spec(config: Config, arch: str, seed: int) -> RunSpec:
     d, layers, hidden, lr, steps = getattr(config, arch)
     return RunSpec(arch=arch, p=config.p, op="div", fraction=config.fraction, d=d, layers=layers,
                    hidden=max(hidden, 1), optimizer="adamw", lr=lr, weight_decay=config.weight_decay,
-                   batch_size=config.batch_size, steps=steps, n_eval=config.n_eval, seed=config.seed)
+                   batch_size=config.batch_size, steps=steps, n_eval=config.n_eval, seed=config.seed, index=seed)
+
+
+def observables(config: Config, runs: dict, control: list, rng_of) -> tuple[list, dict]:
+    """runs: arch -> list of compact runs (one per seed); control: the random-label MLP run(s)."""
+    st = {arch: R.median_stat([r["best_test"] for r in runs[arch]], rng_of(i)) for i, arch in enumerate(ARCHS)}
+    st["control_random_labels"] = R.median_stat([r["best_test"] for r in control], rng_of(3))
+    st["control_transformer"] = R.median_stat([max(r["train_acc"]) for r in runs["transformer"]], rng_of(0))
+    obs = []
+    for arch in ("mlp", "lstm"):
+        obs.append(R.rule(f"{arch}: median best test accuracy on division, CI lower end", st[arch], "lo", GROK, ">=",
+                          "the seed's Figs. 4-5 show the MLP / LSTM grokking division", setting=f"paper: {arch}"))
+        gaps = [r["t95"] - r["t_fit"] for r in runs[arch] if r["t95"] is not None and r["t_fit"] is not None]
+        obs.append(Observable(f"{arch}: median t95 - t_fit (steps)", _median(gaps), 0, ">", role="observation",
+                              setting=f"paper: {arch}", reason="grokking = generalization after fitting; > 0 delayed"))
+    obs += [
+        R.rule("transformer: median best test accuracy on division, CI upper end", st["transformer"], "hi", GROK, "<",
+               "the seed: division 'still at a low accuracy' at 3e4 steps", setting="paper: transformer"),
+        R.rule("control: grok rule on an MLP with random labels, CI lower end", st["control_random_labels"], "lo",
+               GROK, "<", "a run that can only memorize must fail the grok rule", role="control",
+               setting="paper: mlp"),
+        R.rule("control: stays-low rule on the transformer's train curves, CI upper end", st["control_transformer"],
+               "hi", GROK, ">=", "fitted curves must fail the stays-low rule", role="control",
+               setting="paper: transformer"),
+    ]
+    return obs, st
+
+
+def _median(values):
+    import statistics
+    return statistics.median(values) if values else None
 
 
 def run(config: Config, ctx: Context) -> Result:
-    runs = {}
-    for arch in ARCHS:
-        out = run_one(_spec(config, arch))
-        runs[arch] = compact(out, arch)
-        ctx.log(f"{arch}: t_fit {out['t_fit']} t95 {out['t95']} best test {out['best_test']:.3f}")
-    obs = []
-    for arch in ("mlp", "lstm"):
-        r = runs[arch]
-        obs.append(Observable(f"{arch}: best test accuracy on division", r["best_test"], GROK, ">=",
-                              reason="the seed's Figs. 4-5 show the MLP / LSTM grokking division"))
-        gap = None if r["t95"] is None or r["t_fit"] is None else r["t95"] - r["t_fit"]
-        obs.append(Observable(f"{arch}: t95 - t_fit (steps)", gap, 0, ">", role="observation",
-                              reason="grokking = generalization after fitting; > 0 means delayed"))
-    tr = runs["transformer"]
-    obs.append(Observable("transformer: best test accuracy on division within the budget", tr["best_test"],
-                          GROK, "<", reason="the seed: division 'still at a low accuracy' at 3e4 steps"))
-    obs.append(Observable("transformer: t95 on division (steps)", tr["t95"], config.transformer[4], "<=",
-                          role="observation", reason="when the transformer groks division, if it does"))
-    obs.append(Observable("control: max accuracy of final models against labels z+1 mod p",
-                          max(r["shifted_test_acc"] for r in runs.values()), GROK, "<", role="control",
-                          reason="a wrongly labelled test set must never look grokked"))
+    specs = {(arch, s): _spec(config, arch, s) for s in config.seeds for arch in ARCHS}
+    specs[("control", config.seeds[0])] = replace(_spec(config, "mlp", config.seeds[0]), labels="random")
+    outs = run_all(ctx, specs, config.processes)
+    runs, control = {a: [] for a in ARCHS}, []
+    for (arch, s), out in outs.items():
+        ctx.note_device(out["device"])
+        r = compact(out, f"{arch}, seed {s}" if arch != "control" else f"MLP, random labels, seed {s}", seed=s)
+        (control if arch == "control" else runs[arch]).append(r)
+    obs, st = observables(config, runs, control, lambda i: ctx.np_rng("bootstrap", i))
     notes = [
         "Labels are true division x * y^(p-2) mod p with y in 1..p-1 (tests pin them); the PKU "
         "notebook's 'division' was x * y.",
         "MLP (ours, fixed PKU bug): token embeddings concatenated before the hidden layer, so the operands "
         "interact; LSTM (ours, fixed PKU bug): batch-first recurrence over the 4 tokens of each example.",
-        "A refuted transformer observable means the transformer DID grok division within the budget, "
-        "against the seed's statement (the PKU re-run on an H100 found the same at p = 41).",
+        "A failing transformer rule means the transformer DID grok division, against the seed's statement "
+        "(the PKU re-run on an H100 found the same at p = 41); below the paper's budget that is "
+        "inconclusive (budget).",
     ]
+    gaps = {}
     if ctx.scale != "paper":
-        notes.append(f"Scale '{ctx.scale}' is ours: p={config.p}, fraction {config.fraction}, "
-                     f"batch {config.batch_size}; (d, layers, hidden, lr, steps) = "
+        shape = lambda a: f"width {getattr(config, a)[0]}, {getattr(config, a)[4]} steps, lr {getattr(config, a)[3]:g}"  # noqa: E731
+        gaps = {f"paper: {a}": f"p = {config.p} (paper 41), {shape(a)} (paper 128, 3e4, 1e-3), batch "
+                               f"{config.batch_size or 'full'} (paper 64)" for a in ARCHS}
+        notes.append(f"Scale '{ctx.scale}' is ours: p={config.p}, fraction {config.fraction}, batch "
+                     f"{config.batch_size or 'full'}, seeds {config.seeds}; (d, layers, hidden, lr, steps) = "
                      f"transformer {config.transformer}, MLP {config.mlp}, LSTM {config.lstm}.")
-    return ctx.result(CLAIM, config, obs, {"runs": runs}, notes)
+    return ctx.result(CLAIM, config, obs, {"runs": runs, "control": control, "stats": st}, notes, budget_gaps=gaps)
 
 
 def figures(result: Result):
     from grokcheck.claims.pku._grokking_plots import curves_figure
     runs = result.series["runs"]
-    return [curves_figure({"test (thick) / train (thin) accuracy": list(runs.values())},
+    first = {a: [r for r in rs if r["seed"] == min(x["seed"] for x in rs)] for a, rs in runs.items()}
+    return [curves_figure({"test (thick) / train (thin) accuracy, first seed": sum(first.values(), []),
+                           "control: MLP on random labels": result.series["control"]},
                           "Division x / y mod p by architecture")]

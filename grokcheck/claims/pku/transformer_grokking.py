@@ -4,13 +4,34 @@ A decoder-only transformer trained by AdamW (lr 1e-3, wd 1, betas (0.9, 0.98), 1
 from 0.1 lr, batch 64) on x + y mod 41 fits the training set long before the test set
 (grokking); the step to 95% test accuracy falls as the training fraction grows; batch 128 is
 "more volatile"; with weight decay 0 there is no grokking within the budget.
+
+Rules (fixed before the runs; statistics and intervals in `_rules`; seeds = `Config.seeds`, >= 3
+at default and paper scale; replicate s shares its init and nested training sets across cells):
+- delay ("train ~1 long before test"): t95 / t_fit over every wd-1 run that grokked; the lower end
+  of the 95% bootstrap CI of its median must be >= FIT_GAP = 2 (ours: the seed gives no number;
+  2x means generalization needs at least as many steps again as fitting). Control: the same rule
+  on each run's train curve read as its test curve (fit and "generalization" together) must fail.
+- data ("more data groks sooner"): pooled Spearman rho between the training fraction and t95
+  (a run that never groks counts as the budget, a lower bound) over the batch-`batch_size` wd-1
+  runs; the upper end of its 95% CI must be < 0. Control: the same rule with the fractions
+  relabelled in reverse order must fail (a rule blind to the order or the sign would pass it).
+- wd 0 ("no weight decay, no grokking"): best test accuracy of the wd-0 runs at `wd0_fraction`;
+  the upper end of the 95% CI of its median must be < GROK (with 3 seeds: no seed groks).
+  Control: the same rule on the wd-1 runs at that fraction must fail.
+- volatility ("batch 128 more volatile", its own setting): drops = eval points of the uniform grid
+  after t95 with test acc < GROK, per grokked run at `volatility_fraction`; P(drops at the larger
+  batch > drops at the smaller), ties half; the lower end of its 95% CI must be > 0.5. Control:
+  the same rule with the two batch labels swapped must fail.
+Below the paper's budget (p, width, depth, steps) every setting that fails is `inconclusive
+(budget)`; `refuted` needs the paper scale.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from grokcheck.claims.pku._grokking_runs import GROK, RunSpec, compact, mean, run_one, t_or_budget
-from grokcheck.core import Claim, Context, Observable, Result
+from grokcheck.claims.pku import _rules as R
+from grokcheck.claims.pku._grokking_runs import GROK, RunSpec, compact, run_all, t_or_budget
+from grokcheck.core import PAPER, Claim, Context, Result
 
 CLAIM = Claim(
     id="transformer-grokking",
@@ -23,6 +44,7 @@ CLAIM = Claim(
 )
 
 FIT_GAP = 2.0  # "long before": t95 >= 2 t_fit (ours; the seed gives no number)
+VOLATILITY = "paper (volatility)"
 
 
 @dataclass(frozen=True)
@@ -35,105 +57,122 @@ class Config:
     weight_decay: float = 1.0
     warmup_steps: int = 10
     fractions: tuple = (0.3, 0.5, 0.7)
-    batch_sizes: tuple = (64, 128)
+    batch_sizes: tuple = (64, 128)    # [0]: the delay / data / wd-0 runs; [1]: volatility only
+    volatility_fraction: float = 0.5  # the larger batch runs at this fraction only
+    wd0_fraction: float = 0.5         # the wd-0 runs
     steps: int = 30000                # budget per run
-    seeds: tuple = (0, 1, 2)          # seeds of the wd runs (split, init, batches)
-    control_fraction: float = 0.5     # wd = 0 run(s) use this fraction and the first batch size
-    control_seeds: tuple = (0,)
+    seeds: tuple = (0, 1, 2)          # replicate stream indices (split, init, batches)
     n_eval: int = 100                 # uniform eval points per run
-    seed: int = 0                     # offset added to every run seed
+    processes: int = 1                # worker processes for the runs (CPU; results do not depend on it)
+    seed: int = 0                     # the run seed (ctx.seed)
 
 
 SCALES = {
-    # ours: p = 23, 1 block of width 32, lr 1e-2, FULL batch (no batch comparison), 500 steps
-    "ci": Config(p=23, d=32, layers=1, lr=1e-2, fractions=(0.7, 0.9), batch_sizes=(None,),
-                 steps=500, seeds=(0,), control_fraction=0.9, n_eval=25),
-    # ours: p = 23, 1 block of width 64, lr 3e-3, ONE seed, 3000 steps (~3 min on one core; the
-    # family must fit ~10 min, so the second seed was dropped: 6 wd runs + 1 wd-0 run)
-    "default": Config(p=23, d=64, layers=1, lr=3e-3, steps=3000, seeds=(0,), n_eval=60),
+    # ours: p = 23, 1 block of width 32, lr 1e-2, full batch (no volatility), 400 steps, 2 seeds
+    "ci": Config(p=23, d=32, layers=1, lr=1e-2, fractions=(0.7, 0.9), batch_sizes=(None,), steps=400,
+                 wd0_fraction=0.9, seeds=(0, 1), n_eval=20),
+    # ours: p = 23, 1 block of width 64, lr 3e-3, 3 seeds, 2 processes (PKU family <= 7 min)
+    "default": Config(p=23, d=64, layers=1, lr=3e-3, fractions=(0.5, 0.7, 0.9), volatility_fraction=0.7,
+                      wd0_fraction=0.7, steps=2000, n_eval=40, processes=2),
     "paper": Config(),
 }
 
 
 def run_spec(config: Config, fraction, batch, seed, wd) -> RunSpec:
+    """The run of replicate `seed` at (fraction, batch, weight decay)."""
     return RunSpec(arch="transformer", p=config.p, op="add", fraction=fraction, d=config.d,
                    layers=config.layers, heads=config.heads, optimizer="adamw", lr=config.lr,
                    weight_decay=wd, batch_size=batch, warmup_steps=config.warmup_steps,
-                   steps=config.steps, n_eval=config.n_eval, seed=config.seed + seed)
+                   steps=config.steps, n_eval=config.n_eval, seed=config.seed, index=seed)
 
 
-def measure(config: Config, log=lambda m: None) -> tuple[list, dict]:
-    runs, controls = [], []
-    for bs in config.batch_sizes:
-        for f in config.fractions:
-            for s in config.seeds:
-                out = run_one(run_spec(config, f, bs, s, config.weight_decay))
-                runs.append(compact(out, f"frac {f:g}, bs {bs or 'full'}, seed {s}", fraction=f, batch=bs, seed=s))
-                log(f"bs {bs or 'full'} frac {f:g} seed {s}: t_fit {out['t_fit']} t95 {out['t95']} "
-                    f"best test {out['best_test']:.3f} drops {out['drops']}")
-    for s in config.control_seeds:
-        out = run_one(run_spec(config, config.control_fraction, config.batch_sizes[0], s, 0.0))
-        controls.append(compact(out, f"wd 0, frac {config.control_fraction:g}, seed {s}", seed=s))
-        log(f"wd 0 seed {s}: best test {out['best_test']:.3f}")
-    return _observables(config, runs, controls), {"runs": runs, "wd0": controls}
+def _specs(config: Config) -> dict:
+    b0, wd = config.batch_sizes[0], config.weight_decay
+    cells = [(f, b0, wd) for f in config.fractions]
+    cells += [(config.volatility_fraction, b, wd) for b in config.batch_sizes[1:]]
+    cells += [(config.wd0_fraction, b0, 0.0)]
+    return {(f, b, w, s): run_spec(config, f, b, s, w) for f, b, w in dict.fromkeys(cells) for s in config.seeds}
 
 
-def _observables(config: Config, runs: list, controls: list) -> list:
+def measure(config: Config, ctx: Context) -> dict:
+    """{"runs": wd-1 runs, "wd0": wd-0 runs}, each run compact(...) with fraction, batch, seed."""
+    outs = run_all(ctx, _specs(config), config.processes)
+    series = {"runs": [], "wd0": []}
+    for (f, b, w, s), out in outs.items():
+        ctx.note_device(out["device"])
+        label = f"frac {f:g}, bs {b or 'full'}, wd {w:g}, seed {s}"
+        series["runs" if w else "wd0"].append(compact(out, label, fraction=f, batch=b, seed=s))
+    return series
+
+
+def observables(config: Config, runs: list, wd0: list, rng_of) -> tuple[list, dict]:
+    """The rules of the module docstring on the runs; rng_of(i) gives the i-th bootstrap stream."""
     b0 = config.batch_sizes[0]
-    grokked = [r for r in runs if r["t95"] is not None]
-    ratios = sorted(r["t95"] / max(r["t_fit"], 1) for r in grokked if r["t_fit"] is not None)
-    median_ratio = ratios[len(ratios) // 2] if ratios else None
-    t95_by_f = [mean(t_or_budget(r["t95"], config.steps) for r in runs if r["fraction"] == f and r["batch"] == b0)
-                for f in config.fractions]
-    violations = sum(a < b for a, b in zip(t95_by_f, t95_by_f[1:]))
+    main = [r for r in runs if r["batch"] == b0]
+    st = {
+        "delay": R.median_stat(R.delay_ratios(runs), rng_of(0)),
+        "delay_control": R.median_stat(R.delay_ratios(runs, "train_acc"), rng_of(0)),
+        "data": R.trend_stat(config.fractions, _t95_by(main, config.fractions, config.steps), rng_of(1)),
+        "data_control": R.trend_stat(config.fractions[::-1], _t95_by(main, config.fractions, config.steps),
+                                     rng_of(1)),
+        "wd0": R.median_stat([r["best_test"] for r in wd0], rng_of(2)),
+        "wd0_control": R.median_stat([r["best_test"] for r in main if r["fraction"] == config.wd0_fraction],
+                                     rng_of(2)),
+    }
     obs = [
-        Observable(f"fraction of runs (wd {config.weight_decay:g}) reaching {GROK:g} test acc",
-                   len(grokked) / len(runs), 1.0, ">=", reason="the seed: every fraction groks within the budget"),
-        Observable("median over grokked runs of t95 / t_fit", median_ratio, FIT_GAP, ">=",
-                   reason=f"'train ~1 long before test': ours, at least {FIT_GAP:g}x more steps to generalize"),
-        Observable(f"order violations of mean t95 over fractions {config.fractions} (bs {b0 or 'full'})",
-                   violations, 0, "==", reason="t95 must not increase with the fraction (budget counts for no grok)"),
+        R.rule("delay: median t95/t_fit of the grokked wd-1 runs, CI lower end", st["delay"], "lo", FIT_GAP, ">=",
+               f"'train ~1 long before test': ours, generalization takes >= {FIT_GAP:g}x the fitting steps"),
+        R.rule("data: rho(fraction, t95), CI upper end", st["data"], "hi", 0.0, "<",
+               "'more data groks sooner': t95 decreases with the fraction (no grok counts as the budget)"),
+        R.rule("wd 0: median best test accuracy, CI upper end", st["wd0"], "hi", GROK, "<",
+               "the seed: no grokking without weight decay within the budget"),
+        R.rule("control: delay rule on train-as-test curves, CI lower end", st["delay_control"], "lo", FIT_GAP, "<",
+               "a run that fits and 'generalizes' together must fail the delay rule", role="control"),
+        R.rule("control: data rule on reversed fractions, CI upper end", st["data_control"], "hi", 0.0, ">=",
+               "the trend rule must reject the same runs with the fraction order reversed", role="control"),
+        R.rule("control: wd-0 rule on the wd-1 runs, CI upper end", st["wd0_control"], "hi", GROK, ">=",
+               "the no-grok rule must reject runs that grok (wd 1 at the same fraction)", role="control"),
     ]
     if len(config.batch_sizes) > 1:
         b1 = config.batch_sizes[1]
-        drops = {b: mean(r["drops"] for r in runs if r["batch"] == b) for b in (b0, b1)}
-        stds = {b: mean(r["std_after"] for r in runs if r["batch"] == b) for b in (b0, b1)}
+        drops = {b: [r["drops"] for r in runs if r["batch"] == b and r["fraction"] == config.volatility_fraction]
+                 for b in (b0, b1)}
+        st["volatility"] = R.superiority_stat(drops[b0], drops[b1], rng_of(3))
+        st["volatility_control"] = R.superiority_stat(drops[b1], drops[b0], rng_of(3))
         obs += [
-            Observable(f"volatility: mean drops below {GROK:g} after t95, bs {b1} minus bs {b0 or 'full'}",
-                       drops[b1] - drops[b0], 0.0, ">",
-                       reason="'bs 128 more volatile': drops = eval points (uniform grid) after t95 with test acc < 0.95"),
-            Observable(f"volatility: mean std of test acc after t95, bs {b1} minus bs {b0 or 'full'}",
-                       stds[b1] - stds[b0], 0.0, ">", role="observation",
-                       reason="a second volatility measure, reported only"),
+            R.rule(f"volatility: P(drops bs {b1} > bs {b0}), CI lower end", st["volatility"], "lo", 0.5, ">",
+                   "'bs 128 more volatile': drops = uniform-grid eval points after t95 below 0.95", setting=VOLATILITY),
+            R.rule("control: volatility rule with batch labels swapped, CI lower end", st["volatility_control"], "lo",
+                   0.5, "<=", "the rule must reject the same runs with the batch labels swapped", role="control",
+                   setting=VOLATILITY),
         ]
-    obs.append(Observable("wd 0: max best test accuracy", max(r["best_test"] for r in controls), GROK, "<",
-                          reason="the seed: no grokking without weight decay within the budget"))
-    obs.append(Observable("control: max accuracy of the final models against labels z+1 mod p",
-                          max(r["shifted_test_acc"] for r in runs), GROK, "<", role="control",
-                          reason="a wrongly labelled test set must never look grokked"))
-    return obs
+    return obs, st
+
+
+def _t95_by(runs, fractions, steps) -> list:
+    return [[t_or_budget(r["t95"], steps) for r in runs if r["fraction"] == f] for f in fractions]
 
 
 def run(config: Config, ctx: Context) -> Result:
-    obs, series = measure(config, ctx.log)
+    series = measure(config, ctx)
+    obs, st = observables(config, series["runs"], series["wd0"], lambda i: ctx.np_rng("bootstrap", i))
+    series["stats"] = st
     series["config"] = {"steps": config.steps, "fractions": list(config.fractions),
                         "batch_sizes": list(config.batch_sizes)}
     notes = [
         "Volatility (ours): after a run first reaches 95% test accuracy, count the eval points of a "
-        "uniform grid at which test accuracy is below 95% (drops); also the std of test accuracy "
-        "after t95. Runs that never grok contribute nothing to either.",
-        "t_fit = first eval step with train accuracy >= 0.99; t95 = first with test accuracy >= 0.95; "
-        "a run that never groks counts as the budget in the fraction ordering (a lower bound).",
+        "uniform grid at which test accuracy is below 95% (drops); runs that never grok are left out.",
+        "t_fit = first eval step with train accuracy >= 0.99; t95 = first with test accuracy >= 0.95 "
+        "(theory.delay.first_step).",
         "Model (ours, fixed PKU bug): pre-LN residual x + f(LN(x)) instead of LN(x) + f(LN(x)).",
     ]
+    gaps = {}
     if ctx.scale != "paper":
-        notes.append(f"Scale '{ctx.scale}' is ours, not the paper's: p={config.p}, width {config.d}, "
-                     f"{config.layers} block(s), lr {config.lr:g}, {config.steps} steps, seeds {config.seeds}.")
-    if ctx.scale == "default":
-        notes.append("Budget (ours): the default scale runs one seed per cell (it ran two before) so "
-                     "that the whole PKU family fits ~10 min on 2 CPU cores; with one seed each "
-                     "cell's t95 and volatility rest on a single run.")
-    return ctx.result(CLAIM, config, obs, series, notes)
+        gap = (f"p = {config.p} (paper 41), width {config.d} x {config.layers} block(s) (paper 128 x 2), "
+               f"{config.steps} steps (paper 3e4), lr {config.lr:g} (paper 1e-3)")
+        gaps = {PAPER: gap, VOLATILITY: gap}
+        notes.append(f"Scale '{ctx.scale}' is ours: {gap}; fractions {config.fractions}, seeds {config.seeds}.")
+    return ctx.result(CLAIM, config, obs, series, notes, budget_gaps=gaps)
 
 
 def figures(result: Result):
@@ -145,7 +184,7 @@ def figures(result: Result):
     for r in s["runs"]:
         groups.setdefault(f"batch {r['batch'] or 'full'}, wd on", []).append(r)
     first = {k: [r for r in v if r["seed"] == min(x["seed"] for x in v)] for k, v in groups.items()}
-    first["weight decay 0"] = s["wd0"]
+    first["weight decay 0"] = [r for r in s["wd0"] if r["seed"] == min(x["seed"] for x in s["wd0"])]
     figs = [curves_figure(first, "Test (thick) and train (thin) accuracy, first seed")]
     fig, ax = plt.subplots(figsize=(6, 4.2))
     steps = s["config"]["steps"]
@@ -155,8 +194,8 @@ def figures(result: Result):
         t = np.array([steps if r["t95"] is None else r["t95"] for r in rs], dtype=float)
         ax.scatter(fr + 0.01 * i, t, color=COLORS[i], marker="os"[i % 2], label=f"batch {b or 'full'} (runs)")
         fs = sorted(set(fr))
-        ax.plot([f + 0.01 * i for f in fs], [t[fr == f].mean() for f in fs], color=COLORS[i],
-                ls=["-", "--"][i % 2], label=f"batch {b or 'full'} (mean)")
+        ax.plot([f + 0.01 * i for f in fs], [np.median(t[fr == f]) for f in fs], color=COLORS[i],
+                ls=["-", "--"][i % 2], label=f"batch {b or 'full'} (median)")
     ax.axhline(steps, color="k", ls=":", label="budget (no grok)")
     ax.set_yscale("log")
     clean_log_ticks(ax.yaxis)
