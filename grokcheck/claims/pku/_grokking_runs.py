@@ -5,7 +5,8 @@ models/train.py; nothing here trains by itself.
 
 Randomness (grokcheck.streams): run number `index` of a claim draws its training split from stream
 ("split", index), its initialization from ("init", index), its minibatch order from ("batches",
-index) and its dropout masks from ("dropout", index), all under the run seed `RunSpec.seed`. Runs of
+index) and its dropout masks from the models' per-layer ("dropout", layer) streams under the seed
+stream_seed(seed, "dropout", index), all under the run seed `RunSpec.seed`. Runs of
 one replicate `index` therefore share their init, and their training sets are nested across
 fractions (prefixes of one permutation): comparisons within a replicate are paired.
 """
