@@ -138,3 +138,21 @@ def test_crash_is_not_stored_and_the_next_run_recomputes(tmp_path, capsys, fake)
     assert main(argv(out, marker, "--set", "sleep=0")) == 0
     assert not (folder / "error.log").exists() and (folder / "store.json").exists()
     capsys.readouterr()
+
+
+def test_reused_result_clears_an_old_error_log(tmp_path, capsys, fake):
+    """A crash of another config leaves error.log beside the stored result; the next run that reuses
+    the stored result removes it, so the summary shows the stored verdict, not `error` (issue 17)."""
+    from grokcheck.reports.collect import collect
+    out, marker = tmp_path / "out", tmp_path / "m"
+    assert main(argv(out, marker, "--set", "sleep=0")) == 0
+    assert main(argv(out, marker, "--set", "sleep=0", "--set", "fail=true")) == 3
+    folder = out / fake_claim.CLAIM_ID
+    assert (folder / "error.log").exists() and (folder / "store.json").exists()
+    capsys.readouterr()
+    assert main(argv(out, marker, "--set", "sleep=0")) == 0
+    assert "stored result matches" in capsys.readouterr().out
+    assert not (folder / "error.log").exists()
+    stored = collect(out, registry.CLAIMS)
+    assert not stored.errors and [r.verdict for r in stored.results] == ["verified"]
+    assert len(computed(marker)) == RUNS  # reused, not recomputed

@@ -1,0 +1,106 @@
+"""The commands that read stored results: `show` (a claim's resolved config per scale), `export`
+(tidy tables, `grokcheck.export`) and `report` (every PDF and summary.pdf rebuilt from result.json);
+`render` and `write_summary_safely` are shared with `grokcheck run` (`grokcheck.cli_run`)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from grokcheck import registry
+from grokcheck.cli import DEFAULT_OUT, UsageError, exit_code, writable_dir
+from grokcheck.registry import claim_module
+
+
+def render(result, out: Path) -> None:
+    from grokcheck.reports.render import write_claim_report
+    module = claim_module(result.claim)
+    write_claim_report(result, module.figures(result), out / result.claim / "report.pdf")
+
+
+def render_summary(results, out: Path, errors=()) -> None:
+    from grokcheck.reports.render import write_summary
+    extra = []
+    for r in results:
+        hook = getattr(claim_module(r.claim), "summary_figures", None)
+        try:
+            extra.extend(hook(r) if hook else [])
+        except Exception as exc:  # noqa: BLE001 (one claim's figure never costs the summary)
+            from grokcheck.reports.collect import one_line
+            print(f"grokcheck: error: {r.claim}: summary figure skipped ({one_line(exc)})", file=sys.stderr)
+    write_summary(results, out / "summary.pdf", extra, errors=list(errors))
+
+
+def write_summary_safely(out: Path, collected) -> bool:
+    """summary.pdf from what `out` holds; a failure (a claim's summary figure, an unwritable file)
+    is one line on stderr and False, never a traceback."""
+    from grokcheck.reports.collect import one_line
+    try:
+        render_summary(collected.results, out, collected.errors)
+        print(f"summary: {out / 'summary.pdf'}")
+        return True
+    except Exception as exc:  # noqa: BLE001 (isolation: the run's results are already written)
+        print(f"grokcheck: error: summary.pdf not written ({one_line(exc)})", file=sys.stderr)
+        return False
+
+
+def cmd_show(args) -> int:
+    from grokcheck.overrides import describe, parse_assignments, resolve_config
+    if args.claim not in registry.CLAIMS:
+        raise UsageError(f"unknown claim {args.claim!r}; run `grokcheck list` to see the claims")
+    m = claim_module(args.claim)
+    try:
+        assignments = parse_assignments(args.set)
+        rows = {scale: describe(resolve_config(args.claim, scale, None, assignments)) for scale in registry.SCALES}
+    except ValueError as exc:
+        raise UsageError(str(exc).splitlines()[0]) from None
+    print(f"{args.claim}: {m.CLAIM.title}  [{m.CLAIM.source}]")
+    table = [("field", "type", *registry.SCALES)] + [(name, kind[:10], *(str(rows[s][i][2]) for s in registry.SCALES))
+                                              for i, (name, kind, _) in enumerate(rows[registry.SCALES[0]])]
+    widths = [max(len(r[j]) for r in table) for j in range(len(table[0]))]
+    for r in table:
+        print(" ".join(f"{v:{w}s}" for v, w in zip(r, widths)).rstrip())
+    return 0
+
+
+def cmd_export(args) -> int:
+    from grokcheck.export import export
+    outs = args.out or [str(DEFAULT_OUT)]
+    skipped = []
+    try:
+        obs, ser, n_obs, n_ser = export(outs, args.to or Path(outs[0]) / "export", args.format, skipped)
+    except (ValueError, OSError) as exc:
+        raise UsageError(str(exc).splitlines()[0]) from None
+    for line in skipped:
+        print(line, file=sys.stderr)
+    print(f"{n_obs} observables: {obs}\n{n_ser} series points: {ser}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from grokcheck.reports.collect import collect, one_line
+    if args.out.strip() == "":
+        raise UsageError("--out must not be empty (use --out . for the current folder)")
+    out = Path(args.out)
+    if not out.is_dir():
+        raise UsageError(f"--out {args.out}: no such folder (run `grokcheck run` first)")
+    writable_dir(args.out)
+    stored = collect(out, registry.CLAIMS)
+    for line in stored.skipped:
+        print(line, file=sys.stderr)
+    if not stored.results and not stored.errors:
+        raise UsageError(f"--out {args.out}: no readable result.json found")
+    verdicts = []
+    for r in stored.results:
+        try:
+            render(r, out)
+            verdicts.append(r.verdict)
+            print(f"{r.claim:28s} {r.verdict_label():13s} {out / r.claim / 'report.pdf'}")
+        except Exception as exc:  # noqa: BLE001 (one bad result never stops the other reports)
+            verdicts.append("error")
+            print(f"grokcheck: error: {r.claim}: report.pdf not written ({one_line(exc)})", file=sys.stderr)
+    for e in stored.errors:
+        verdicts.append("error")
+        print(f"{e.claim:28s} {'error':13s} {e.message}; see {e.log}")
+    if not write_summary_safely(out, stored):
+        verdicts.append("error")
+    return exit_code(verdicts)

@@ -1,0 +1,22 @@
+"""One-line usage errors (issue 17): whatever the argv, a usage error is exactly one printable line
+on stderr with exit code 2; control characters in the offending argument are escaped
+(`core.single_line`), so `grokcheck report $'\\r0'` cannot print two lines or overwrite its own."""
+import pytest
+
+from grokcheck.cli import EXIT_USAGE, main
+
+
+@pytest.mark.parametrize("argv", [
+    ["report", "\r0"],                       # unrecognized argument with a carriage return
+    ["report", "a\nb"],                      # ... with a newline
+    ["run", "no-such-claim\r\n", "--out", "x"],
+    ["show", "bad\tclaim\x1b[2J"],           # a tab and an escape sequence
+    ["nope\r"],                              # unknown command
+], ids=["cr", "newline", "claim-crlf", "show-escape", "command-cr"])
+def test_usage_error_is_one_printable_line(capsys, tmp_path, monkeypatch, argv):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == EXIT_USAGE
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.endswith("\n") and err.count("\n") == 1 and err.startswith("grokcheck: error: "), repr(err)
+    assert err[:-1].isprintable(), repr(err)
