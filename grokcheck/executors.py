@@ -227,5 +227,5 @@ def plan(claims, scale: str, seed: int | None, sets, device: str, out, force: bo
     assignments = parse_assignments(sets)
     configs = {cid: resolve_config(cid, scale, seed, assignments) for cid in claims}
     subruns = "ray" if executor == "ray" and device == "cpu" else "local"
-    return [(Task(cid, CLAIMS[cid], configs[cid], scale, device, str(Path(out) / cid / "cache"), force,
+    return [(Task(cid, CLAIMS[cid], configs[cid], scale, device, str(Path(out).absolute() / cid / "cache"), force,
                   torch.get_num_threads(), subruns), result_key(cid, scale, configs[cid], device)) for cid in claims]

@@ -5,7 +5,8 @@ Layout under an output folder DIR (default `reports/out/`):
     DIR/<claim>/result.json        the Result (`core.write_result`, strict JSON, atomic)
     DIR/<claim>/store.json         its key (below), the SHA-256 of the result.json bytes it vouches
                                    for, the number of sub-runs and the wall time
-    DIR/<claim>/cache/<key>.pt     one finished sub-run of `Context.memo` (torch.save, atomic)
+    DIR/<claim>/cache/<key>.pt     one finished sub-run of `Context.memo` or one item of `Context.map`
+                                   (torch.save, atomic)
 
 Result key: (claim, scale, config hash, seed, device, code version). The config hash covers the
 resolved config, overrides (`--set`) included; the code version is the package version plus a
@@ -14,7 +15,9 @@ result and sub-run. A stored result is reused only when store.json holds the sam
 result.json's bytes hash to the recorded digest AND `read_result` accepts it; anything else is
 recomputed, with the reason in one line (`ResultStore.lookup`).
 
-Sub-run key: SHA-256 of the canonical JSON of {claim, name, spec, seed, device, code version}.
+Sub-run key: SHA-256 of the canonical JSON of {claim, name, spec, seed, device, code version}; an
+item of `Context.map(name, specs, fn)` has the key of `Context.memo(name, spec, ...)`, whichever
+executor computed it (`grokcheck.subruns`: Ray workers return the value, this process stores it).
 Each cache file stores its own key; a file that cannot be read back with
 `torch.load(weights_only=True)` or whose stored key differs (a foreign or corrupt entry) is
 reported in one line, recomputed and overwritten, never trusted. Files are written through a

@@ -100,3 +100,14 @@ def test_ray_missing_is_one_line(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # as if `grokcheck[ray]` were not installed
     with pytest.raises(ValueError, match=r"pip install 'grokcheck\[ray\]'"):
         check_options("ray", 1, None)
+
+
+@pytest.mark.parametrize("executor, device, subruns", [("local", "cpu", "local"), ("ray", "cpu", "ray"),
+                                                       ("ray", "cuda", "local"), ("local", "cuda", "local")])
+def test_plan_sends_sub_runs_to_ray_only_on_the_cpu(tmp_path, executor, device, subruns):
+    """--executor ray on the CPU: each claim's ctx.map items are Ray tasks too; on cuda they stay in
+    the claim's task (Ray lends a waiting task's CPU, never its GPU: nested GPU tasks could deadlock)."""
+    from grokcheck.executors import plan
+    (task, key), = plan(["construction"], "ci", None, [], device, tmp_path, executor=executor)
+    assert task.subruns == subruns and key["device"] == device
+    assert Path(task.cache_dir).is_absolute()
