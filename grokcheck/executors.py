@@ -22,9 +22,9 @@ joins one. Each claim is one task with `num_cpus=1` and, on device cuda, `num_gp
 CPU the independent sub-runs inside a claim (`ctx.map`, `grokcheck.subruns`) are Ray tasks too,
 one CPU each (a claim task waiting on them lends its CPU back to Ray); on cuda they run inside
 their claim's task, on the GPU it holds (Ray does not lend a waiting task's GPU, so nested GPU
-tasks could wait on each other forever). On a
-cluster every node needs grokcheck installed, and the sub-run cache lives on the node that ran
-the claim (resume across nodes needs `--out` on a shared file system).
+tasks could wait on each other forever). On a cluster every node needs grokcheck installed, and
+the sub-run cache lives on the node that ran the claim (resume across nodes needs `--out` on a
+shared file system).
 """
 from __future__ import annotations
 
