@@ -15,14 +15,29 @@ def assert_claims_pass(result: Result) -> None:
     assert not failed, failed
 
 
+BUDGET = "inconclusive (budget)"
+
+
+def assert_verdict(result: Result, verdict: str) -> None:
+    """The overall verdict is `verdict`; "inconclusive (budget)" also requires every failing claim
+    observable to sit in a setting whose budget gap the result declares."""
+    if verdict == BUDGET:
+        failing = [o for o in result.observables if o.role == "claim" and not o.passed]
+        assert failing and all(o.setting in result.budget_gaps for o in failing), \
+            ([(o.setting, o.name) for o in failing], result.budget_gaps)
+        assert result.verdict_label() == BUDGET, (result.verdict_label(), result.setting_verdicts)
+    else:
+        assert result.verdict == verdict, (result.verdict, result.setting_verdicts)
+
+
 def assert_controls_pass(result: Result, verdict: str | None = "verified") -> None:
     """The claim has negative controls, each rejects its wrong input, and the verdict is `verdict`
-    (not checked when verdict is None)."""
+    (`assert_verdict`; not checked when verdict is None)."""
     controls = [o for o in result.observables if o.role == "control"]
     assert controls, f"{result.claim}: no negative control"
     assert all(o.passed for o in controls), [(o.name, o.value) for o in controls if not o.passed]
     if verdict is not None:
-        assert result.verdict == verdict, (result.verdict, result.setting_verdicts)
+        assert_verdict(result, verdict)
 
 
 def standard_tests(claim_id: str, names, *, verdict: str | None = "verified"):
@@ -32,7 +47,8 @@ def standard_tests(claim_id: str, names, *, verdict: str | None = "verified"):
 
     test_observable: each observable named in `names` holds (one test per name);
     test_controls_and_verdict: every negative control holds, the verdict is `verdict` (None: not
-    checked) and, when it is "verified", every claim observable holds."""
+    checked; "inconclusive (budget)": every failure sits in a declared budget gap) and, when it is
+    "verified", every claim observable holds."""
     import pytest
 
     @pytest.mark.parametrize("name", list(names))

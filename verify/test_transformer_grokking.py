@@ -11,11 +11,4 @@ from grokcheck.checks import standard_tests
 CLAIM_ID = "transformer-grokking"
 NAMES = ["data: rho(fraction, t95), CI upper end", "wd 0: median best test accuracy, CI upper end"]
 
-test_observable, test_controls_and_verdict = standard_tests(CLAIM_ID, NAMES, verdict="inconclusive")
-
-
-def test_failures_are_budget_gaps(ci_result):
-    r = ci_result(CLAIM_ID)
-    failing = [o for o in r.observables if o.role == "claim" and not o.passed]
-    assert failing and all(o.setting in r.budget_gaps for o in failing), r.budget_gaps
-    assert r.verdict_label() == "inconclusive (budget)"
+test_observable, test_controls_and_verdict = standard_tests(CLAIM_ID, NAMES, verdict="inconclusive (budget)")
