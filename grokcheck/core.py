@@ -260,9 +260,22 @@ class Context:
         resumes; without one this simply calls `compute()`. The value must be made of tensors,
         numbers, strings, lists, tuples and dicts (numpy arrays and scalars come back as numpy); the
         claim always gets the value back through torch.save/torch.load, store or not, so fresh, resumed
-        and storeless (pytest) runs see the same value (grokcheck.store)."""
+        and storeless (pytest) runs see the same value (grokcheck.store). The devices the sub-run
+        noted (`note_device`) are cached with its value and noted again on a cache hit, so a resumed
+        run records where its tensors lived as truthfully as a fresh one."""
         from grokcheck.store import memo
-        return memo(self.cache, name, spec, compute)
+
+        def traced():
+            outer, self.devices_noted = self.devices_noted, set()
+            try:
+                value = compute()
+                return {"value": value, "devices": sorted(self.devices_noted)}
+            finally:
+                self.devices_noted = outer | self.devices_noted
+
+        out = memo(self.cache, name, spec, traced)
+        self.devices_noted.update(out["devices"])
+        return out["value"]
 
     def map(self, name: str, specs, fn: Callable[[dict, int, str], Any]) -> list:
         """`[fn(spec, self.seed, self.device) for spec in specs]`, each item memoized exactly as

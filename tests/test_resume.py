@@ -156,3 +156,24 @@ def test_reused_result_clears_an_old_error_log(tmp_path, capsys, fake):
     stored = collect(out, registry.CLAIMS)
     assert not stored.errors and [r.verdict for r in stored.results] == ["verified"]
     assert len(computed(marker)) == RUNS  # reused, not recomputed
+
+
+def test_a_cache_hit_notes_the_devices_its_sub_run_noted(tmp_path):
+    """A sub-run that noted its device when computed notes it again when read back from the cache, so a
+    resumed run's environment.device is not '(not recorded)'."""
+    import torch
+    from grokcheck.core import Context
+    from grokcheck.store import SubrunCache
+
+    def compute():
+        x = torch.zeros(2)
+        ctx.note_device(x)
+        return x
+
+    cache = SubrunCache(folder=tmp_path, claim="c", seed=0, device="cpu")
+    ctx = Context(seed=0, cache=cache)
+    ctx.memo("run", {"i": 0}, compute)
+    assert ctx.devices_noted == {"cpu"}
+    ctx = Context(seed=0, cache=cache)  # a resumed run: the sub-run is a cache hit
+    ctx.memo("run", {"i": 0}, lambda: (_ for _ in ()).throw(AssertionError("recomputed")))
+    assert ctx.devices_noted == {"cpu"}

@@ -3,6 +3,8 @@
 Every result also goes through result.json's path (issue 17): `to_dict` (schema v1 check), strict
 JSON text (no NaN / Infinity tokens; parsed back with a parser that rejects them) and `from_dict`,
 so a claim whose result cannot be stored fails its executable theorem, not just `grokcheck run`.
+It must also name the device its tensors were seen on (`Context.note_device`, issue 12), never
+"<device> (not recorded)".
 """
 from __future__ import annotations
 
@@ -38,6 +40,8 @@ def ci_result():
         if claim_id not in cache:
             result = run_claim(claim_id, "ci")
             strict_round_trip(result)
+            device = result.environment["device"]
+            assert "not recorded" not in device, f"{claim_id}: result.json names no device its tensors lived on ({device})"
             cache[claim_id] = result
         return cache[claim_id]
 

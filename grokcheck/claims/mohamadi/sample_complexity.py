@@ -131,6 +131,7 @@ def train_networks(p: int, ns: list, config: Config, ctx: Context) -> dict:
     final test accuracy, relative population l2, first step with test accuracy >= 0.95."""
     x, y = binary_table(p)
     x, y = x.to(ctx.device), y.to(ctx.device)
+    ctx.note_device(x)
     N, S = len(y), config.seeds
     masks = torch.zeros(len(ns) * S, N, dtype=torch.bool)
     models = []
@@ -174,6 +175,7 @@ def kernel_curves(p: int, config: Config, kind: str, ctx: Context) -> dict:
     _, y = binary_table(p)
     N, S, F = len(y), config.seeds, len(config.kernel_fractions)
     Y = one_hot_targets(y, p).to(ctx.device)  # (N, p)
+    ctx.note_device(Y)
     l2, acc = np.zeros((F, S)), np.zeros((F, S))
     K = None
     for s in range(S):
