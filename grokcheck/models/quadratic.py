@@ -98,3 +98,9 @@ def fourier_network(p: int, copies: int = 1, half: bool = False, dtype=torch.flo
         net.W.copy_(W)
         net.V.copy_(V)
     return net
+
+
+def pairs_forward(model: QuadraticNet, pairs: torch.Tensor) -> torch.Tensor:
+    """The `forward` that `models.train.train` / `train_batched` call for a QuadraticNet on index pairs:
+    pairs (B, 2) long -> logits (B, p)."""
+    return model.logits(pairs[:, 0], pairs[:, 1])

@@ -101,6 +101,19 @@ def split_indices(n_total: int, fraction: float, seed: int | torch.Generator) ->
     else:
         from grokcheck.streams import generator
         gen = generator(seed, "split")
-    perm = torch.randperm(n_total, generator=gen)
-    n = max(1, int(round(fraction * n_total)))
-    return perm[:n].sort().values, perm[n:].sort().values
+    mask = train_mask(n_total, max(1, int(round(fraction * n_total))), gen)
+    return mask.nonzero()[:, 0], (~mask).nonzero()[:, 0]
+
+
+def train_mask(n_total: int, n_train: int, generator: torch.Generator) -> torch.Tensor:
+    """(n_total,) bool marking the training points: the first n_train of one permutation of
+    range(n_total) drawn from `generator` (the one split draw of grokcheck; `split_indices` returns
+    the same points as sorted indices)."""
+    n_total = check_int("n_total", n_total, 1)
+    n_train = check_int("n_train", n_train, 1)
+    if n_train > n_total:
+        raise ValueError(f"n_train must be <= n_total = {n_total}, got {n_train}")
+    perm = torch.randperm(n_total, generator=generator)
+    mask = torch.zeros(n_total, dtype=torch.bool)
+    mask[perm[:n_train]] = True
+    return mask

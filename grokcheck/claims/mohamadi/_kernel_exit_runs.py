@@ -13,25 +13,19 @@ import torch
 
 from grokcheck.claims.mohamadi._kernel_regime import K_INIT, calibrate, kernel_subset, linearization_gap
 from grokcheck.models.batched import load_run, quadratic_pairs_forward, train_batched
-from grokcheck.models.quadratic import QuadraticNet
+from grokcheck.models.quadratic import QuadraticNet, pairs_forward
 from grokcheck.models.train import Data, TrainConfig, train
 from grokcheck.ntk.diagnostics import KernelTrajectory, Linearized, after_kernel_accuracy, linearized_outputs
 from grokcheck.ntk.empirical import empirical_ntk
 from grokcheck.theory.tasks import binary_table, one_hot_pairs
+from grokcheck.theory.tasks import train_mask as tasks_train_mask
 
 RIDGE = 1e-6  # relative ridge of the after-kernel regression (ntk.regression convention)
 
 
-def pairs_forward(model, x):
-    return model.logits(x[:, 0], x[:, 1])
-
-
 def train_mask(ctx, p: int, n: int) -> torch.Tensor:
     """(p^2,) bool: n training pairs drawn from stream "split"."""
-    perm = torch.randperm(p * p, generator=ctx.rng("split"))
-    mask = torch.zeros(p * p, dtype=torch.bool)
-    mask[perm[:n]] = True
-    return mask
+    return tasks_train_mask(p * p, n, ctx.rng("split"))
 
 
 def make_net(ctx, p: int, width: int, init: int, alpha: float) -> QuadraticNet:

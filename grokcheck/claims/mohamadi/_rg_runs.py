@@ -13,7 +13,7 @@ import math
 import torch
 
 from grokcheck.models.batched import quadratic_pairs_forward, quadratic_triples_forward, train_batched
-from grokcheck.models.quadratic import QuadraticNet
+from grokcheck.models.quadratic import QuadraticNet, pairs_forward
 from grokcheck.models.train import Data, TrainConfig
 from grokcheck.theory.delay import eval_grid
 from grokcheck.theory.tasks import binary_table, regression_triples, split_indices
@@ -59,7 +59,7 @@ def train_group(task: str, p: int, n: int, seeds: int, cfg: TrainConfig, width: 
             masks[i * seeds + s, split_indices(N, n / N, ctx.rng("split", s))[0]] = True
             models.append(make_net(p, width, init, ctx, s, dtype))
     if task == "cls":
-        fwd, bfwd = (lambda m, t: m.logits(t[:, 0], t[:, 1])), quadratic_pairs_forward
+        fwd, bfwd = pairs_forward, quadratic_pairs_forward
     else:
         fwd, bfwd = (lambda m, t: m.regression_output(t)), quadratic_triples_forward
     hists, _ = train_batched(models, Data(x, y), masks.to(ctx.device), cfg, forward=fwd, batched_forward=bfwd,

@@ -12,11 +12,11 @@ from __future__ import annotations
 import torch
 
 from grokcheck.models.batched import load_run, quadratic_pairs_forward, train_batched
-from grokcheck.models.quadratic import QuadraticNet
+from grokcheck.models.quadratic import QuadraticNet, pairs_forward
 from grokcheck.models.train import Data, TrainConfig
 from grokcheck.theory.delay import eval_grid
 from grokcheck.theory.margins import margins
-from grokcheck.theory.tasks import binary_table
+from grokcheck.theory.tasks import binary_table, train_mask
 
 
 def fraction_for(p: int) -> float:
@@ -24,18 +24,9 @@ def fraction_for(p: int) -> float:
     return min(0.9, 2 * p ** (5 / 3) / p ** 2)
 
 
-def pairs_forward(model, x):
-    return model.logits(x[:, 0], x[:, 1])
-
-
 def split_mask(ctx, p: int, fraction: float, run: int) -> torch.Tensor:
     """Training mask (p^2,) bool of run `run`: round(fraction p^2) pairs from stream ("split", run)."""
-    N = p * p
-    n = max(1, round(fraction * N))
-    perm = torch.randperm(N, generator=ctx.rng("split", run))
-    mask = torch.zeros(N, dtype=torch.bool)
-    mask[perm[:n]] = True
-    return mask
+    return train_mask(p * p, max(1, round(fraction * p * p)), ctx.rng("split", run))
 
 
 def make_net(ctx, p: int, width: int, run: int, init_scale: float = 1.0, antisymmetric: bool = False) -> QuadraticNet:

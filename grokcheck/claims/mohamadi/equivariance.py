@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from grokcheck.models.quadratic import QuadraticNet
+from grokcheck.models.quadratic import QuadraticNet, pairs_forward
 from grokcheck.models.train import Data, TrainConfig, train
 from grokcheck.ntk.empirical import regression_ntk
 from grokcheck.ntk.infinite import equivariant_pair_kernel, expected_quadratic_ntk, quadratic_init_bounds
@@ -89,7 +89,7 @@ def _task(task: str, p: int):
         pts, y = regression_triples(p)
         return pts, y, "mse", (lambda m, x: m.regression_output(x))
     pts, y = binary_table(p)
-    return pts, y, "ce", (lambda m, x: m.logits(x[:, 0], x[:, 1]))
+    return pts, y, "ce", pairs_forward
 
 
 def trajectory_error(task: str, opt: str, config: Config, ctx: Context, index: int,

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 
 import torch
 
-from grokcheck.claims.mohamadi._rich_runs import fraction_for, make_net, pairs_forward, split_mask, train_runs
+from grokcheck.claims.mohamadi._rich_runs import fraction_for, make_net, split_mask, train_runs
+from grokcheck.models.quadratic import pairs_forward
 from grokcheck.claims.mohamadi.fourier_features import FRAC, SHARE
 from grokcheck.core import Claim, Context, Observable, Result
 from grokcheck.theory.fourier import concentration

@@ -51,7 +51,7 @@ from grokcheck.claims.mohamadi import _nstar
 from grokcheck.claims.mohamadi._sc_plots import figures, summary_figures  # noqa: F401 (registry reads them)
 from grokcheck.core import Claim, Context, Observable, Result
 from grokcheck.models.batched import quadratic_pairs_forward, train_batched
-from grokcheck.models.quadratic import QuadraticNet
+from grokcheck.models.quadratic import QuadraticNet, pairs_forward
 from grokcheck.models.train import Data, TrainConfig
 from grokcheck.ntk.empirical import empirical_ntk
 from grokcheck.ntk.infinite import expected_quadratic_ntk, quadratic_init_bounds
@@ -142,7 +142,7 @@ def train_networks(p: int, ns: list, config: Config, ctx: Context) -> dict:
     cfg = TrainConfig(steps=config.steps, lr=config.lr, optimizer="adamw", weight_decay=config.weight_decay,
                       loss="ce", eval_steps=eval_grid(config.steps, n_uniform=50, per_decade=10))
     hists, params = train_batched(models, Data(x, y), masks.to(ctx.device), cfg,
-                                  forward=lambda m, t: m.logits(t[:, 0], t[:, 1]),
+                                  forward=pairs_forward,
                                   batched_forward=quadratic_pairs_forward, log=ctx.log)
     with torch.no_grad():
         probs = torch.softmax(quadratic_pairs_forward(params, x.expand(len(models), *x.shape)).double(), -1)  # (R, N, p)

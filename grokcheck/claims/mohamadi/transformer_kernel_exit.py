@@ -33,6 +33,7 @@ from grokcheck.models.transformer import Transformer
 from grokcheck.ntk.diagnostics import KernelTrajectory, Linearized, linearized_outputs
 from grokcheck.ntk.empirical import empirical_ntk
 from grokcheck.theory.delay import eval_grid
+from grokcheck.theory.tasks import train_mask
 from grokcheck.theory.validation import check_int, check_modulus
 
 CLAIM = Claim(
@@ -98,9 +99,7 @@ def tracked_run(ctx, *, p: int, d: int, heads: int, layers: int, optimizer: str,
         tokens, labels = sequence_table(p, "add")  # (p^2, 4), (p^2,)
         tokens, labels = tokens.to(ctx.device), labels.to(ctx.device)
         ctx.note_device(tokens)
-        perm = torch.randperm(p * p, generator=ctx.rng("split"))
-        mask = torch.zeros(p * p, dtype=torch.bool)
-        mask[perm[:_n_train(p)]] = True
+        mask = train_mask(p * p, _n_train(p), ctx.rng("split"))
         sub = kr.kernel_subset(ctx.rng("subset"), p * p, subset)
         xs = tokens[sub.to(ctx.device)]  # (S, 4)
         band = kr.calibrate([empirical_ntk(_model(ctx, p, d, heads, layers, i), xs, output=0, forward=_eval_forward)
