@@ -156,12 +156,14 @@ class Result:
         return f"{verdict} (budget)" if verdict == "inconclusive" and budget else verdict
 
     def key_observable(self) -> Observable | None:
-        """The observable that decides the verdict: the first failing claim observable, else the first
-        failing control, else the first claim observable (None when there is none)."""
+        """The observable that decides the verdict: the first failing claim observable of a setting run
+        at the paper's budget (it refutes), else the first failing claim observable (a budget gap),
+        else the first failing control, else the first claim observable (None when there is none)."""
         claims = [o for o in self.observables if o.role == "claim"]
-        failing = [o for o in claims if not o.passed] or [o for o in self.observables
-                                                         if o.role == "control" and not o.passed]
-        return (failing or claims or [None])[0]
+        failing = [o for o in claims if not o.passed]
+        refuting = [o for o in failing if o.setting not in self.budget_gaps]
+        controls = [o for o in self.observables if o.role == "control" and not o.passed]
+        return (refuting or failing or controls or claims or [None])[0]
 
     def observable(self, name: str) -> Observable:
         for o in self.observables:

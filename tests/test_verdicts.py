@@ -54,3 +54,15 @@ def test_overall_verdict():
     assert overall_verdict({"a": "verified", "b": "refuted"}) == "refuted"
     assert overall_verdict({"a": "verified", "b": "inconclusive"}) == "inconclusive"
     assert overall_verdict({"a": "verified", "b": "verified"}) == "verified"
+
+
+def test_key_observable_is_the_one_that_decides():
+    """A refuted result names the failing observable of the setting without a budget gap, not an
+    earlier failure that only makes its own setting `inconclusive (budget)`."""
+    obs = [_obs("below budget", False, setting="paper"), _obs("at budget", False, setting="ours"),
+           _obs("ctl", True, "control")]
+    r = _result(obs, {"paper": "too few steps"})
+    assert r.verdict == "refuted" and r.key_observable().name == "at budget"
+    assert _result(obs[:1] + obs[2:], {"paper": "too few steps"}).key_observable().name == "below budget"
+    ok = [_obs("a", True), _obs("ctl", False, "control")]
+    assert _result(ok).key_observable().name == "ctl"
