@@ -73,8 +73,37 @@ def test_n_star_and_the_boundary_rule():
     assert krp.n_star(row) == 0.6 and krp.n_star(lazy) == math.inf
 
 
+def test_phase_cell_is_the_median_over_seeds():
+    """kernel-rich-phase reads the per-cell median (issue 14): one seed below the bound does not make a cell
+    beat it, two of three do; the delay needs every seed."""
+    def seed(l2, gap, delay):
+        return {"fraction": 0.6, "n": 317, "pop_l2": l2, "bound": 0.3, "test_acc": 0.5, "train_acc": 1.0,
+                "lin_gap": gap, "delay": delay}
+
+    one = krp.median_cell([seed(0.1, 0.2, 5), seed(0.9, 0.3, None), seed(0.8, 0.9, 7)])
+    assert one["pop_l2"] == 0.8 and one["lin_gap"] == 0.3 and one["delay"] is None
+    assert one["pop_l2_range"] == [0.1, 0.9] and len(one["seeds"]) == 3
+    assert krp.n_star([one]) == math.inf  # a single lucky seed does not beat the bound
+    two = krp.median_cell([seed(0.1, 0.2, 5), seed(0.2, 0.3, 9), seed(0.8, 0.9, 7)])
+    assert krp.n_star([two]) == 0.6 and two["delay"] == 7
+
+
+def test_linf_cell_groks_when_the_median_seed_does():
+    """linf-role: a cell groks when its median seed does (>= 2 of 3); k_grok counts the seeds."""
+    def out(accs):
+        h = [{"metrics": {"train_acc": [1.0], "test_acc": [a], "linf": [1.0]}, "diverged_at": None} for a in accs]
+        g = Context(seed=0).rng("init")
+        W, V = torch.randn(3, 8, 10, generator=g), torch.randn(3, 5, 8, generator=g)
+        return {"histories": h, "W": W, "V": V}
+
+    one, two = lr.cell(5, out([0.99, 0.1, 0.2])), lr.cell(5, out([0.99, 0.97, 0.2]))
+    assert not one["grokked"] and one["k_grok"] == 1 and one["n"] == 3
+    assert two["grokked"] and two["k_grok"] == 2 and two["test_acc"] == pytest.approx(0.97)
+
+
 @pytest.mark.parametrize("kwargs", [{"alphas": (1.0,)}, {"alphas": (10.0, 1.0)}, {"alphas": (0.0, 1.0)},
-                                    {"fractions": (0.6, 0.3)}, {"fractions": (0.0, 0.5)}, {"steps": 0}])
+                                    {"fractions": (0.6, 0.3)}, {"fractions": (0.0, 0.5)}, {"steps": 0},
+                                    {"n_seeds": 0}])
 def test_phase_config_rejects_bad_values(kwargs):
     with pytest.raises(ValueError):
         krp.Config(**kwargs)

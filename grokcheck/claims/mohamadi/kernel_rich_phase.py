@@ -16,8 +16,9 @@ for GD), i.e. lr' = eta alpha^(-2/3) on theta'. Post hoc: GD (lr = 1/lambda_max 
 Gauss-Newton matrix, scaled 1/alpha^2) was tried first: it memorized at every alpha in 1500 steps
 (p = 23, fraction 0.4), and diverged for alpha <= 1 without an lr cap; Adam was chosen after that.
 
-Grid: alphas x training fractions n / p^2, one run per cell (run 0: the same split per fraction
-and the same init for every alpha, so cells differ only by alpha and n). Per cell: population l2
+Grid: alphas x training fractions n / p^2, n_seeds runs per cell (seed i: split ctx.rng("split", i)
+and init ctx.rng("init", i), the same for every alpha, so within a seed cells differ only by alpha
+and n; all runs of one alpha in one batched pass). Per run: population l2
 L = mean over all p^2 pairs of ||f(x) - e_y||^2 (L(Psi_0) = 1), against Thm 4.3's bound
 B(n) = 1 - 1/p - (n / p^2) e^{2/(p-1)} (theory.bounds.kernel_lower_bound, classification);
 final test accuracy; the grokking delay t_gen - t_fit (train acc >= 0.99, test acc >= 0.95); and
@@ -25,6 +26,13 @@ the functional regime test: lin_gap = ||f_T - f_lin,T|| / ||f_T - f_0|| on all p
 f_0 + J_0 (theta_T - theta_0) (closed form for the quadratic net, `linearized_logits`); "stayed in
 the kernel regime" iff lin_gap <= LIN_TOL = 0.5 (`_kernel_regime`, issue 13's kernel-exit rule: the
 linearized model then explains at least half of the function change, triangle inequality).
+
+Statistic over seeds (issue 14, fixed before the 3-seed runs): each cell's L, lin_gap, accuracy
+and delay are the MEDIAN over its n_seeds runs (3 at default; 1 at ci for time), and the rules below
+read those medians (n* from the median L per cell). Why the median: the rules compare one cell with
+a bound; the median of 3 is the middle run, so one atypical seed neither makes nor breaks a cell,
+while a rule that needs 2 of 3 seeds on its side is not a single-run accident. The per-cell range
+[min, max] over seeds (the distribution-free ~75% interval of the median for 3 runs) is reported.
 
 Rules, fixed before the claim was run:
 - C1 lazy corner (largest alpha) obeys the bound: L >= B(n) at every fraction, and its cells stay
@@ -75,11 +83,13 @@ class Config:
     fractions: tuple = (0.3, 0.45, 0.6, 0.75)
     steps: int = 600
     eta: float = 1e-2                       # Adam lr at alpha = 1 (lr = eta / alpha)
+    n_seeds: int = 3                        # runs per cell (split and init i < n_seeds); median decides
     seed: int = 0
 
     def __post_init__(self):
         check_modulus(self.p)
         check_int("steps", self.steps, 1)
+        check_int("n_seeds", self.n_seeds, 1)
         if len(self.alphas) < 2 or any(not a > 0 for a in self.alphas) or list(self.alphas) != sorted(self.alphas):
             raise ValueError(f"alphas must be >= 2 increasing positive values, got {self.alphas}")
         for f in self.fractions:
@@ -89,7 +99,7 @@ class Config:
 
 
 SCALES = {
-    "ci": Config(alphas=(0.1, 1000.0), fractions=(0.3, 0.6), steps=300),
+    "ci": Config(alphas=(0.1, 1000.0), fractions=(0.3, 0.6), steps=300, n_seeds=1),
     "default": Config(),
     "paper": Config(p=47, alphas=(0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0, 1000.0),
                     fractions=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8), steps=20_000),
@@ -131,10 +141,32 @@ def cell_stats(p: int, out: dict, r: int, fraction: float) -> dict:
             "diverged_at": h["diverged_at"]}
 
 
+MEDIAN_KEYS = ("pop_l2", "test_acc", "train_acc", "lin_gap")
+
+
+def median_cell(seeds: list) -> dict:
+    """One cell from its per-seed stats: the median of MEDIAN_KEYS and of the delay (None unless every
+    seed has one), the [min, max] of pop_l2 over seeds, and the per-seed dicts under "seeds"."""
+    med = lambda v: float(torch.tensor(v, dtype=torch.float64).median())  # noqa: E731  (lower median if even)
+    cell = dict(seeds[0])
+    cell.update({k: med([c[k] for c in seeds]) for k in MEDIAN_KEYS})
+    delays = [c["delay"] for c in seeds]
+    cell["delay"] = None if any(d is None for d in delays) else med(delays)
+    cell["pop_l2_range"] = [min(c["pop_l2"] for c in seeds), max(c["pop_l2"] for c in seeds)]
+    cell["seeds"] = seeds
+    return cell
+
+
+def _cells(p: int, out: dict, fractions: list, n_seeds: int) -> list:
+    """Median cells (one per fraction) of a _grid_runs output (runs ordered fraction-major)."""
+    return [median_cell([cell_stats(p, out, j * n_seeds + i, f) for i in range(n_seeds)])
+            for j, f in enumerate(fractions)]
+
+
 def _grid_runs(ctx, config, alpha, shuffle=False, fractions=None):
-    fr = list(fractions or config.fractions)
+    fr = [f for f in (fractions or config.fractions) for _ in range(config.n_seeds)]
     return train_runs(ctx, p=config.p, width=config.width_factor * config.p, fraction=fr, steps=config.steps,
-                      runs=[0] * len(fr), optimizer="adam", lr=config.eta * alpha ** (-2 / 3), weight_decay=0.0,
+                      runs=[i for _ in range(len(fr) // config.n_seeds) for i in range(config.n_seeds)], optimizer="adam", lr=config.eta * alpha ** (-2 / 3), weight_decay=0.0,
                       loss="mse", init_scale=alpha ** (1 / 3), antisymmetric=True, shuffle=shuffle, n_eval=30,
                       track_margin=False, tag="phase-cells")
 
@@ -148,10 +180,9 @@ def run(config: Config, ctx: Context) -> Result:
     p, h = config.p, config.width_factor * config.p
     grid = []
     for alpha in config.alphas:
-        out = _grid_runs(ctx, config, alpha)
-        grid.append([cell_stats(p, out, i, f) for i, f in enumerate(config.fractions)])
+        grid.append(_cells(p, _grid_runs(ctx, config, alpha), list(config.fractions), config.n_seeds))
     shuf = _grid_runs(ctx, config, config.alphas[0], shuffle=True, fractions=config.fractions[-1:])
-    ctrl = cell_stats(p, shuf, 0, config.fractions[-1])
+    ctrl = _cells(p, shuf, list(config.fractions[-1:]), config.n_seeds)[0]
     setting = f"ours: Adam + MSE, p={p}"
     lazy, rich = grid[-1], grid[0]
     stars = [n_star(row) for row in grid]
@@ -179,12 +210,15 @@ def run(config: Config, ctx: Context) -> Result:
     for a, row in zip(config.alphas, grid):
         obs.append(Observable(f"alpha={a:g}: n* (first fraction with L < B)", enc(n_star(row)), 0.0, ">=",
                               role="observation", setting=setting,
-                              reason="L: " + ", ".join(f"{c['fraction']:g}: {c['pop_l2']:.3f} vs {c['bound']:.3f} "
+                              reason="median L [min, max over seeds]: " + ", ".join(
+                                  f"{c['fraction']:g}: {c['pop_l2']:.3f} [{c['pop_l2_range'][0]:.3f}, "
+                                  f"{c['pop_l2_range'][1]:.3f}] vs {c['bound']:.3f} "
                                                       f"(acc {c['test_acc']:.2f}, gap {c['lin_gap']:.2f}, delay "
                                                       f"{c['delay']})" for c in row)))
     notes = [f"Setting: p={p}, h={h}, Adam lr {config.eta:g}/alpha (lr' = eta alpha^(-2/3) on theta' = alpha^(1/3) "
              f"theta), MSE on one-hot targets, {config.steps} steps, antisymmetric init (f_theta0 = 0), "
-             "one run per cell.",
+             f"{config.n_seeds} run(s) per cell (split and init i < {config.n_seeds}); every rule reads the "
+             "per-cell MEDIAN over seeds (fixed before the 3-seed runs, issue 14).",
              "The lin_gap rule is issue 13's (_kernel_regime: lin_gap <= 0.5); f_lin in closed form here.",
              "Post hoc: the optimizer (Adam instead of GD) was chosen after GD memorized at every alpha (docstring).",
              "Post hoc: alpha = 1000 was added as the lazy corner after a ci run with alpha = 100 as the largest gave "
