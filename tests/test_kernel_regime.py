@@ -4,6 +4,7 @@ control come out "stays" / "exits" through the one `regime` rule, events read th
 step, and every rule fails on a deliberately wrong input."""
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -131,6 +132,23 @@ def test_kendall_tau_and_alpha_trend():
     assert all(o.passed for o in kr.trend_observables("s", tr))
     reversed_ = [ev(0.1, 50, 900), ev(0.3, 100, 500), ev(1.0, 200, 300), ev(3.0, 400, 450)]
     assert not any(o.passed for o in kr.trend_observables("s", kr.alpha_trend(reversed_, budget=1000)))
+
+
+def test_alpha_trend_with_several_seeds_per_alpha():
+    """Issue 14: seeds tie in alpha; those pairs are skipped, so a clean trend in every seed stays tau = 1 and
+    a trend present in one seed of three (the others reversed) fails. trend_spread gives the per-seed taus."""
+    def ev(alpha, t_fit, t_gen, init):
+        return {"alpha": alpha, "t_fit": t_fit, "t_gen": t_gen, "init": init}
+
+    clean = [ev(a, 400 // a, 400 // a + 100 * a, i) for i in range(3) for a in (1, 2, 4)]
+    clean[3]["t_fit"] += 7  # seeds differ within an alpha; ties in alpha never count
+    tr = kr.alpha_trend(clean, budget=5000)
+    assert tr["tau_gap"] == 1.0 and tr["tau_fit"] == -1.0
+    sp = kr.trend_spread(clean, 5000, np.random.default_rng(0))
+    assert sp["tau_gap_seeds"] == [1.0, 1.0, 1.0] and sp["rho_gap"][0] > 0.9  # Spearman: x ties keep it < 1
+    mixed = [ev(a, 400 // a, 400 // a + 100 * (a if i == 0 else 8 - a), i) for i in range(3) for a in (1, 2, 4)]
+    assert not kr.trend_observables("s", kr.alpha_trend(mixed, budget=5000))[0].passed
+    assert kr.trend_spread(mixed, 5000, np.random.default_rng(0))["tau_gap_seeds"] == [1.0, -1.0, -1.0]
 
 
 def test_lazy_and_rich_controls_through_the_same_rule():

@@ -3,9 +3,9 @@
 every run, the eNTK distances on a fixed subset (`ntk.diagnostics.KernelTrajectory`, closed form),
 the linearization gap and the after-kernel accuracy (Mohamadi+24 Sec. 5; issue 13).
 
-Draws: split `ctx.rng("split")` (one split per p, shared by all runs: the alpha sweep is paired),
-init `ctx.rng("init", i)` for seed index i (alpha only rescales it), kernel subset
-`ctx.rng("subset")`. Everything lives on ctx.device; kernels in float64.
+Draws: split `ctx.rng("split", i)` and init `ctx.rng("init", i)` for seed index i (shared by the
+runs of seed i at every alpha: the alpha sweep is paired within a seed; alpha only rescales the
+init), kernel subset `ctx.rng("subset")` (one per p, shared by all seeds: the calibration's). Everything lives on ctx.device; kernels in float64.
 """
 from __future__ import annotations
 
@@ -23,9 +23,9 @@ from grokcheck.theory.tasks import train_mask as tasks_train_mask
 RIDGE = 1e-6  # relative ridge of the after-kernel regression (ntk.regression convention)
 
 
-def train_mask(ctx, p: int, n: int) -> torch.Tensor:
-    """(p^2,) bool: n training pairs drawn from stream "split"."""
-    return tasks_train_mask(p * p, n, ctx.rng("split"))
+def train_mask(ctx, p: int, n: int, index: int = 0) -> torch.Tensor:
+    """(p^2,) bool: n training pairs drawn from stream ("split", index) (index = the seed index)."""
+    return tasks_train_mask(p * p, n, ctx.rng("split", index))
 
 
 def make_net(ctx, p: int, width: int, init: int, alpha: float) -> QuadraticNet:
@@ -80,7 +80,9 @@ def tracked_group(ctx, *, p: int, width: int, n: int, runs: list, steps: int, op
                   after_kernel: bool = True) -> list[dict]:
     """Train the runs [(alpha, init index), ...] in one batched pass; returns one series dict per run
     (steps, train_acc, test_acc, l2, dist, dist_train, dist_test, dist_cross, raw_drift, lin_gap,
-    after_acc). Memoized as one sub-run."""
+    after_acc). after_kernel: measure the after-kernel accuracy (a (p^2, p^2) eNTK per eval step, the
+    costliest probe; figure only, no rule reads it) for the runs of seed index 0, NaN for the others.
+    Memoized as one sub-run."""
     spec = {"p": p, "width": width, "n": n, "runs": [list(r) for r in runs], "steps": steps, "optimizer": optimizer,
             "lr": lr, "weight_decay": weight_decay, "penalty_weight": penalty_weight, "eval_steps": list(eval_steps),
             "subset": subset, "after_kernel": after_kernel}
@@ -89,11 +91,12 @@ def tracked_group(ctx, *, p: int, width: int, n: int, runs: list, steps: int, op
         pairs, labels = binary_table(p)  # (p^2, 2), (p^2,)
         pairs, labels = pairs.to(ctx.device), labels.to(ctx.device)
         ctx.note_device(pairs)
-        mask = train_mask(ctx, p, n)
+        masks = [train_mask(ctx, p, n, i) for _, i in runs]  # run r's split: its seed's
         sub = kernel_subset(ctx.rng("subset"), p * p, subset).to(ctx.device)  # (S,)
         x = one_hot_pairs(pairs.cpu(), p, dtype=torch.float64).to(ctx.device)  # (p^2, 2p)
         nets = [make_net(ctx, p, width, i, a) for a, i in runs]
-        probes = [_Probe(net, pairs, labels, mask, sub, x, after_kernel) for net in nets]
+        probes = [_Probe(net, pairs, labels, mask, sub, x, after_kernel and i == 0)
+                  for net, mask, (_, i) in zip(nets, masks, runs)]
         shadow = [make_net(ctx, p, width, i, a) for a, i in runs]  # run r's parameters loaded at each eval
 
         def callback(step, params, metrics):
@@ -104,7 +107,7 @@ def tracked_group(ctx, *, p: int, width: int, n: int, runs: list, steps: int, op
         cfg = TrainConfig(steps=steps, lr=lr, optimizer=optimizer, weight_decay=weight_decay,
                           penalty="linf" if penalty_weight else None, penalty_weight=penalty_weight,
                           dtype="float64", eval_steps=eval_steps)
-        masks = mask.to(ctx.device).expand(len(runs), -1).clone()
+        masks = torch.stack(masks).to(ctx.device)  # (R, p^2)
         hists, _ = train_batched(nets, Data(pairs, labels), masks, cfg, forward=pairs_forward,
                                  batched_forward=quadratic_pairs_forward, callbacks=[callback])
         return [probe.series(h) for probe, h in zip(probes, hists)]

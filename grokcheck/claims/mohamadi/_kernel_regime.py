@@ -221,6 +221,32 @@ def alpha_trend(evs: list[dict], budget: int) -> dict:
             "tau_fit": kendall_tau(a, [c[0] for c in ct], [c[2] for c in ct])}
 
 
+def trend_spread(evs: list[dict], budget: int, rng=None) -> dict:
+    """The seed spread of the alpha trend (reported, not deciding): Kendall taus per seed (runs grouped
+    by 'init', the seed index) and the pooled Spearman rho of (alpha, gap) and (alpha, t_fit) with a
+    bootstrap 95% interval over seeds within each alpha (`theory.stats.pooled_rank_ci`; censored
+    values at their bounds; None when the bootstrap has no finite rho). rng: numpy Generator."""
+    from grokcheck.theory.stats import pooled_rank_ci
+    out = {"tau_gap_seeds": [], "tau_fit_seeds": []}
+    for i in sorted({e.get("init", 0) for e in evs}):
+        t = alpha_trend([e for e in evs if e.get("init", 0) == i], budget)
+        out["tau_gap_seeds"].append(t["tau_gap"])
+        out["tau_fit_seeds"].append(t["tau_fit"])
+    alphas = sorted({e["alpha"] for e in evs})
+    for key, col in (("rho_gap", 1), ("rho_fit", 0)):
+        ys = [[censored_times(e, budget)[col] for e in evs if e["alpha"] == a] for a in alphas]
+        try:
+            rho, ci = pooled_rank_ci(alphas, ys, rng)
+            out[key] = [rho, list(ci)] if math.isfinite(rho) else None
+        except ValueError:  # fewer than 2 alphas, or no finite rho on most resamples
+            out[key] = None
+    return out
+
+
+def fmt_rho(r) -> str:
+    return "-" if r is None else f"{r[0]:.3g} [{r[1][0]:.3g}, {r[1][1]:.3g}]"
+
+
 def trend_observables(setting: str, trend: dict) -> list[Observable]:
     neg = None if trend["tau_fit"] is None else -trend["tau_fit"]
     return [
