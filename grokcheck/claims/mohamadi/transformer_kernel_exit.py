@@ -15,7 +15,15 @@ verdict families "paper: measurement" (raw drift) and "paper: scale-free / funct
 after-kernel accuracy is not measured here (a trace eNTK on all p^2 equations costs N^2 p P).
 Controls through the one `regime` rule: lazy = the linearized transformer f_0 + J_0 (theta -
 theta_0) trained with the paper's GD (must stay, and not generalize); rich = our AdamW run, which
-groks at ci (must exit). Below the paper's budget (p < 47 or < 3e4 steps) a failing paper setting
+groks at ci (must exit; seed 0's run).
+
+Seeds and the statistic over them (issue 14, fixed before the first multi-seed run): n_seeds seeds
+per p and for ours (3 at default and paper; 1 at ci for time), seed i = split ctx.rng("split", i),
+init ctx.rng("init", i) and minibatches ctx.rng("batches", i); the calibration band (inits 0..7,
+the runs' own among them) is shared. EVERY seed must satisfy the measurement and interpretation
+rules (the worst run over p and seeds decides, `_kernel_regime`'s min / max): the conservative
+reading of the old single-run rule, since the paper states the kernel regime of each run. The
+runs are sequential (the transformer has no batched trainer here). Below the paper's budget (p < 47 or < 3e4 steps) a failing paper setting
 is `inconclusive (budget)`.
 """
 from __future__ import annotations
@@ -63,11 +71,12 @@ class Config:
     ours: tg.Config = tg.SCALES["ci"]  # the PKU AdamW transformer (width, lr, wd, batch) at this scale
     ours_steps: int = 500
     lazy_steps: int = 300            # the linearized control's GD steps (paper lr)
+    n_seeds: int = 3                 # seeds (split, init, batches i) per p and for ours; every seed must pass
     seed: int = 0
 
 
 SCALES = {
-    "ci": Config(ps=(13,), steps=500, subset=32, per_decade=5, n_uniform=5, ours_steps=300, lazy_steps=60),
+    "ci": Config(ps=(13,), steps=500, subset=32, per_decade=5, n_uniform=5, ours_steps=300, lazy_steps=60, n_seeds=1),
     "default": Config(ours_steps=1000),
     "paper": Config(ps=(47, 59, 97), d=128, steps=50_000, subset=2048, per_decade=20, n_uniform=100,
                     ours=tg.SCALES["paper"], ours_steps=30_000, lazy_steps=5000),
@@ -88,10 +97,11 @@ def _model(ctx, p: int, d: int, heads: int, layers: int, init: int) -> Transform
 
 def tracked_run(ctx, *, p: int, d: int, heads: int, layers: int, optimizer: str, lr: float, weight_decay: float,
                 linf: float, batch_size, warmup: int, steps: int, subset: int, grid: tuple,
-                linearized: bool = False) -> tuple[dict, dict]:
-    """One tracked run (memoized): (series, calibration band). Draws: split ctx.rng("split"), init
-    ctx.rng("init", 0), subset ctx.rng("subset"), minibatches ctx.rng("batches")."""
-    spec = {"p": p, "d": d, "heads": heads, "layers": layers, "optimizer": optimizer, "lr": lr,
+                linearized: bool = False, seed: int = 0) -> tuple[dict, dict]:
+    """One tracked run (memoized): (series, calibration band). Draws: split ctx.rng("split", seed), init
+    ctx.rng("init", seed), subset ctx.rng("subset"), minibatches ctx.rng("batches", seed); the band from
+    inits 0..K_INIT-1 on the subset (the same for every seed)."""
+    spec = {"seed_index": seed, "p": p, "d": d, "heads": heads, "layers": layers, "optimizer": optimizer, "lr": lr,
             "weight_decay": weight_decay, "linf": linf, "batch_size": batch_size, "warmup": warmup, "steps": steps,
             "subset": subset, "grid": list(grid), "linearized": linearized}
 
@@ -99,12 +109,12 @@ def tracked_run(ctx, *, p: int, d: int, heads: int, layers: int, optimizer: str,
         tokens, labels = sequence_table(p, "add")  # (p^2, 4), (p^2,)
         tokens, labels = tokens.to(ctx.device), labels.to(ctx.device)
         ctx.note_device(tokens)
-        mask = train_mask(p * p, _n_train(p), ctx.rng("split"))
+        mask = train_mask(p * p, _n_train(p), ctx.rng("split", seed))
         sub = kr.kernel_subset(ctx.rng("subset"), p * p, subset)
         xs = tokens[sub.to(ctx.device)]  # (S, 4)
         band = kr.calibrate([empirical_ntk(_model(ctx, p, d, heads, layers, i), xs, output=0, forward=_eval_forward)
                              for i in range(kr.K_INIT)])  # K_INIT kernels (S, S)
-        net = _model(ctx, p, d, heads, layers, 0)
+        net = _model(ctx, p, d, heads, layers, seed)
         model = (Linearized(net) if linearized else net).eval()  # dropout 0: eval = train mode
         theta0 = {k: v.detach().clone() for k, v in model.named_parameters()}
         tracker = KernelTrajectory(xs, output=0, in_train=mask[sub].to(ctx.device), forward=_eval_forward)
@@ -124,7 +134,7 @@ def tracked_run(ctx, *, p: int, d: int, heads: int, layers: int, optimizer: str,
                           warmup_steps=warmup, eval_steps=grid)
         m = mask.to(ctx.device)
         h = train(model, Data(tokens[m], labels[m]), Data(tokens[~m], labels[~m]), cfg, callbacks=[probe],
-                  generator=ctx.rng("batches"))
+                  generator=ctx.rng("batches", seed))
         n = len(h.steps)
         series = {"steps": list(h.steps), "train_acc": h.metrics["train_acc"], "test_acc": h.metrics["test_acc"],
                   **{k: v[:n] for k, v in tracker.rows.items()}, "lin_gap": gaps[:n]}
@@ -138,7 +148,7 @@ def _validate(config: Config) -> None:
         raise ValueError("ps must be non-empty")
     for p in config.ps:
         check_modulus(p)
-    for name in ("steps", "ours_steps", "lazy_steps", "d", "heads"):
+    for name in ("steps", "ours_steps", "lazy_steps", "d", "heads", "n_seeds"):
         check_int(name, getattr(config, name), 1)
     check_int("subset", config.subset, 4)
 
@@ -150,13 +160,17 @@ def run(config: Config, ctx: Context) -> Result:
     paper_kw = dict(d=config.d, heads=config.heads, layers=1, optimizer="gd", lr=config.lr, weight_decay=0.0,
                     linf=config.linf, batch_size=None, warmup=0, subset=config.subset)
     for p in config.ps:
-        s, band = tracked_run(ctx, p=p, steps=config.steps, grid=grid(config.steps), **paper_kw)
-        runs.append(_tracked(f"paper: 1 layer, GD lr {config.lr:g}, p={p}", p, "paper", s, band))
+        for i in range(config.n_seeds):
+            s, band = tracked_run(ctx, p=p, steps=config.steps, grid=grid(config.steps), seed=i, **paper_kw)
+            runs.append(_tracked(f"paper: 1 layer, GD lr {config.lr:g}, p={p}, seed {i}", p, "paper", s, band, i))
     o = config.ours
-    s, band = tracked_run(ctx, p=o.p, d=o.d, heads=o.heads, layers=o.layers, optimizer="adamw", lr=o.lr,
-                          weight_decay=o.weight_decay, linf=0.0, batch_size=o.batch_sizes[0], warmup=o.warmup_steps,
-                          steps=config.ours_steps, subset=config.subset, grid=grid(config.ours_steps))
-    runs.append(_tracked(f"{OURS}, p={o.p} (rich control)", o.p, "rich", s, band))
+    for i in range(config.n_seeds):
+        s, band = tracked_run(ctx, p=o.p, d=o.d, heads=o.heads, layers=o.layers, optimizer="adamw", lr=o.lr,
+                              weight_decay=o.weight_decay, linf=0.0, batch_size=o.batch_sizes[0],
+                              warmup=o.warmup_steps, steps=config.ours_steps, subset=config.subset,
+                              grid=grid(config.ours_steps), seed=i)
+        runs.append(_tracked(f"{OURS}, p={o.p}, seed {i}" + (" (rich control)" if i == 0 else ""), o.p, "rich", s,
+                             band, i))
     p0 = config.ps[0]
     s, band = tracked_run(ctx, p=p0, steps=config.lazy_steps, grid=grid(config.lazy_steps), linearized=True,
                           **paper_kw)
@@ -164,10 +178,11 @@ def run(config: Config, ctx: Context) -> Result:
     for r in runs:
         ctx.log(kr.table_row(r["label"], r["events"]))
     paper = [r["events"] for r in runs if r["kind"] == "paper"]
-    rich, lazy = (next(r["events"] for r in runs if r["kind"] == k) for k in ("rich", "lazy"))
+    rich = [r["events"] for r in runs if r["kind"] == "rich"]
+    lazy = next(r["events"] for r in runs if r["kind"] == "lazy")
     obs = (kr.measurement_observables(MEAS, paper) + kr.interpretation_observables(INTERP, paper, config.steps)
-           + kr.interpretation_observables(OURS, [rich], config.ours_steps)
-           + kr.control_observables(INTERP, lazy, rich, "linearized transformer", "AdamW run"))
+           + kr.interpretation_observables(OURS, rich, config.ours_steps)
+           + kr.control_observables(INTERP, lazy, rich[0], "linearized transformer", "AdamW run (seed 0)"))
     gaps = {}
     if min(config.ps) < 47 or config.steps < 30_000:
         gap = f"p = {list(config.ps)}, {config.steps} steps, width {config.d} < the paper's budget (p >= 47, >= 3e4 steps)"
@@ -179,18 +194,20 @@ def run(config: Config, ctx: Context) -> Result:
              f"Paper setting: 1 layer, width {config.d}, {config.heads} heads, full-batch GD lr {config.lr:g}, CE, "
              f"l_inf {config.linf:g}, n = 2p^(5/3), {config.steps} steps; eNTK of logit 0 on {config.subset} "
              f"equations (float64, jacobian). Ours: width {o.d}, {o.layers} block(s), AdamW lr {o.lr:g} wd "
-             f"{o.weight_decay:g}, batch {o.batch_sizes[0] or 'full'}, {config.ours_steps} steps."]
+             f"{o.weight_decay:g}, batch {o.batch_sizes[0] or 'full'}, {config.ours_steps} steps.",
+             f"Statistic over seeds (fixed before the multi-seed run, issue 14): every one of the {config.n_seeds} "
+             "seed(s) per p (and of ours) must satisfy the measurement and interpretation rules (worst run decides)."]
     notes += ["Run " + kr.table_row(r["label"], r["events"]) for r in runs] + [kr.POST_HOC]
     return ctx.result(CLAIM, config, obs, {"runs": runs}, notes, budget_gaps=gaps)
 
 
-def _tracked(label, p, kind, series, band) -> dict:
+def _tracked(label, p, kind, series, band, init: int = 0) -> dict:
     ev = kr.events(series, band["d_exit"])
-    ev.update(p=p, alpha=1.0, init=0)
-    return {"label": label, "p": p, "alpha": 1.0, "init": 0, "kind": kind, "series": series, "events": ev,
+    ev.update(p=p, alpha=1.0, init=init)
+    return {"label": label, "p": p, "alpha": 1.0, "init": init, "kind": kind, "series": series, "events": ev,
             "band": band}
 
 
 def figures(result: Result):
     from grokcheck.claims.mohamadi._kernel_figures import run_figure
-    return [run_figure(r, r["band"]) for r in result.series["runs"]]
+    return [run_figure(r, r["band"]) for r in result.series["runs"] if r["init"] == 0]
