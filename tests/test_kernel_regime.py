@@ -202,3 +202,23 @@ def test_the_runs_draw_their_subset_from_the_subset_stream(monkeypatch):
     assert len(states) == 2
     want = ctx.rng("subset").get_state()
     assert all(torch.equal(s, want) for s in states), "a run drew its subset from another stream"
+
+
+def test_each_seed_of_a_group_draws_its_own_split(monkeypatch):
+    """Issue 14: run (alpha, i) trains on split ctx.rng("split", i): the alphas of one seed share it (a paired
+    sweep), different seeds do not."""
+    from grokcheck.claims.mohamadi import _kernel_exit_runs as runs_mod
+    states = []
+    real = runs_mod.tasks_train_mask
+
+    def spy(n_total, n, generator):
+        states.append(generator.get_state().clone())
+        return real(n_total, n, generator)
+
+    monkeypatch.setattr(runs_mod, "tasks_train_mask", spy)
+    ctx = Context(seed=3)
+    tracked_group(ctx, runs=[(1.0, 0), (2.0, 0), (1.0, 1)], p=5, width=20, n=12, steps=2, optimizer="gd", lr=0.01,
+                  weight_decay=0.0, penalty_weight=0.0, eval_steps=(0, 2), subset=8, after_kernel=False)
+    want = [ctx.rng("split", i).get_state() for i in (0, 0, 1)]
+    assert len(states) == 3 and all(torch.equal(s, w) for s, w in zip(states, want))
+    assert not torch.equal(want[0], want[2])

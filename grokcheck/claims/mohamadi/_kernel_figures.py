@@ -78,8 +78,8 @@ def alpha_trend_figure(runs: list, trend: dict):
             if e["t_gen"] is not None:
                 a1.plot(r["alpha"], e["t_gen"] - e["t_fit"], "x", color="black")
     tau = (lambda v: "n/a" if v is None else f"{v:.2f}")
-    a1.set_title(f"Grokking gap vs alpha (Kendall tau = {tau(trend['tau_gap'])})", fontsize=9)
-    a2.set_title(f"Time to fit vs alpha (Kendall tau = {tau(trend['tau_fit'])})", fontsize=9)
+    a1.set_title(f"Grokking gap vs alpha (pooled Kendall tau = {tau(trend['tau_gap'])})", fontsize=9)
+    a2.set_title(f"Time to fit vs alpha (pooled Kendall tau = {tau(trend['tau_fit'])})", fontsize=9)
     a1.set_ylabel("t_gen - t_fit (steps)")
     a2.set_ylabel("t_fit (steps)")
     for ax in (a1, a2):
