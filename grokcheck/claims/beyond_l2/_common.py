@@ -171,3 +171,11 @@ def median_stat(acc: dict, name: str, values, bound: float, comparison: str, rea
 def budget_gaps(setting: str, gap: str, excluded: list[bool], paper: bool) -> dict:
     """{setting: gap} unless the run is the paper's setting or a statistic excludes the claim."""
     return {} if paper or any(excluded) else {setting: gap}
+
+
+def finish(ctx, claim, config, obs, series, notes: list, setting: str, gap: str, excluded: list[bool], paper: bool):
+    """The claim's Result: below the paper's budget, `notes` gains the budget line and the setting its
+    budget gap (`budget_gaps`); the one ending of every beyond-l2 claim."""
+    if not paper:
+        notes.append(f"Budget: {gap}; a failing claim here is inconclusive (budget) unless its CI excludes it.")
+    return ctx.result(claim, config, obs, series, notes, budget_gaps=budget_gaps(setting, gap, excluded, paper))

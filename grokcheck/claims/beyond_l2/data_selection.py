@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 import torch
 
-from grokcheck.claims.beyond_l2._common import (LEVEL, MIN_BOOTSTRAP, budget_gaps, fit, kendall_rows, median_ci,
+from grokcheck.claims.beyond_l2._common import (LEVEL, MIN_BOOTSTRAP, finish, fit, kendall_rows, median_ci,
                                                 pooled_kendall, stat_observable)
 from grokcheck.core import Claim, Context, Observable, Result
 from grokcheck.models.linear import SensingModel
@@ -201,9 +201,7 @@ def run(config: Config, ctx: Context) -> Result:
     notes.insert(0, f"Thresholds: t2 = first eval step with test error <= {config.test_threshold}; data from streams "
                     f"of seed {ctx.seed}, selections nested in tau. Statistics: pooled Kendall tau with a bootstrap "
                     "CI, median log ratio with an order-statistic CI (docstring).")
-    if not paper:
-        notes.append(f"Budget: {BUDGET_GAP}; a failing claim here is inconclusive (budget) unless its CI excludes it.")
-    return ctx.result(CLAIM, config, obs, series, notes, budget_gaps=budget_gaps(s, BUDGET_GAP, excluded, paper))
+    return finish(ctx, CLAIM, config, obs, series, notes, s, BUDGET_GAP, excluded, paper)
 
 
 def figures(result: Result):

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import torch
 
-from grokcheck.claims.beyond_l2._common import budget_gaps, cs_instances, fit, median_ci, median_stat
+from grokcheck.claims.beyond_l2._common import cs_instances, finish, fit, median_ci, median_stat
 from grokcheck.core import Claim, Context, Observable, Result
 from grokcheck.models.linear import SignedDiagonalNet
 from grokcheck.models.train import TrainConfig
@@ -163,9 +163,7 @@ def run(config: Config, ctx: Context) -> Result:
         notes.append(f"L={L}: final test error [instance][init {list(config.inits)}] = "
                      f"{[[round(float(v), 3) for v in row] for row in d['final']]}; t1 = {d['t1']}; t2 = {d['t2']}; "
                      f"un-grokking runs: {int(d['ungrok'].sum())}.")
-    if not paper:
-        notes.append(f"Budget: {BUDGET_GAP}; a failing claim here is inconclusive (budget) unless its CI excludes it.")
-    return ctx.result(CLAIM, config, obs, series, notes, budget_gaps=budget_gaps(s, BUDGET_GAP, acc["excluded"], paper))
+    return finish(ctx, CLAIM, config, obs, series, notes, s, BUDGET_GAP, acc["excluded"], paper)
 
 
 def figures(result: Result):

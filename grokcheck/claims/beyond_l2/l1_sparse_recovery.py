@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import torch
 
-from grokcheck.claims.beyond_l2._common import (budget_gaps, cs_instances, fit, grok_ratio, median_ci, median_stat,
+from grokcheck.claims.beyond_l2._common import (cs_instances, finish, fit, grok_ratio, median_ci, median_stat,
                                                 spreads)
 from grokcheck.core import Claim, Context, Observable, Result
 from grokcheck.models.linear import SensingModel, ista_hook
@@ -192,10 +192,7 @@ def run(config: Config, ctx: Context) -> Result:
                f"{[round(float(v), 3) for v in spread_reversed]}).",
              f"Grokking ratio per instance {[round(v, 3) for v in grok]}; overdetermined control "
              f"{[round(v, 3) for v in grok_over]}. ISTA (lr={lr0}, beta={b0:g}): t1={t1_i} t2={t2_i}."]
-    if not paper:
-        notes.append(f"Budget: {BUDGET_GAP}; a failing claim here is inconclusive (budget) unless its CI excludes it.")
-    return ctx.result(CLAIM, config, obs, series, notes,
-                      budget_gaps=budget_gaps(s, BUDGET_GAP, acc["excluded"], paper))
+    return finish(ctx, CLAIM, config, obs, series, notes, s, BUDGET_GAP, acc["excluded"], paper)
 
 
 def figures(result: Result):

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import torch
 
-from grokcheck.claims.beyond_l2._common import LEVEL, budget_gaps, median_ci, median_stat, stat_observable
+from grokcheck.claims.beyond_l2._common import LEVEL, finish, median_ci, median_stat, stat_observable
 from grokcheck.core import Claim, Context, Observable, Result
 from grokcheck.models.batched import train_batched
 from grokcheck.models.encoder_decoder import MatrixProductMLP, weight_norms
@@ -199,9 +199,7 @@ def run(config: Config, ctx: Context) -> Result:
                  "timing the batched runs.")
     notes.append(f"Rise rule: {n_rise} of {len(grokked)} grokked penalized runs; on the l1 norm of the l1 runs "
                  f"(control): {l1_rise} of {len(l1story)}.")
-    if not paper:
-        notes.append(f"Budget: {BUDGET_GAP}; a failing claim here is inconclusive (budget) unless its CI excludes it.")
-    return ctx.result(CLAIM, config, obs, series, notes, budget_gaps=budget_gaps(s, BUDGET_GAP, acc["excluded"], paper))
+    return finish(ctx, CLAIM, config, obs, series, notes, s, BUDGET_GAP, acc["excluded"], paper)
 
 
 def figures(result: Result):

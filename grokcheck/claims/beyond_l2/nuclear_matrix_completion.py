@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import torch
 
-from grokcheck.claims.beyond_l2._common import (LEVEL, budget_gaps, fit, grok_ratio, mc_instances, median_ci,
+from grokcheck.claims.beyond_l2._common import (LEVEL, finish, fit, grok_ratio, mc_instances, median_ci,
                                                 median_stat, spreads, stat_observable)
 from grokcheck.core import Claim, Context, Observable, Result
 from grokcheck.models.linear import SensingModel
@@ -175,9 +175,7 @@ def run(config: Config, ctx: Context) -> Result:
              + f"; spread {[round(float(v), 4) for v in spread]} (labels reversed {[round(float(v), 3) for v in spread_rev]}).",
              f"Grokking ratio per recovered instance {[round(v, 3) for v in grok]}; fully observed control "
              f"{[round(v, 3) for v in grok_full]}."]
-    if not paper:
-        notes.append(f"Budget: {BUDGET_GAP}; a failing claim here is inconclusive (budget) unless its CI excludes it.")
-    return ctx.result(CLAIM, config, obs, series, notes, budget_gaps=budget_gaps(s, BUDGET_GAP, acc["excluded"], paper))
+    return finish(ctx, CLAIM, config, obs, series, notes, s, BUDGET_GAP, acc["excluded"], paper)
 
 
 def figures(result: Result):
