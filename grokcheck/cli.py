@@ -39,8 +39,21 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+class _VersionAction(argparse.Action):
+    """`--version`: `grokcheck 0.2.0 (commit 744d8249a3cf, dirty)`; git runs only when asked."""
+
+    def __init__(self, option_strings, dest, **kw):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kw)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from grokcheck.version import version_line
+        print(version_line())
+        parser.exit(0)
+
+
 def parser() -> argparse.ArgumentParser:
     ap = _Parser(prog="grokcheck", description="Executable theorems for grokking on modular arithmetic.")
+    ap.add_argument("--version", action=_VersionAction, help="print the version and git commit (dirty flag) and exit")
     sub = ap.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub.add_parser("list", help="the claims, one line each")
     run = sub.add_parser("run", help="run claims, write result.json + report.pdf per claim and summary.pdf")
@@ -146,7 +159,7 @@ def main(argv=None) -> int:
                 return cmd_export(args)
             return cmd_report(args)
     except UsageError as exc:
-        from grokcheck.core import single_line
+        from grokcheck.schema import single_line
         print(f"grokcheck: error: {single_line(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # e.g. `grokcheck list | head`
