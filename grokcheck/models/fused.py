@@ -1,0 +1,353 @@
+"""R quadratic-net runs trained in one pass with analytic gradients: no autograd graph, no p^2 masks.
+
+The same training as `models.batched.train_batched` with `quadratic_pairs_forward` /
+`quadratic_triples_forward` (the reference, autograd), for the paper's network f = V (W x)^2
+(Mohamadi+24 Sec. 2) on one-hot pairs or triples. Per run r, on its n_r training rows only (rows
+padded to n_max with weight 0; w_i = 1 / n_r), with H (n, h), Z (n, h), F (n, p):
+
+    pairs (a, b):  H = W[:, a] + W[:, p + b],  Z = H * H,  F = Z V^T
+        ce:  G = w (softmax(F) - onehot(y))          mse: G = 2 w (F - onehot(y))        (n, p)
+        dV = G^T Z (p, h),  dH = 2 H * (G V) (n, h),  dW[:, a_i] += dH_i,  dW[:, p + b_i] += dH_i
+    triples (a, b, c), mse only:  g = <Z_i, V[c_i]>,  dg = 2 w (g - y),
+        dV[c_i] += dg_i Z_i,  dH = 2 H * (dg V[c])
+
+The three products of a pairs step are batched matrix products over the runs (`torch.bmm`); the
+one-hot inputs are gathers (`embedding_bag`, the reference's forward) and their adjoint is one
+sparse (CSR) matrix product built once per set of live runs. The optimizers of models/train.py
+(gd / ngd / sign with decoupled weight decay, adam / adamw / sgd_nesterov with torch.optim's
+arithmetic, eps / betas / momentum from the config) and every penalty of models/penalties.py
+(`penalty_subgradient(..., runs=True)`) act on the stacked state (W (R, h, 2p), V (R, p, h)).
+
+Evaluation runs only at the eval steps, over the whole table in chunks of R x `eval_rows` rows,
+with per-run sums instead of per-run boolean selections. A run whose loss turns NaN/Inf is
+frozen (`History.diverged_at`), and `stop(step, run, metrics)` may freeze a run once its event
+is recorded (its History then ends at that eval step); frozen runs leave the products, so the
+work per step follows the live runs. The device is the tensors' device (CPU or CUDA, no branch).
+"""
+from __future__ import annotations
+
+import math
+import warnings
+
+import torch
+import torch.nn.functional as F
+
+from grokcheck.models.batched import _check_masks, _check_same_architecture, _fused_hidden, _log_points, \
+    _per_point_loss, masks_to_index, quadratic_pairs_forward, quadratic_triples_forward
+from grokcheck.models.groups import _fit_budget, group_bytes
+from grokcheck.models.penalties import penalty_subgradient
+from grokcheck.models.quadratic import QuadraticNet
+from grokcheck.models.train import DTYPES, Data, History, TrainConfig, check_targets, default_eval_steps, lr_at
+from grokcheck.theory.validation import check_int
+
+
+def scatter_matrix(targets: torch.Tensor, valid: torch.Tensor, rows_per_run: int, dtype) -> torch.Tensor:
+    """The adjoint of a gather as a CSR matrix S (R * rows_per_run, R * n): S @ src (R * n, h) adds
+    src row (r, i) into rows r * rows_per_run + targets[r, i, j] (j < k) wherever valid[r, i].
+
+    targets (R, n, k) long, valid (R, n) bool. Built once per set of live runs (the training rows are fixed)."""
+    R, n, k = targets.shape
+    device = targets.device
+    flat = (targets + torch.arange(R, device=device)[:, None, None] * rows_per_run).reshape(-1)  # (R n k,)
+    keep = valid[..., None].expand(R, n, k).reshape(-1)
+    src = torch.arange(R * n, device=device).repeat_interleave(k)[keep]
+    dst = flat[keep]
+    order = torch.argsort(dst, stable=True)
+    crow = torch.zeros(R * rows_per_run + 1, dtype=torch.long, device=device)
+    crow[1:] = torch.cumsum(torch.bincount(dst, minlength=R * rows_per_run), 0)
+    with warnings.catch_warnings():  # "sparse CSR support is in beta": the CSR @ dense product is all we use
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.sparse_csr_tensor(crow, src[order], torch.ones(len(src), dtype=dtype, device=device),
+                                       (R * rows_per_run, R * n), check_invariants=True)
+
+
+class _Rows:
+    """The training rows of a set of runs: tokens (R, n, 2 | 3) long, targets (R, n), weights (R, n)
+    (1 / n_r, 0 on padding), and the CSR adjoints of the W gather (and of the V[c] gather for triples)."""
+
+    def __init__(self, tokens, targets, weights, p: int):
+        self.tokens, self.y, self.w = tokens, targets, weights
+        R, n, k = tokens.shape
+        valid = weights > 0
+        cols = torch.stack([tokens[..., 0], tokens[..., 1] + p], 2)  # (R, n, 2) columns of W
+        self.S_W = scatter_matrix(cols, valid, 2 * p, weights.dtype)
+        self.S_V = scatter_matrix(tokens[..., 2:], valid, p, weights.dtype) if k == 3 else None
+
+    def subset(self, runs: torch.Tensor, p: int) -> "_Rows":
+        return _Rows(self.tokens[runs], self.y[runs], self.w[runs], p)
+
+
+def quadratic_grads(W: torch.Tensor, V: torch.Tensor, rows: _Rows, loss: str):
+    """Per-run mean losses (R,) and the analytic gradients (dW (R, h, 2p), dV (R, p, h)) of the
+    quadratic net on `rows` (module docstring). W (R, h, 2p), V (R, p, h)."""
+    R, width, two_p = W.shape
+    p = V.shape[1]
+    tokens, y, w = rows.tokens, rows.y, rows.w
+    n = tokens.shape[1]
+    H = _fused_hidden(W, tokens[..., :2], p)  # (R, n, h)
+    Z = H * H
+    if tokens.shape[2] == 2:
+        out = torch.bmm(Z, V.transpose(1, 2))  # (R, n, p)
+        if loss == "ce":
+            ls = torch.log_softmax(out, 2)
+            run_loss = (-ls.gather(2, y[..., None])[..., 0] * w).sum(1)  # (R,)
+            G = ls.exp_().mul_(w[..., None])
+            G.scatter_add_(2, y[..., None], -w[..., None])  # w (softmax - onehot)
+        else:
+            d = out.sub_(F.one_hot(y, p).to(out.dtype) if not y.is_floating_point() else y[..., None])
+            run_loss = ((d * d).sum(2) * w).sum(1)
+            G = d.mul_(2 * w[..., None])
+        dV = torch.bmm(G.transpose(1, 2), Z)  # (R, p, h)
+        dH = torch.bmm(G, V).mul_(H).mul_(2)  # (R, n, h)
+    else:
+        if loss != "mse":
+            raise ValueError(f"the regression output (triples) trains with loss 'mse', got {loss!r}")
+        flat_c = tokens[..., 2] + (torch.arange(R, device=W.device) * p)[:, None]  # (R, n)
+        Vc = F.embedding(flat_c, V.reshape(R * p, width))  # (R, n, h)
+        d = (Z * Vc).sum(2) - y.to(Z.dtype)  # (R, n)
+        run_loss = (d * d * w).sum(1)
+        dg = (2 * w * d)[..., None]  # (R, n, 1)
+        dV = (rows.S_V @ (Z * dg).reshape(R * n, width)).reshape(R, p, width)
+        dH = (Vc * dg).mul_(H).mul_(2)
+    dW = (rows.S_W @ dH.reshape(R * n, width)).reshape(R, two_p, width).transpose(1, 2)  # (R, h, 2p)
+    return run_loss.double(), dW, dV
+
+
+class StackedOptimizer:
+    """The update rules of models/train.py (module docstring there) on stacked tensors (R, ...), with a
+    per-run lr multiplier `scale` (R,) (0 freezes a run: its parameters do not move)."""
+
+    def __init__(self, params: list, config: TrainConfig):
+        self.params, self.config, self.t = params, config, 0
+        self.m = [torch.zeros_like(q) for q in params] if config.optimizer in ("adam", "adamw") else None
+        self.v = [torch.zeros_like(q) for q in params] if config.optimizer in ("adam", "adamw") else None
+        self.buf = None
+
+    @torch.no_grad()
+    def step(self, grads: list, lr: float, scale: torch.Tensor) -> None:
+        cfg, params = self.config, self.params
+        frozen = bool((scale == 0).any())
+        uniform = bool(((scale == 1) | (scale == 0)).all())  # one lr: torch.optim's scalar arithmetic
+        steps = [_bshape(scale * lr, q) for q in params]  # per-run lr (R, 1, ...), as train_batched
+        opt, wd = cfg.optimizer, cfg.weight_decay
+        if opt in ("gd", "ngd", "sign"):
+            if wd:
+                torch._foreach_mul_(params, [1 - s * wd for s in steps])
+            if opt == "gd":
+                upd = grads
+            elif opt == "sign":
+                upd = [torch.sign(g) for g in grads]
+            else:
+                sq = sum(g.double().pow(2).flatten(1).sum(1) for g in grads)  # (R,)
+                norm = sq.sqrt()
+                inv = torch.where((norm > 0) & torch.isfinite(norm), 1 / norm.clamp_min(1e-300), torch.zeros_like(norm))
+                upd = [g * _bshape(inv, g) for g in grads]
+            torch._foreach_sub_(params, torch._foreach_mul(upd, steps))
+            return
+        saved = [q.clone() for q in params] if frozen else None
+        if opt == "sgd_nesterov":
+            if wd:
+                grads = torch._foreach_add(grads, params, alpha=wd)
+            if self.buf is None:
+                self.buf = [g.clone() for g in grads]
+            else:
+                torch._foreach_mul_(self.buf, cfg.momentum)
+                torch._foreach_add_(self.buf, grads)
+            grads = torch._foreach_add(grads, self.buf, alpha=cfg.momentum)
+            if uniform:
+                torch._foreach_add_(params, grads, alpha=-lr)
+            else:
+                torch._foreach_sub_(params, torch._foreach_mul(grads, steps))
+        else:  # adam / adamw: torch.optim.Adam(W)'s foreach arithmetic
+            beta1, beta2 = cfg.betas
+            self.t += 1
+            if wd:
+                if opt == "adamw":
+                    torch._foreach_mul_(params, [1 - s * wd for s in steps] if not uniform else 1 - lr * wd)
+                else:
+                    grads = torch._foreach_add(grads, params, alpha=wd)
+            torch._foreach_lerp_(self.m, grads, 1 - beta1)
+            torch._foreach_mul_(self.v, beta2)
+            torch._foreach_addcmul_(self.v, grads, grads, 1 - beta2)
+            bc1, bc2_sqrt = 1 - beta1 ** self.t, (1 - beta2 ** self.t) ** 0.5
+            denom = torch._foreach_sqrt(self.v)
+            torch._foreach_div_(denom, bc2_sqrt)
+            torch._foreach_add_(denom, cfg.eps)
+            if uniform:
+                torch._foreach_addcdiv_(params, self.m, denom, (lr / bc1) * -1)
+            else:
+                ratio = torch._foreach_div(self.m, denom)
+                torch._foreach_sub_(params, torch._foreach_mul(ratio, [s / bc1 for s in steps]))
+        if saved is not None:
+            for q, s in zip(params, saved):
+                q.copy_(torch.where(_bshape(scale, q) > 0, q, s))
+
+
+def _bshape(v: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    return v.reshape(-1, *[1] * (t.ndim - 1)).to(t.dtype)
+
+
+@torch.no_grad()
+def evaluate_runs(W, V, x, y, train_masks, test_masks, config: TrainConfig, scale: float, rows: int) -> list:
+    """Per-run metrics (list of R dicts, the keys of models.train's History) over the whole table
+    x (N, 2 | 3), y (N,), in chunks of R x `rows` rows; per-run means are masked sums (one host sync)."""
+    R, N = train_masks.shape
+    fwd = quadratic_pairs_forward if x.shape[1] == 2 else quadratic_triples_forward
+    params = {"W": W, "V": V}
+    sums = torch.zeros(4, R, dtype=torch.float64, device=W.device)  # train loss, train acc, test loss, test acc
+    for s in range(0, N, rows):
+        xs, ys = x[s:s + rows], y[s:s + rows]
+        out = fwd(params, xs.expand(R, *xs.shape))  # (R, c, p) or (R, c)
+        yr = ys.expand(R, *ys.shape)
+        loss = _per_point_loss(out, yr, config.loss).double()  # (R, c)
+        if out.ndim == 3:
+            acc = (out.argmax(2) == yr).double()
+        else:
+            acc = ((out - yr.to(out.dtype)).abs() < scale / 2).double()
+        for j, (m, v) in enumerate(((train_masks, loss), (train_masks, acc), (test_masks, loss), (test_masks, acc))):
+            sums[j] += torch.where(m[:, s:s + rows], v, torch.zeros((), dtype=v.dtype, device=v.device)).sum(1)
+    n_tr = train_masks.sum(1).double()
+    n_te = test_masks.sum(1).double()
+    means = torch.stack([sums[0] / n_tr, sums[1] / n_tr, sums[2] / n_te, sums[3] / n_te])  # (4, R); 0/0 = NaN
+    linf = torch.maximum(W.abs().flatten(1).amax(1), V.abs().flatten(1).amax(1)).double()
+    l2 = (W.double().pow(2).flatten(1).sum(1) + V.double().pow(2).flatten(1).sum(1)).sqrt()
+    table = torch.cat([means, linf[None], l2[None]]).tolist()  # one host sync
+    penalized = config.penalty == "linf" and config.penalty_weight > 0
+    out = []
+    for r in range(R):
+        m = {"train_loss": table[0][r], "train_acc": table[1][r], "test_loss": table[2][r], "test_acc": table[3][r],
+             "linf": table[4][r], "l2": table[5][r]}
+        m["objective"] = m["train_loss"] + config.penalty_weight * m["linf"] if penalized else m["train_loss"]
+        out.append(m)
+    return out
+
+
+def train_fused(models: list, data: Data, train_masks: torch.Tensor, config: TrainConfig, *,
+                test_masks: torch.Tensor | None = None, lrs=None, callbacks=(), log=None, stop=None,
+                eval_rows: int | None = None) -> tuple[list, dict]:
+    """Train R = len(models) QuadraticNets in one pass (module docstring); the models are not changed.
+
+    Args:
+        models: R QuadraticNet of one shape (their initial parameters differ by seed).
+        data: the shared table: inputs (N, 2) pairs (a, b) with long targets, or (N, 3) triples
+            (a, b, c) with float targets and loss "mse" (the regression output f_c(a, b)).
+        train_masks: (R, N) bool, run r trains on data[train_masks[r]]. test_masks: (R, N) bool,
+            default ~train_masks.
+        config: as for models.train.train, full batch (batch_size None).
+        lrs: optional per-run learning rates (R,) (every optimizer); default config.lr.
+        callbacks: cb(step, params, metrics) at every eval step, params {"W": (R, h, 2p), "V": (R, p, h)}
+            (live tensors: copy what you keep), metrics a list of R dicts.
+        stop: optional stop(step, run, metrics) -> bool at the eval steps: True freezes the run
+            (its History ends at this step; it leaves the products).
+        eval_rows: table rows per evaluation chunk (R x eval_rows rows per pass); default as
+            train_batched (config.eval_chunk // R, capped by the device's group budget).
+    Returns: (histories: list of R History, params {"W": (R, h, 2p), "V": (R, p, h)} final, detached).
+    """
+    if config.batch_size is not None:
+        raise ValueError("train_fused runs full batch only (batch_size=None)")
+    R = len(models)
+    if R == 0:
+        raise ValueError("need at least one model")
+    if not all(isinstance(m, QuadraticNet) for m in models):
+        raise ValueError("train_fused trains QuadraticNet models only; use models.batched.train_batched")
+    _check_same_architecture(models)
+    N = len(data)
+    test_masks = ~train_masks if test_masks is None else test_masks
+    _check_masks(train_masks, test_masks, R, N)
+    dtype = DTYPES[config.dtype]
+    p = models[0].p
+    W = torch.stack([m.W.detach() for m in models]).to(dtype).contiguous()  # (R, h, 2p)
+    V = torch.stack([m.V.detach() for m in models]).to(dtype).contiguous()  # (R, p, h)
+    device = W.device
+    x, y = data.inputs.to(device), data.targets.to(device)
+    if x.is_floating_point() or x.ndim != 2 or x.shape[1] not in (2, 3):
+        raise ValueError(f"train_fused takes integer pairs (N, 2) or triples (N, 3), got {x.dtype} {tuple(x.shape)}")
+    if x.shape[1] == 3 and config.loss != "mse":
+        raise ValueError(f"triples (the regression output) train with loss 'mse', got {config.loss!r}")
+    if N and (int(x.min()) < 0 or int(x.max()) >= p):
+        raise ValueError(f"token ids must lie in [0, {p}), got [{int(x.min())}, {int(x.max())}]")
+    y = y.to(dtype) if y.is_floating_point() else y
+    check_targets(p if x.shape[1] == 2 else None, Data(x, y))
+    train_masks, test_masks = train_masks.to(device), test_masks.to(device)
+    scale = float(y[train_masks.any(0)].abs().max()) if y.is_floating_point() else 1.0
+    scale = scale if scale > 0 else 1.0
+    lr_scale = _check_lrs(lrs, R, config, device)
+    idx, wts = masks_to_index(train_masks)
+    full = _Rows(x[idx], y[idx], wts.to(dtype), p)
+    rows, live = full, None  # rows of the live runs `live` (None: all)
+    opt = StackedOptimizer([W, V], config)
+    if eval_rows is None:
+        eval_rows = _fit_budget(R * max(2 * p, W.shape[1]) * W.element_size(), max(1, config.eval_chunk // R),
+                                group_bytes(device))
+    eval_rows = check_int("eval_rows", eval_rows, 1)
+    alive = torch.ones(R, dtype=torch.bool, device=device)
+    histories = [History(device=str(device)) for _ in range(R)]
+    ended = [False] * R  # diverged or stopped: no more History entries
+    eval_steps = set(config.eval_steps if config.eval_steps is not None else default_eval_steps(config.steps, config.n_eval))
+    eval_steps = {s for s in eval_steps if 0 <= s <= config.steps} | {0, config.steps}
+    use_penalty = config.penalty is not None and config.penalty_weight > 0
+    log_at = _log_points(eval_steps)
+
+    for step in range(config.steps + 1):
+        if step in eval_steps:
+            metrics = evaluate_runs(W, V, x, y, train_masks, test_masks, config, scale, eval_rows)
+            for cb in callbacks:
+                cb(step, {"W": W, "V": V}, metrics)
+            for r in range(R):
+                if ended[r]:
+                    continue
+                histories[r].append(step, metrics[r])
+                if not math.isfinite(metrics[r]["train_loss"]) or not math.isfinite(metrics[r]["linf"]):
+                    histories[r].diverged_at = step
+                    ended[r] = True
+                elif stop is not None and step < config.steps and stop(step, r, metrics[r]):
+                    ended[r] = True
+            if log and step in log_at:
+                tr = sum(m["train_acc"] for m in metrics) / R
+                te = sum(m["test_acc"] for m in metrics) / R
+                log(f"step {step}: {R} runs ({sum(not e for e in ended)} live), mean train acc {tr:.3f}, "
+                    f"mean test acc {te:.3f}")
+        if step == config.steps:
+            break
+        now = torch.tensor([not e for e in ended], device=device) & alive
+        if not bool(now.any()):
+            break
+        if not bool(now.equal(alive)) or rows is None:
+            alive = now
+            live = None if bool(alive.all()) else torch.nonzero(alive).flatten()
+            rows = full if live is None else full.subset(live, p)
+        if live is None:
+            run_loss, gW, gV = quadratic_grads(W, V, rows, config.loss)
+        else:
+            run_loss, gWl, gVl = quadratic_grads(W[live], V[live], rows, config.loss)
+            run_loss = torch.full((R,), float("nan"), dtype=torch.float64, device=device).index_copy_(0, live, run_loss)
+            gW = torch.zeros_like(W).index_copy_(0, live, gWl.contiguous())
+            gV = torch.zeros_like(V).index_copy_(0, live, gVl)
+        bad = ~torch.isfinite(run_loss) & alive
+        if bool(bad.any()):
+            for r in torch.nonzero(bad).flatten().tolist():
+                histories[r].diverged_at = step
+                ended[r] = True
+                if log:
+                    log(f"run {r} diverged (non-finite loss) at step {step}; frozen")
+            alive = alive & ~bad
+            rows = None  # rebuilt for the live runs at the next step
+        grads = [gW, gV]
+        if use_penalty:
+            torch._foreach_add_(grads, penalty_subgradient(config.penalty, [W, V], runs=True), alpha=config.penalty_weight)
+        if not bool(alive.all()):
+            grads = [torch.where(_bshape(alive, g) > 0, g, torch.zeros_like(g)) for g in grads]
+        opt.step(grads, lr_at(step, config), lr_scale * alive.double())
+    return histories, {"W": W.detach(), "V": V.detach()}
+
+
+def _check_lrs(lrs, R: int, config: TrainConfig, device) -> torch.Tensor:
+    """Per-run lr multipliers lrs / config.lr (R,) float64, ones without lrs; ValueError on a bad lrs."""
+    if lrs is None:
+        return torch.ones(R, dtype=torch.float64, device=device)
+    lrs = torch.as_tensor(lrs, dtype=torch.float64).to(device)
+    if lrs.shape != (R,):
+        raise ValueError(f"lrs must have shape ({R},), got {tuple(lrs.shape)}")
+    if not bool(torch.isfinite(lrs).all()) or bool((lrs <= 0).any()):
+        raise ValueError(f"lrs must be positive finite learning rates, got min {float(lrs.min())}")
+    return lrs / config.lr
