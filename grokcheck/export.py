@@ -18,7 +18,14 @@ series       one row per time-series point: claim, scale, seed, config_hash, dev
 Several result folders combine into one table (e.g. one folder per seed: group by `seed`). A
 folder is a results folder when it holds `<claim>/result.json`; otherwise each of its direct
 subfolders that is one is read (`--out runs/` with runs/seed0, runs/seed1, ...). A claim whose
-last run crashed (`error.log`) and unreadable result.json files are skipped with one line each.
+last run crashed (`error.log`), a result.json that is unreadable, not a regular file (a FIFO or a
+device is refused without blocking) or whose bytes no longer match the SHA-256 in its store.json
+(`schema.read_result`) are skipped with one line each.
+
+Both formats are written through `safeio.atomic_write_bytes`: a unique temporary file made in the
+target folder with O_EXCL, then renamed onto the target. A symlink planted at any name in that
+folder is never written through, and two exports to one file at once each rename a complete file
+(the last one wins) instead of racing on a shared temporary name.
 """
 from __future__ import annotations
 
@@ -52,7 +59,7 @@ def results_folders(paths) -> list[Path]:
 def load(paths, skipped: list | None = None) -> list[tuple[Path, object]]:
     """(folder, Result) for every readable, current result under `paths`; skip lines appended to
     `skipped`."""
-    from grokcheck.core import ResultFileError, read_result
+    from grokcheck.schema import ResultFileError, read_result
     skipped = [] if skipped is None else skipped
     out = []
     for folder in results_folders(paths):
@@ -157,7 +164,8 @@ def targets(to: str | Path, fmt: str | None) -> tuple[Path, Path, str]:
 
 def _write_csv(rows, columns, path: Path) -> None:
     import io
-    from grokcheck.core import atomic_write_bytes
+
+    from grokcheck.safeio import atomic_write_bytes
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
     w.writeheader()
@@ -172,11 +180,12 @@ def _write_parquet(rows, columns, path: Path) -> None:
         import pyarrow  # noqa: F401
     except ImportError:
         raise ValueError("--format parquet needs pandas and pyarrow: pip install pandas pyarrow") from None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    df = pd.DataFrame(rows, columns=list(columns))
-    tmp = path.with_name(f".{path.name}.tmp")
-    df.to_parquet(tmp, index=False)
-    tmp.replace(path)
+    import io
+
+    from grokcheck.safeio import atomic_write_bytes
+    buf = io.BytesIO()
+    pd.DataFrame(rows, columns=list(columns)).to_parquet(buf, index=False)
+    atomic_write_bytes(path, buf.getvalue())
 
 
 def export(paths, to, fmt: str | None = None, skipped: list | None = None) -> tuple[Path, Path, int, int]:

@@ -8,6 +8,12 @@ temp file left behind on SIGTERM.
   Any exception, KeyboardInterrupt and `Terminated` included, removes the temp file.
 - `check_writable_dir(path)`: create the folder and prove it writable with an `mkstemp` probe (no
   fixed probe name: two processes never race on it, a planted symlink is never followed).
+- `read_regular_bytes(path, limit)`: the bytes of a regular file, never blocking and never
+  unbounded: the file is opened with O_NONBLOCK (a FIFO opens at once instead of waiting for a
+  writer), `fstat`ed on the open descriptor (no race with a swap of the name) and refused unless
+  it is a regular file (a FIFO, a device such as /dev/zero, a directory, a socket, or a symlink
+  to one of them); more than `limit` bytes is refused too. Every stored file grokcheck reads
+  back (result.json, store.json, sub-run cache entries) goes through it.
 - `terminate_on_sigterm()`: while active, SIGTERM raises `Terminated` (a BaseException) so that
   `finally` / cleanup code runs; the CLI exits 143 on it.
 """
@@ -16,9 +22,21 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import stat
 import tempfile
 import threading
 from pathlib import Path
+
+
+MAX_READ_BYTES = 1 << 34  # 16 GiB: more than any result or sub-run grokcheck writes
+
+
+class NotRegularFile(OSError):
+    """A stored file that is not a regular file, or larger than allowed; `reason` says which."""
+
+    def __init__(self, path, reason: str):
+        super().__init__(f"{path} is {reason}")
+        self.reason = reason
 
 
 class Terminated(BaseException):
@@ -62,6 +80,40 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def read_regular_bytes(path, limit: int = MAX_READ_BYTES) -> bytes:
+    """The bytes of the regular file `path` (module docstring).
+
+    Raises: FileNotFoundError when absent; NotRegularFile (an OSError) for a FIFO, device,
+    directory or socket, or a file over `limit` bytes; OSError when unreadable."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFile(path, f"{_kind(st.st_mode)}, not a regular file")
+        if st.st_size > limit:
+            raise NotRegularFile(path, f"larger than {limit} bytes")
+        chunks, total = [], 0
+        while True:
+            chunk = os.read(fd, min(1 << 24, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:  # grew while being read
+                raise NotRegularFile(path, f"larger than {limit} bytes")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def check_writable_dir(path) -> Path:

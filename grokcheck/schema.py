@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 import types
 import typing
 from pathlib import Path
@@ -161,7 +162,12 @@ def write_result(result, path: Path) -> None:
     """result.json of `core.Result` as strict JSON (schema-checked), written atomically
     (`grokcheck.safeio`)."""
     from grokcheck.safeio import atomic_write_bytes
-    atomic_write_bytes(path, dumps_strict(result.to_dict()).encode())
+    atomic_write_bytes(path, result_bytes(result))
+
+
+def result_bytes(result) -> bytes:
+    """The bytes of result.json for `core.Result` `result` (strict JSON, schema-checked)."""
+    return dumps_strict(result.to_dict()).encode()
 
 
 def single_line(text: str, limit: int = 400) -> str:
@@ -177,15 +183,70 @@ class ResultFileError(ValueError):
     """A result.json that cannot be read back; the message names the file."""
 
 
-def read_result(path: Path):
-    """Read a result.json into a `core.Result`; raise ResultFileError naming the file if it is
-    unreadable, not strict JSON or off the schema."""
-    from grokcheck.core import Result
+MAX_RESULT_BYTES = 1 << 30   # a result.json larger than 1 GiB is refused, not read into memory
+MAX_RECORD_BYTES = 1 << 20   # store.json: a key, a digest and two numbers
+RECORD_NAME = "store.json"
+
+
+def _unreadable(path, exc) -> ResultFileError:
+    msg = str(exc).splitlines()[0] if str(exc).strip() else ""
+    return ResultFileError(single_line(f"{path}: unreadable result ({type(exc).__name__}: {msg})"))
+
+
+def read_record(path: Path) -> dict:
+    """The store record (store.json) at `path`: {key: object, result_sha256: 64 hex, subruns: int
+    >= 0, wall_time_s: number}. Raises FileNotFoundError when absent, ValueError (one line) when it
+    is not a regular file, unreadable, not JSON or off this shape (e.g. {"key": null})."""
+    from grokcheck.safeio import read_regular_bytes
     try:
-        return Result.from_dict(loads_strict(Path(path).read_text()))
-    except (OSError, ValueError, TypeError, KeyError, RecursionError) as exc:
-        msg = str(exc).splitlines()[0] if str(exc).strip() else ""
-        raise ResultFileError(single_line(f"{path}: unreadable result ({type(exc).__name__}: {msg})")) from None
+        rec = json.loads(read_regular_bytes(path, MAX_RECORD_BYTES))
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError, RecursionError) as exc:
+        raise ValueError(single_line(f"{path}: unreadable store record ({type(exc).__name__}: "
+                                     f"{str(exc).splitlines()[0] if str(exc).strip() else ''})")) from None
+    sha = rec.get("result_sha256") if isinstance(rec, dict) else None
+    ok = (isinstance(rec, dict) and isinstance(rec.get("key"), dict) and isinstance(sha, str) and len(sha) == 64
+          and isinstance(rec.get("subruns", 0), int) and not isinstance(rec.get("subruns", 0), bool)
+          and rec.get("subruns", 0) >= 0)
+    if not ok:
+        raise ValueError(single_line(f"{path}: not a store record (expected key, result_sha256, subruns)"))
+    return rec
+
+
+def parse_result(data: bytes, path: Path = Path("result.json")):
+    """The `core.Result` of result.json bytes `data`; ResultFileError naming `path` otherwise."""
+    try:
+        from grokcheck.core import Result
+        return Result.from_dict(loads_strict(data.decode("utf-8")))
+    except (ValueError, TypeError, KeyError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        raise _unreadable(path, exc) from None
+
+
+def read_result(path: Path, verify: bool = True):
+    """Read a result.json into a `core.Result`; raise ResultFileError naming the file if it is not
+    a regular file (a FIFO, a device, a directory: refused without blocking), larger than
+    MAX_RESULT_BYTES, unreadable, not strict JSON or off the schema. verify: when a store.json
+    sits beside it (`grokcheck.store`), the file's SHA-256 must equal the digest recorded there,
+    so a damaged or edited result is refused, never shown with different numbers."""
+    import hashlib
+
+    from grokcheck.safeio import read_regular_bytes
+    path = Path(path)
+    try:
+        data = read_regular_bytes(path, MAX_RESULT_BYTES)
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
+    record = path.parent / RECORD_NAME
+    if verify and os.path.lexists(record):
+        try:
+            want = read_record(record)["result_sha256"]
+        except (OSError, ValueError) as exc:
+            raise ResultFileError(single_line(f"{path}: cannot be vouched for ({exc})")) from None
+        if hashlib.sha256(data).hexdigest() != want:
+            raise ResultFileError(single_line(f"{path}: checksum mismatch with {record} (damaged, edited or "
+                                              "half-written; rerun the claim)"))
+    return parse_result(data, path)
 
 
 # ------------------------------------------------------------------------------- config checks

@@ -13,14 +13,22 @@ resolved config, overrides (`--set`) included; the code version is the package v
 SHA-256 over every `grokcheck/**/*.py` file, so any edit of the source invalidates every stored
 result and sub-run. A stored result is reused only when store.json holds the same key AND
 result.json's bytes hash to the recorded digest AND `read_result` accepts it; anything else is
-recomputed, with the reason in one line (`ResultStore.lookup`).
+recomputed, with the reason in one line (`ResultStore.lookup`). The readers of stored results
+(report, export, the summary) check the same digest (`schema.read_result`): a result.json whose
+bytes no longer match its store.json is skipped with one line, never shown.
 
 Sub-run key: SHA-256 of the canonical JSON of {claim, name, spec, seed, device, code version}; an
 item of `Context.map(name, specs, fn)` has the key of `Context.memo(name, spec, ...)`, whichever
 executor computed it (`grokcheck.subruns`: Ray workers return the value, this process stores it).
-Each cache file stores its own key; a file that cannot be read back with
-`torch.load(weights_only=True)` or whose stored key differs (a foreign or corrupt entry) is
-reported in one line, recomputed and overwritten, never trusted. Files are written through a
+A cache file is `CACHE_MAGIC`, the SHA-256 (hex) of
+the payload and a newline, then the payload: torch.save of {format, key, value, meta}. On read
+the payload's digest is checked first, so a flipped bit anywhere in the entry (its tensors
+included) is caught before anything is unpickled; then the payload must load with
+`torch.load(weights_only=True)` and hold this sub-run's key. A file that fails any check (damaged,
+foreign, of an older format, not a regular file: a FIFO, a device or a directory is never opened
+blocking, `safeio.read_regular_bytes`) is reported in one line, recomputed and overwritten, never
+trusted; an entry that cannot be written (a directory in its place, a full disk) is one line
+too and the claim goes on with the computed value. Files are written through a
 temp file and a rename, so a kill (SIGINT, SIGTERM, kill -9) leaves either the old entry or the
 new one; on CPU a resumed run gives bit-identical results because a sub-run's value depends only
 on its key (the claim derives its random streams from the spec: `ctx.rng(name, run_index)`).
@@ -36,6 +44,7 @@ import dataclasses
 import hashlib
 import io
 import json
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -46,7 +55,8 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
+CACHE_MAGIC = b"grokcheck-subrun-v2\n"
 _NUMPY_TAG = "__grokcheck_numpy__"
 KEY_FIELDS = ("claim", "scale", "config_hash", "seed", "device", "code_version")
 
@@ -128,6 +138,23 @@ def _decode(x):
     return x
 
 
+def _entry_bytes(entry: dict) -> bytes:
+    """A cache file: CACHE_MAGIC, the payload's SHA-256 in hex and a newline, then the payload."""
+    payload = _dumps(entry)
+    return CACHE_MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
+
+
+def _entry_payload(data: bytes) -> bytes:
+    """The payload of a cache file; ValueError naming the failed check (format or checksum)."""
+    head = len(CACHE_MAGIC)
+    if not data.startswith(CACHE_MAGIC) or len(data) < head + 65 or data[head + 64:head + 65] != b"\n":
+        raise ValueError("not a cache entry of this format")
+    payload = data[head + 65:]
+    if hashlib.sha256(payload).hexdigest().encode() != data[head:head + 64]:
+        raise ValueError("checksum mismatch (damaged entry)")
+    return payload
+
+
 def _dumps(obj) -> bytes:
     buf = io.BytesIO()
     torch.save(obj, buf)
@@ -171,12 +198,17 @@ class SubrunCache:
 
     def _load(self, path: Path, key: str):
         """(True, value) for a valid entry; (False, None) when absent; corrupt/foreign: reported."""
-        if not self.read or not path.exists():
+        if not self.read or not os.path.lexists(path):
             return False, None
-        try:
-            entry = _loads(path.read_bytes())
+        from grokcheck.safeio import read_regular_bytes
+        try:  # the checksum is checked before anything is unpickled
+            entry = _loads(_entry_payload(read_regular_bytes(path)))
             ok = isinstance(entry, dict) and entry.get("format") == CACHE_FORMAT and entry.get("key") == key
             why = "key mismatch (foreign entry)" if isinstance(entry, dict) and "key" in entry else "not a cache entry"
+        except ValueError as exc:  # format or checksum
+            ok, why = False, str(exc)
+        except OSError as exc:  # a FIFO, a device, a directory, no permission
+            ok, why = False, f"unreadable ({getattr(exc, 'reason', None) or exc.strerror or exc})"
         except Exception as exc:  # any unreadable file is recomputed, never trusted
             ok, why = False, f"unreadable ({type(exc).__name__}: {str(exc).splitlines()[0][:80] if str(exc) else ''})"
         if not ok:
@@ -194,14 +226,19 @@ class SubrunCache:
     def store(self, name: str, spec: dict, key: str, value) -> Any:
         """Write the freshly computed `value` of sub-run (name, spec) under `key`; the value as the
         claim gets it back (through torch.save/torch.load)."""
-        data = _dumps({"format": CACHE_FORMAT, "key": key, "value": _encode(value, "value"),
-                       "meta": {"claim": self.claim, "name": name, "spec": canonical(spec),
-                                "seed": self.seed, "device": self.device, "code_version": code_version()}})
+        entry = {"format": CACHE_FORMAT, "key": key, "value": _encode(value, "value"),
+                 "meta": {"claim": self.claim, "name": name, "spec": canonical(spec),
+                          "seed": self.seed, "device": self.device, "code_version": code_version()}}
+        data = _entry_bytes(entry)
         if self.folder is not None:
-            from grokcheck.core import atomic_write_bytes
-            atomic_write_bytes(Path(self.folder) / f"{key}.pt", data)
+            from grokcheck.safeio import atomic_write_bytes
+            path = Path(self.folder) / f"{key}.pt"
+            try:
+                atomic_write_bytes(path, data)
+            except OSError as exc:  # the cache only saves time: the computed value is still right
+                self.report(f"{self.claim}: cache entry {path} not written ({exc.strerror or exc}); continuing")
         self.misses += 1
-        return _decode(_loads(data)["value"])
+        return _decode(_loads(data[len(CACHE_MAGIC) + 65:])["value"])
 
     def tick(self, name: str, cached: bool, seconds: float) -> None:
         """Count a sub-run read back from disk and tell `on_subrun` (progress)."""
@@ -254,40 +291,58 @@ class ResultStore:
         return self.root / claim
 
     def record(self, claim: str) -> dict | None:
-        """The claim's store.json, or None when absent or unreadable."""
+        """The claim's store.json, or None when absent, unreadable or malformed."""
+        return self._record(claim)[0]
+
+    def _record(self, claim: str) -> tuple[dict | None, str]:
+        """(store.json, "") or (None, why in one line)."""
+        from grokcheck.schema import read_record
         try:
-            d = json.loads((self.claim_dir(claim) / "store.json").read_text())
-            return d if isinstance(d, dict) else None
-        except (OSError, ValueError):
-            return None
+            return read_record(self.claim_dir(claim) / "store.json"), ""
+        except FileNotFoundError:
+            return None, "no stored result"
+        except (OSError, ValueError) as exc:
+            return None, str(exc)
 
     def lookup(self, key: dict):
         """(Result, "") when a finished result with this key is stored, else (None, reason)."""
-        from grokcheck.core import ResultFileError, read_result
-        rec = self.record(key["claim"])
+        from grokcheck.safeio import read_regular_bytes
+        from grokcheck.schema import MAX_RESULT_BYTES, ResultFileError, parse_result
+        rec, why = self._record(key["claim"])
         path = self.claim_dir(key["claim"]) / "result.json"
-        if rec is None or not path.exists():
+        if rec is None:
+            return None, why
+        if not os.path.lexists(path):
             return None, "no stored result"
-        diff = [f for f in KEY_FIELDS if rec.get("key", {}).get(f) != key[f]]
+        diff = [f for f in KEY_FIELDS if rec["key"].get(f) != key[f]]
         if diff:
-            old = rec.get("key", {})
+            old = rec["key"]
             return None, "stored result differs in " + ", ".join(f"{f} ({old.get(f)} -> {key[f]})" for f in diff)
-        if hashlib.sha256(path.read_bytes()).hexdigest() != rec.get("result_sha256"):
-            return None, "result.json does not match store.json (edited or half-written)"
         try:
-            return read_result(path), ""
+            data = read_regular_bytes(path, MAX_RESULT_BYTES)
+        except OSError as exc:
+            return None, f"{path}: unreadable ({exc.strerror or exc})"
+        if hashlib.sha256(data).hexdigest() != rec["result_sha256"]:
+            return None, "result.json does not match store.json (damaged, edited or half-written)"
+        try:
+            return parse_result(data, path), ""
         except ResultFileError as exc:
             return None, str(exc)
 
     def save(self, result, key: dict, subruns: int = 0) -> Path:
-        """Write result.json, then store.json vouching for its bytes (a kill in between leaves a
-        stale store.json whose digest no longer matches: the claim is recomputed)."""
-        from grokcheck.core import atomic_write_bytes, write_result
-        path = self.claim_dir(key["claim"]) / "result.json"
-        write_result(result, path)
-        rec = {"key": key, "result_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        """Remove the old store.json, write result.json, then a store.json vouching for its bytes
+        (a kill in between leaves a result.json with no record: it is recomputed by `run` and read
+        unverified by report/export, never a record vouching for other bytes)."""
+        from grokcheck.safeio import atomic_write_bytes
+        from grokcheck.schema import result_bytes
+        path, record = self.claim_dir(key["claim"]) / "result.json", self.claim_dir(key["claim"]) / "store.json"
+        data = result_bytes(result)
+        if os.path.lexists(record):
+            os.unlink(record)
+        atomic_write_bytes(path, data)
+        rec = {"key": key, "result_sha256": hashlib.sha256(data).hexdigest(),
                "subruns": int(subruns), "wall_time_s": result.wall_time_s}
-        atomic_write_bytes(self.claim_dir(key["claim"]) / "store.json", json.dumps(rec, indent=1).encode())
+        atomic_write_bytes(record, json.dumps(rec, indent=1).encode())
         return path
 
     def cache(self, claim: str, seed: int, device: str, *, force: bool = False, **kw) -> SubrunCache:

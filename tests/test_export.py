@@ -106,3 +106,62 @@ def test_missing_or_empty_folder_is_usage_error(tmp_path, capsys):
 def test_targets():
     assert targets("d", None)[2] == "csv" and targets("d", "parquet")[0].name == "observables.parquet"
     assert [p.name for p in targets("a/r.csv", None)[:2]] == ["r.csv", "r_series.csv"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_export_never_writes_through_a_planted_symlink(runs, tmp_path, fmt):
+    """Symlinks planted at the target and at the temporary names an exporter might use point at a
+    victim outside the export folder: the victim is never touched (writes go to a unique mkstemp
+    file, then a rename that replaces a symlink instead of following it)."""
+    if fmt == "parquet":
+        pytest.importorskip("pyarrow")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    dest = tmp_path / "export"
+    dest.mkdir()
+    for name in (f"observables.{fmt}", f".observables.{fmt}.tmp", f"series.{fmt}", f".series.{fmt}.tmp"):
+        (dest / name).symlink_to(victim)
+    export([runs], dest, fmt)
+    assert victim.read_text() == "precious"
+    read = pd.read_csv if fmt == "csv" else pd.read_parquet
+    assert len(read(dest / f"observables.{fmt}")) == 16
+    assert not (dest / f"observables.{fmt}").is_symlink()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_concurrent_exports_to_one_file_both_succeed(runs, tmp_path, fmt):
+    """Two exports to one file at once (threads here; processes in tests/test_faults.py): each
+    renames its own complete temporary file, so both succeed and the file reads back whole."""
+    import threading
+    if fmt == "parquet":
+        pytest.importorskip("pyarrow")
+    errors = []
+
+    def one():
+        try:
+            for _ in range(5):
+                export([runs], tmp_path / f"t.{fmt}")
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+    threads = [threading.Thread(target=one) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    read = pd.read_csv if fmt == "csv" else pd.read_parquet
+    assert len(read(tmp_path / f"t.{fmt}")) == 16
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_export_skips_a_damaged_result_with_one_line(tmp_path, capsys):
+    """A result.json whose bytes no longer match store.json is skipped, never exported."""
+    from grokcheck.store import ResultStore
+    key = {"claim": "alpha", "scale": "ci", "config_hash": "h0", "seed": 0, "device": "cpu", "code_version": "t"}
+    ResultStore(tmp_path / "out").save(result("alpha", 0, 3.0), key)
+    ResultStore(tmp_path / "out").save(result("beta", 0, 1.0), {**key, "claim": "beta"})
+    path = tmp_path / "out" / "alpha" / "result.json"
+    path.write_text(path.read_text().replace("3.0", "9.0", 1))
+    skipped = []
+    _, _, n_obs, _ = export([tmp_path / "out"], tmp_path / "x", "csv", skipped)
+    assert n_obs == 4 and len(skipped) == 1 and "checksum mismatch" in skipped[0]

@@ -183,3 +183,165 @@ def test_result_store_lookup(tmp_path):
     got, why = st.lookup(_key())
     assert got is None and "does not match store.json" in why
     assert hashlib.sha256(path.read_bytes()).hexdigest() != st.record("fake")["result_sha256"]
+
+
+# --- damaged and special files are never trusted ------------------------------------------------
+
+def _flip_a_payload_bit(path):
+    """Flip one bit inside the tensor bytes of a cache file (the payload after the header)."""
+    data = bytearray(path.read_bytes())
+    body = data.index(b"\x00\x00\x80?", len(store.CACHE_MAGIC))  # float32 1.0 of torch.arange(3.0)
+    data[body + 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def test_a_bit_flipped_in_a_cached_tensor_is_caught_and_recomputed(tmp_path):
+    lines, f = [], Counter()
+    good = SubrunCache(tmp_path, "c", 0, "cpu", report=lines.append).memo("run", {"i": 0}, f)
+    cache = SubrunCache(tmp_path, "c", 0, "cpu", report=lines.append)
+    path = entry_path(cache, {"i": 0})
+    _flip_a_payload_bit(path)
+    # negative control: without the checksum the flipped payload loads and differs silently
+    head = len(store.CACHE_MAGIC) + 65
+    silently = store._decode(store._loads(path.read_bytes()[head:])["value"])
+    assert not torch.equal(silently["t"], good["t"])
+    again = cache.memo("run", {"i": 0}, f)
+    assert f.calls == 2 and len(lines) == 1 and "checksum mismatch" in lines[0] and str(path) in lines[0]
+    assert_same(again, good)
+
+
+def test_an_old_format_entry_is_recomputed(tmp_path):
+    lines, f = [], Counter()
+    cache = SubrunCache(tmp_path, "c", 0, "cpu", report=lines.append)
+    cache.memo("run", {}, f)
+    path = entry_path(cache, {})
+    torch.save({"format": 1, "key": cache.key("run", {}), "value": 1}, path)  # an entry without checksum
+    cache.memo("run", {}, f)
+    assert f.calls == 2 and "not a cache entry of this format" in lines[0]
+
+
+@pytest.fixture
+def alarm():
+    """Fail instead of hanging forever if a read blocks (a FIFO opened without O_NONBLOCK)."""
+    import signal
+
+    def boom(*_):
+        raise TimeoutError("blocked on a special file")
+    old = signal.signal(signal.SIGALRM, boom)
+    signal.alarm(20)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, old)
+
+
+def _plant(path, kind):
+    import os
+    if path.exists() or path.is_symlink():
+        path.unlink()
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "dev-zero":
+        path.symlink_to("/dev/zero")
+    elif kind == "directory":
+        path.mkdir()
+    elif kind == "unreadable":
+        path.write_bytes(b"x")
+        path.chmod(0)
+    elif kind == "dangling-symlink":
+        path.symlink_to(path.parent / "nowhere")
+
+
+SPECIAL = ["fifo", "dev-zero", "directory", "unreadable", "dangling-symlink"]
+
+
+@pytest.mark.parametrize("kind", SPECIAL)
+def test_a_special_file_in_place_of_a_cache_entry_is_refused_not_opened_blocking(tmp_path, kind, alarm):
+    import os
+    if kind == "unreadable" and os.geteuid() == 0:
+        pytest.skip("root reads a mode-000 file")
+    lines, f = [], Counter()
+    cache = SubrunCache(tmp_path, "c", 0, "cpu", report=lines.append)
+    good = cache.memo("run", {}, f)
+    _plant(entry_path(cache, {}), kind)
+    again = cache.memo("run", {}, f)
+    assert f.calls == 2 and len(lines) >= 1 and all("\n" not in x for x in lines)
+    assert_same(again, good)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "directory", "unreadable"])
+def test_a_special_file_in_place_of_result_or_store_json_is_refused(tmp_path, kind, alarm):
+    import os
+
+    from grokcheck.schema import ResultFileError, read_result
+    if kind == "unreadable" and os.geteuid() == 0:
+        pytest.skip("root reads a mode-000 file")
+    for name in ("result.json", "store.json"):
+        st = ResultStore(tmp_path / name)
+        st.save(_result(), _key())
+        _plant(tmp_path / name / "fake" / name, kind)
+        got, why = st.lookup(_key())
+        assert got is None and why and "\n" not in why
+        if name == "result.json":
+            with pytest.raises(ResultFileError, match="result.json"):
+                read_result(tmp_path / name / "fake" / "result.json")
+
+
+@pytest.mark.parametrize("record", ['{"key": null}', '{"key": {}, "result_sha256": 5}', "[1]", "{", '"x"',
+                                    '{"key": {}, "result_sha256": "' + "0" * 64 + '", "subruns": "many"}'])
+def test_a_malformed_store_json_is_one_line_not_a_traceback(tmp_path, record):
+    from grokcheck.schema import ResultFileError, read_result
+    st = ResultStore(tmp_path)
+    st.save(_result(), _key())
+    (tmp_path / "fake" / "store.json").write_text(record)
+    got, why = st.lookup(_key())
+    assert got is None and "store.json" in why and "\n" not in why
+    assert st.record("fake") is None
+    with pytest.raises(ResultFileError, match="cannot be vouched for"):
+        read_result(tmp_path / "fake" / "result.json")
+
+
+def test_a_damaged_result_is_refused_by_every_reader(tmp_path):
+    """A digit changed in result.json still parses (negative control) but no longer matches the
+    SHA-256 in store.json: lookup recomputes and read_result (report, export) refuses it."""
+    from grokcheck.schema import ResultFileError, read_result
+    st = ResultStore(tmp_path)
+    st.save(_result(), _key())
+    path = tmp_path / "fake" / "result.json"
+    assert read_result(path).observables[0].value == 1.0
+    path.write_text(path.read_text().replace('"value": 1.0', '"value": 7.0', 1))
+    assert read_result(path, verify=False).observables[0].value == 7.0  # parses: only the digest tells
+    with pytest.raises(ResultFileError, match="checksum mismatch"):
+        read_result(path)
+    assert st.lookup(_key())[0] is None
+    (tmp_path / "fake" / "store.json").unlink()  # a result written outside a store is read unverified
+    assert read_result(path).observables[0].value == 7.0
+
+
+def test_save_never_leaves_a_record_vouching_for_other_bytes(tmp_path, monkeypatch):
+    """A kill between result.json and store.json (simulated: the second write fails) leaves no
+    store.json, so readers do not refuse the new result and run recomputes it."""
+    from grokcheck import safeio
+    from grokcheck.schema import read_result
+    st = ResultStore(tmp_path)
+    st.save(_result(0), _key())
+    real = safeio.atomic_write_bytes
+
+    def fail_on_record(path, data):
+        if path.name == "store.json":
+            raise KeyboardInterrupt
+        real(path, data)
+    monkeypatch.setattr(safeio, "atomic_write_bytes", fail_on_record)
+    with pytest.raises(KeyboardInterrupt):
+        st.save(_result(1), _key(seed=1))
+    assert not (tmp_path / "fake" / "store.json").exists()
+    assert read_result(tmp_path / "fake" / "result.json").seed == 1
+    assert st.lookup(_key(seed=1)) == (None, "no stored result")
+
+
+def test_an_unwritable_cache_entry_is_one_line_and_the_value_is_kept(tmp_path):
+    lines, f = [], Counter()
+    cache = SubrunCache(tmp_path, "c", 0, "cpu", report=lines.append)
+    entry_path(cache, {}).mkdir(parents=True)  # a directory where the entry goes
+    value = cache.memo("run", {}, f)
+    assert_same(value, roundtrip(Counter()()))
+    assert "a directory" in lines[0] and "not written" in lines[-1] and all("\n" not in x for x in lines)
