@@ -1,67 +1,93 @@
-"""Assertions shared by the executable theorems in verify/test_*.py."""
+"""Assertions shared by the executable theorems in verify/test_*.py.
+
+Pytest reads like the verdicts: a claim that verifies at ci scale passes its verdict test; a claim
+expected not to is `xfail(strict=True)` with the expected verdict and its reason, so the summary
+shows what holds, what fails and why. An xfailed verdict test still fails loudly when the verdict
+differs from the expected one (a different exception type than the xfail's), and an unexpected
+pass is an error (strict).
+"""
 from __future__ import annotations
 
 from grokcheck.core import Observable, Result
 
-
-def assert_passed(o: Observable) -> None:
-    """The observable holds; the failure message states value, comparison, bound and tolerance."""
-    assert o.passed, f"{o.name}: {o.value} not {o.comparison} {o.bound} (tol {o.tolerance})"
-
-
-def assert_claims_pass(result: Result) -> None:
-    """Every observable of role `claim` holds."""
-    failed = [o.name for o in result.observables if o.role == "claim" and not o.passed]
-    assert not failed, failed
-
-
 BUDGET = "inconclusive (budget)"
 
 
+class VerdictChanged(RuntimeError):
+    """The claim's verdict is not the one its verify module expects (never swallowed by an xfail)."""
+
+
+def assert_passed(o: Observable) -> None:
+    """The observable holds; the failure message states value, interval, comparison and bound."""
+    assert o.passed, o.describe()
+
+
+def assert_claims_pass(result: Result, settings: list[str] | None = None) -> None:
+    """Every observable of role `claim` (of `settings`, default all) holds."""
+    failed = [o.describe() for o in result.observables
+              if o.role == "claim" and not o.passed and (settings is None or o.setting in settings)]
+    assert not failed, failed
+
+
 def assert_verdict(result: Result, verdict: str) -> None:
-    """The overall verdict is `verdict`; "inconclusive (budget)" also requires every failing claim
-    observable to sit in a setting whose budget gap the result declares."""
-    if verdict == BUDGET:
-        failing = [o for o in result.observables if o.role == "claim" and not o.passed]
-        assert failing and all(o.setting in result.budget_gaps for o in failing), \
-            ([(o.setting, o.name) for o in failing], result.budget_gaps)
-        assert result.verdict_label() == BUDGET, (result.verdict_label(), result.setting_verdicts)
-    else:
-        assert result.verdict == verdict, (result.verdict, result.setting_verdicts)
+    """The claim's verdict label (`Result.verdict_label`, the paper's settings) is `verdict`."""
+    assert result.verdict_label() == verdict, (result.verdict_label(), result.setting_reasons)
 
 
 def assert_controls_pass(result: Result, verdict: str | None = "verified") -> None:
-    """The claim has negative controls, each rejects its wrong input, and the verdict is `verdict`
-    (`assert_verdict`; not checked when verdict is None)."""
-    controls = [o for o in result.observables if o.role == "control"]
-    assert controls, f"{result.claim}: no negative control"
-    assert all(o.passed for o in controls), [(o.name, o.value) for o in controls if not o.passed]
+    """Every setting with a claim observable has a control of its own, each control rejects its wrong
+    input, and (unless verdict is None) the verdict label is `verdict`."""
+    for setting in result.setting_verdicts:
+        assert any(o.role == "control" and o.setting == setting for o in result.observables), \
+            f"{result.claim}: setting {setting!r} has no control of its own"
+    bad = [o.describe() for o in result.observables if o.role == "control" and not o.passed]
+    assert not bad, bad
     if verdict is not None:
         assert_verdict(result, verdict)
 
 
-def standard_tests(claim_id: str, names, *, verdict: str | None = "verified"):
-    """The two standard executable-theorem tests of a claim at ci scale, for a test module to bind:
-
-        test_observable, test_controls_and_verdict = standard_tests(CLAIM_ID, NAMES)
-
-    test_observable: each observable named in `names` holds (one test per name);
-    test_controls_and_verdict: every negative control holds, the verdict is `verdict` (None: not
-    checked; "inconclusive (budget)": every failure sits in a declared budget gap) and, when it is
-    "verified", every claim observable holds."""
+def verdict_test(claim_id: str, verdict: str = "verified", why: str = ""):
+    """The verdict test of a claim at ci scale (bind it as `test_verdict = verdict_test(...)`): passes when
+    the claim verifies; when `verdict` (the expected label) is anything else it is an
+    `xfail(strict=True)` whose reason is the expected verdict and `why`, and it raises VerdictChanged
+    (a real failure) if the label is not `verdict`."""
     import pytest
 
-    @pytest.mark.parametrize("name", list(names))
+    def test_verdict(ci_result):
+        result = ci_result(claim_id)
+        label = result.verdict_label()
+        if label != verdict:
+            raise VerdictChanged(f"{claim_id}: verdict {label!r}, expected {verdict!r}: {result.setting_reasons}")
+        assert label == "verified", f"{claim_id}: {label}: {why}"
+
+    if verdict != "verified":
+        test_verdict = pytest.mark.xfail(strict=True, raises=AssertionError,
+                                         reason=f"{verdict} at ci scale: {why}")(test_verdict)
+    return test_verdict
+
+
+def standard_tests(claim_id: str, names, *, verdict: str = "verified", why: str = ""):
+    """The two standard executable-theorem tests of a claim at ci scale, for a test module to bind:
+
+        test_observable, test_verdict = standard_tests(CLAIM_ID, NAMES, verdict=..., why=...)
+
+    test_observable: each observable named in `names` holds (one test per name, its id the name);
+    test_verdict: `verdict_test` (xfail with its reason unless the claim verifies)."""
+    import pytest
+
+    @pytest.mark.parametrize("name", list(names), ids=[_short(n) for n in names])
     def test_observable(ci_result, name):
         assert_passed(ci_result(claim_id).observable(name))
 
-    def test_controls_and_verdict(ci_result):
-        result = ci_result(claim_id)
-        if verdict == "verified":
-            assert_claims_pass(result)
-        assert_controls_pass(result, verdict)
+    return test_observable, verdict_test(claim_id, verdict, why)
 
-    return test_observable, test_controls_and_verdict
+
+def _short(name: str, limit: int = 40) -> str:
+    """A short test id of an observable name (letters, digits, '-' and '_' only)."""
+    out = "".join(c if c.isalnum() else "-" for c in name).strip("-")
+    while "--" in out:
+        out = out.replace("--", "-")
+    return out[:limit].rstrip("-")
 
 
 def default_scale_test(claim_id: str):
@@ -73,6 +99,6 @@ def default_scale_test(claim_id: str):
     def test_default_scale():
         from grokcheck.registry import run_claim
         r = run_claim(claim_id, "default")
-        assert r.verdict == "verified", [(o.name, o.value, o.bound) for o in r.observables if not o.passed]
+        assert r.verdict == "verified", (r.verdict_label(), r.setting_reasons)
 
     return test_default_scale

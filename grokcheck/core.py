@@ -1,20 +1,36 @@
-"""Claims, observables, results and their verdicts (DESIGN.md "A claim's Result").
+"""Claims, observables, results and their verdicts: the domain of grokcheck.
 
 A claim module defines `CLAIM`, a frozen `Config`, `SCALES` and `run(config, ctx) -> Result`,
 plus `figures(result) -> list[Figure]` for its report. `run` measures and never asserts;
-the pytest module and the CLI read the same `Observable.passed`.
+the pytest module and the CLI read the same verdicts.
 
-Verdict rule (per setting, then overall), fixed before any experiment was run:
-- `refuted` if any observable with role "claim" fails, and the setting ran at the paper's stated
-  budget (p, steps, width, data, seeds) or larger; a claim that fails in a setting run below
-  that budget is `inconclusive (budget)`: the claim's `run` declares the gap
-  (`ctx.result(..., budget_gaps={setting: "what falls short"})`) and the report names it. A
-  refutation needs the paper's setting at its size, or a statistic over seeds that excludes
-  the claim;
-- `inconclusive` if none fails but a negative control (role "control") fails, i.e. the
-  check could not tell a wrong input from a right one, or if the result has no control;
-- `verified` otherwise. Role "observation" is reported but never decides.
-The overall verdict is `verified` only when every setting is; `refuted` when any is.
+The decision rule (one rule at every scale, fixed before any experiment was run)
+-------------------------------------------------------------------------------------
+Each decisive observable is an interval [lo, hi] with its true coverage (`coverage`, `method`),
+or, for an exact theorem, a value with a stated tolerance (a point interval). Against its
+pre-registered bound (`value comparison bound`, within `tolerance`) an observable's `outcome` is
+- "holds" when the whole interval lies on the claim's side of the bound,
+- "fails" when the whole interval lies on the other side,
+- "undecided" when the interval straddles the bound (or there is no value to compare),
+- "pending" for an event (`kind="event"`) that has not happened yet within the run (value None).
+
+A setting's verdict (the settings are named by the claim; a name starting with "ours" is a
+setting beyond the paper):
+1. a control of the setting (role "control": a wrong input the same rule must reject) that does
+   not hold makes the setting `inconclusive`: its rule could not tell a wrong input from a right one;
+2. a claim observable that fails refutes the setting (`refuted`), at any scale; so does a pending
+   event in a setting run at the paper's budget (it did not happen where the paper says it does);
+3. below the paper's budget (the claim declares the gap: `ctx.result(..., budget_gaps={setting:
+   "what falls short"})`) a pending event, or a claim that something does NOT happen
+   (`kind="absence"`), cannot be decided: `inconclusive (budget)`. An event that happened inside
+   the budget is decided evidence like any other measurement;
+4. a claim observable whose interval straddles its bound makes the setting `inconclusive`;
+5. a setting without a control of its own cannot verify: `inconclusive`;
+6. otherwise `verified`. Role "observation" is reported and never decides.
+The claim's verdict is the verdict of the paper's settings (`verified` when all are, `refuted` when
+any is, else `inconclusive`); the settings beyond the paper get their own verdict
+(`beyond_verdict`) and never refute or rescue the paper's claim. Each setting's verdict carries its
+reason (`setting_reasons`); a reason that starts with "budget:" is shown as `inconclusive (budget)`.
 """
 from __future__ import annotations
 
@@ -22,21 +38,19 @@ import dataclasses
 import hashlib
 import json
 import math
-import os
-import platform
-import subprocess
-import time
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable
-
-from grokcheck.safeio import atomic_write_bytes  # noqa: F401  (re-exported: reports use it)
+from typing import Any
 
 COMPARISONS = ("<=", ">=", "<", ">", "==")
 ROLES = ("claim", "control", "observation")
+KINDS = ("measure", "event", "absence")
+OUTCOMES = ("holds", "fails", "undecided", "pending")
+SOURCES = ("text", "figure", "ours")
 VERDICTS = ("verified", "refuted", "inconclusive")
 ERROR = "error"  # the verdict shown for a claim that crashed (no Result; see `ClaimError`)
 PAPER = "paper"
+OURS = "ours"  # settings whose name starts with this are beyond the paper
+BUDGET = "budget:"  # prefix of a setting reason that makes it `inconclusive (budget)`
 
 
 @dataclass(frozen=True)
@@ -46,6 +60,11 @@ class Claim:
     title: str
     statement: str
     source: str
+
+
+def is_beyond(setting: str) -> bool:
+    """True for a setting beyond the paper (its name starts with "ours")."""
+    return setting.startswith(OURS)
 
 
 def compare(value: float | None, bound: float, comparison: str, tolerance: float = 0.0) -> bool:
@@ -65,14 +84,38 @@ def compare(value: float | None, bound: float, comparison: str, tolerance: float
     return abs(value - bound) <= tolerance
 
 
+def interval_outcome(lo: float | None, hi: float | None, bound: float, comparison: str,
+                     tolerance: float = 0.0) -> str:
+    """"holds" / "fails" / "undecided" of the interval [lo, hi] against `comparison bound` within
+    `tolerance` (module docstring). A missing or NaN end is "undecided"; lo == hi is a point."""
+    if lo is None or hi is None or math.isnan(lo) or math.isnan(hi):
+        return "undecided"
+    if comparison == "==":
+        if lo >= bound - tolerance and hi <= bound + tolerance:
+            return "holds"
+        return "fails" if hi < bound - tolerance or lo > bound + tolerance else "undecided"
+    upper = comparison in ("<=", "<")  # the claim's side is below the bound
+    near, far = (hi, lo) if upper else (lo, hi)  # the end that must hold, the end that must fail
+    if compare(near, bound, comparison, tolerance):
+        return "holds"
+    return "fails" if not compare(far, bound, comparison, tolerance) else "undecided"
+
+
 @dataclass
 class Observable:
     """A measured value against its bound: `value comparison bound` within `tolerance`.
 
-    `reason` says where the bound and the tolerance come from (house rules 2-3);
-    `role` is "claim", "control" (a negative control: it passes when the wrong input
-    is rejected) or "observation"; `setting` names the setting it refers to ("paper"
-    for the paper's own, anything else is ours and says so).
+    value: the point estimate; lo, hi: its interval (None: the point itself, an exact value);
+    coverage: the interval's true coverage (e.g. 0.75 for [min, max] of 3 seeds; None for an exact
+    value or an unknown coverage, see `method`); method: how the interval was made.
+    `reason` says where the bound and the tolerance come from; `role` is "claim", "control" (a
+    negative control: it holds when the wrong input is rejected) or "observation"; `setting` names
+    the setting ("paper..." for the paper's own, "ours..." beyond it); `kind` is "measure", "event"
+    (something happens; value None = not yet within the run) or "absence" (something does not
+    happen; it cannot verify below the paper's budget); `source` says who made the statement:
+    "text" (the source's text or theorem), "figure" (its figures, code or notebook) or "ours"
+    (default: "ours" in a setting beyond the paper, else "text"). `outcome` and `passed`
+    (outcome == "holds") are computed.
     """
     name: str
     value: float | None
@@ -82,34 +125,107 @@ class Observable:
     reason: str = ""
     role: str = "claim"
     setting: str = PAPER
+    lo: float | None = None
+    hi: float | None = None
+    coverage: float | None = None
+    method: str = "exact"
+    kind: str = "measure"
+    source: str = ""
+    outcome: str = field(default="")
     passed: bool = field(default=False)
 
     def __post_init__(self):
         if self.role not in ROLES:
             raise ValueError(f"unknown role {self.role!r}; expected one of {ROLES}")
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown kind {self.kind!r}; expected one of {KINDS}")
+        if self.comparison not in COMPARISONS:
+            raise ValueError(f"unknown comparison {self.comparison!r}; expected one of {COMPARISONS}")
+        self.source = self.source or (OURS if is_beyond(self.setting) else "text")
+        if self.source not in SOURCES:
+            raise ValueError(f"unknown source {self.source!r}; expected one of {SOURCES}")
+        if self.source == OURS and not is_beyond(self.setting) and self.role == "claim":
+            raise ValueError(f"{self.name!r}: a statement of ours belongs to a setting named 'ours: ...', "
+                             f"not {self.setting!r}")
         self.value = None if self.value is None else float(self.value)
         self.bound = float(self.bound)
         self.tolerance = float(self.tolerance)
-        self.passed = compare(self.value, self.bound, self.comparison, self.tolerance)
+        if (self.lo is None) != (self.hi is None):
+            raise ValueError(f"{self.name!r}: give both ends of the interval or neither")
+        if self.lo is not None:
+            self.lo, self.hi = float(self.lo), float(self.hi)
+            if self.lo > self.hi:
+                raise ValueError(f"{self.name!r}: interval [{self.lo}, {self.hi}] has lo > hi")
+        if self.coverage is not None and not 0 <= float(self.coverage) <= 1:
+            raise ValueError(f"{self.name!r}: coverage must be in [0, 1], got {self.coverage}")
+        self.coverage = None if self.coverage is None else float(self.coverage)
+        self.outcome = self._outcome()
+        self.passed = self.outcome == "holds"
+
+    @property
+    def interval(self) -> tuple[float | None, float | None]:
+        """(lo, hi): the interval, or the point (value, value) of an exact observable."""
+        return (self.lo, self.hi) if self.lo is not None else (self.value, self.value)
+
+    def _outcome(self) -> str:
+        if self.value is None and self.lo is None:
+            return "pending" if self.kind == "event" else "undecided"
+        return interval_outcome(*self.interval, self.bound, self.comparison, self.tolerance)
+
+    def describe(self) -> str:
+        """One line: value, interval with coverage, comparison and outcome."""
+        fmt = lambda x: "none" if x is None else f"{x:.4g}"  # noqa: E731
+        cov = "" if self.lo is None else (f" [{fmt(self.lo)}, {fmt(self.hi)}] "
+                                          + (f"{self.coverage:.0%} {self.method}" if self.coverage is not None
+                                             else f"coverage unknown, {self.method}"))
+        return f"{self.name}: {fmt(self.value)}{cov} vs {self.comparison} {self.bound:g} -> {self.outcome}"
+
+
+def setting_decision(observables: list[Observable], budget_gap: str | None = None) -> tuple[str, str]:
+    """(verdict, reason) of one setting's observables under the module docstring's rule;
+    `budget_gap`: how the setting falls short of the paper's budget (None: at the paper's budget)."""
+    claims = [o for o in observables if o.role == "claim"]
+    controls = [o for o in observables if o.role == "control"]
+    bad = [c for c in controls if c.outcome != "holds"]
+    if bad:
+        return "inconclusive", f"control did not reject its wrong input: {bad[0].describe()}"
+    failing = [o for o in claims if o.outcome == "fails" or (o.outcome == "pending" and budget_gap is None)]
+    if failing:
+        o = failing[0]
+        why = "the event did not happen within the paper's budget" if o.outcome == "pending" else "interval on the other side"
+        return "refuted", f"{why}: {o.describe()}"
+    if budget_gap is not None:
+        pending = [o for o in claims if o.outcome == "pending"]
+        if pending:
+            return "inconclusive", f"{BUDGET} {pending[0].name} has not happened yet ({budget_gap})"
+        absent = [o for o in claims if o.kind == "absence"]
+        if absent:
+            return "inconclusive", f"{BUDGET} '{absent[0].name}' (that something does not happen) " \
+                                   f"cannot verify below the paper's budget ({budget_gap})"
+    open_ = [o for o in claims if o.outcome != "holds"]
+    if open_:
+        return "inconclusive", f"interval straddles the bound: {open_[0].describe()}"
+    if not controls:
+        return "inconclusive", "the setting has no control of its own"
+    return "verified", "every claim interval lies on the claim's side and every control rejects its wrong input"
+
+
+def setting_decisions(observables: list[Observable], budget_gaps: dict[str, str] | None = None) -> dict[str, tuple]:
+    """{setting: (verdict, reason)} for every setting that has a claim observable (in order)."""
+    budget_gaps = budget_gaps or {}
+    settings = dict.fromkeys(o.setting for o in observables if o.role == "claim")
+    return {s: setting_decision([o for o in observables if o.setting == s], budget_gaps.get(s)) for s in settings}
 
 
 def setting_verdicts(observables: list[Observable], budget_gaps: dict[str, str] | None = None) -> dict[str, str]:
-    """The verdict of each setting under the module docstring's rule."""
-    has_control = any(o.role == "control" for o in observables)
-    budget_gaps = budget_gaps or {}
-    out = {}
-    for setting in dict.fromkeys(o.setting for o in observables if o.role != "observation"):
-        obs = [o for o in observables if o.setting == setting]
-        if any(o.role == "claim" and not o.passed for o in obs):
-            out[setting] = "inconclusive" if setting in budget_gaps else "refuted"
-        elif not has_control or any(o.role == "control" and not o.passed for o in obs):
-            out[setting] = "inconclusive"
-        else:
-            out[setting] = "verified"
-    return out
+    """{setting: verdict} (`setting_decisions` without the reasons)."""
+    return {s: v for s, (v, _) in setting_decisions(observables, budget_gaps).items()}
 
 
 def overall_verdict(per_setting: dict[str, str]) -> str:
+    """`verified` when every setting is, `refuted` when any is, else `inconclusive` (no setting:
+    `inconclusive`). Applied to the paper's settings for the claim's verdict, and to ours for
+    `beyond_verdict`."""
     if not per_setting:
         return "inconclusive"
     if any(v == "refuted" for v in per_setting.values()):
@@ -121,7 +237,8 @@ def overall_verdict(per_setting: dict[str, str]) -> str:
 
 @dataclass
 class Result:
-    """Everything a report needs; JSON round-trips through `to_dict` / `from_dict`."""
+    """Everything a report needs; JSON round-trips through `to_dict` / `from_dict`. The verdicts are
+    computed from the observables and the budget gaps (module docstring), never stored by hand."""
     claim: str
     title: str
     statement: str
@@ -136,34 +253,59 @@ class Result:
     environment: dict = field(default_factory=dict)
     wall_time_s: float = 0.0
     verdict: str = "inconclusive"
+    beyond_verdict: str | None = None
     setting_verdicts: dict = field(default_factory=dict)
+    setting_reasons: dict = field(default_factory=dict)
     budget_gaps: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self.observables = [o if isinstance(o, Observable) else Observable(**_obs_args(o))
                             for o in self.observables]
-        self.setting_verdicts = setting_verdicts(self.observables, self.budget_gaps)
-        self.verdict = overall_verdict(self.setting_verdicts)
+        decisions = setting_decisions(self.observables, self.budget_gaps)
+        self.setting_verdicts = {s: v for s, (v, _) in decisions.items()}
+        self.setting_reasons = {s: r for s, (_, r) in decisions.items()}
+        self.verdict = overall_verdict(self._verdicts(paper=True))
+        beyond = self._verdicts(paper=False)
+        self.beyond_verdict = overall_verdict(beyond) if beyond else None
+
+    def _verdicts(self, paper: bool) -> dict:
+        return {s: v for s, v in self.setting_verdicts.items() if is_beyond(s) != paper}
+
+    @property
+    def paper_settings(self) -> list[str]:
+        return list(self._verdicts(paper=True))
+
+    @property
+    def beyond_settings(self) -> list[str]:
+        return list(self._verdicts(paper=False))
 
     def verdict_label(self, setting: str | None = None) -> str:
-        """The verdict (overall, or of `setting`) as shown to a reader: `inconclusive (budget)` when a
-        failing claim observable sits in a setting run below the paper's budget."""
-        verdict = self.verdict if setting is None else self.setting_verdicts.get(setting, "inconclusive")
-        settings = [setting] if setting is not None else list(self.setting_verdicts)
-        budget = any(s in self.budget_gaps and self.setting_verdicts.get(s) == "inconclusive"
-                     and any(o.role == "claim" and not o.passed and o.setting == s for o in self.observables)
-                     for s in settings)
+        """The verdict as shown to a reader: of `setting`, or the claim's (its paper settings');
+        `inconclusive (budget)` when the inconclusive settings are so for the budget only."""
+        if setting is not None:
+            return self._label(self.setting_verdicts.get(setting, "inconclusive"), [setting])
+        return self._label(self.verdict, self.paper_settings)
+
+    def beyond_label(self) -> str:
+        """The verdict of the settings beyond the paper ("-" when there is none)."""
+        return "-" if self.beyond_verdict is None else self._label(self.beyond_verdict, self.beyond_settings)
+
+    def _label(self, verdict: str, settings: list[str]) -> str:
+        open_ = [s for s in settings if self.setting_verdicts.get(s) == "inconclusive"]
+        budget = open_ and all(self.setting_reasons.get(s, "").startswith(BUDGET) for s in open_)
         return f"{verdict} (budget)" if verdict == "inconclusive" and budget else verdict
 
     def key_observable(self) -> Observable | None:
-        """The observable that decides the verdict: the first failing claim observable of a setting run
-        at the paper's budget (it refutes), else the first failing claim observable (a budget gap),
-        else the first failing control, else the first claim observable (None when there is none)."""
-        claims = [o for o in self.observables if o.role == "claim"]
-        failing = [o for o in claims if not o.passed]
-        refuting = [o for o in failing if o.setting not in self.budget_gaps]
-        controls = [o for o in self.observables if o.role == "control" and not o.passed]
-        return (refuting or failing or controls or claims or [None])[0]
+        """The observable that decides the claim's verdict: in the paper's settings, a failing
+        claim observable (it refutes), else a control that did not reject, else a pending, straddling
+        or below-budget claim observable, else the first claim observable (None when there is none)."""
+        paper = set(self.paper_settings)
+        mine = [o for o in self.observables if o.setting in paper]
+        claims = [o for o in mine if o.role == "claim"]
+        below = [o for o in claims if o.setting in self.budget_gaps and o.kind == "absence"]
+        return ([o for o in claims if o.outcome == "fails"]
+                or [o for o in mine if o.role == "control" and o.outcome != "holds"]
+                or [o for o in claims if o.outcome != "holds"] or below or claims or [None])[0]
 
     def observable(self, name: str) -> Observable:
         for o in self.observables:
@@ -172,172 +314,36 @@ class Result:
         raise KeyError(f"{self.claim}: no observable named {name!r}")
 
     def to_dict(self) -> dict:
-        """The result.json object (schema `grokcheck.schema.SCHEMA_VERSION`), validated."""
-        from grokcheck.schema import SCHEMA_VERSION, validate_result_dict
-        d = {"schema_version": SCHEMA_VERSION, **dataclasses.asdict(self)}
-        validate_result_dict(d)
-        return d
+        """The result.json object (schema `grokcheck.schema.SCHEMA_VERSION`); the caller validates
+        it (`grokcheck.schema.validate_result_dict`)."""
+        return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> "Result":
-        """A Result from a result.json object; SchemaError (a ValueError naming the field) unless it
-        follows the schema. The verdicts are recomputed from the observables."""
-        from grokcheck.schema import validate_result_dict
-        validate_result_dict(d)
-        return cls(**{k: v for k, v in d.items() if k != "schema_version"})
+        """A Result from a result.json object already validated against the schema; the verdicts are
+        recomputed from the observables."""
+        computed = ("verdict", "beyond_verdict", "setting_verdicts", "setting_reasons")
+        return cls(**{k: v for k, v in d.items() if k != "schema_version" and k not in computed})
 
 
 def _obs_args(d: dict) -> dict:
-    return {k: v for k, v in d.items() if k != "passed"}
+    return {k: v for k, v in d.items() if k not in ("passed", "outcome")}
 
 
 def config_hash(config) -> str:
-    """Short stable hash of a config dataclass (house rule 11)."""
+    """Short stable hash of a config dataclass (the store's key and the report's identity)."""
     blob = json.dumps(dataclasses.asdict(config), sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
-
-
-def environment(device: str) -> dict:
-    """Versions, device and git commit recorded in every result."""
-    import numpy
-    import torch
-    env = {
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "numpy": numpy.__version__,
-        "platform": platform.platform(),
-        "cpu_count": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "device": device,
-        "tf32": bool(torch.backends.cuda.matmul.allow_tf32),
-    }
-    if device.startswith("cuda") and torch.cuda.is_available():
-        env["device_name"] = torch.cuda.get_device_name()
-    try:
-        env["git_commit"] = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent,
-            capture_output=True, text=True, timeout=5).stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        env["git_commit"] = "unknown"
-    return env
-
-
-@dataclass
-class Context:
-    """How a claim runs: scale name, torch device, run seed, a progress logger and the start time.
-
-    Everything a claim creates (models, data, kernels) lives on `device`; every random draw comes
-    from `rng(name, index)`, a stream derived from (seed, name, index) by hashing
-    (`grokcheck.streams`), never from `Generator(seed)` or an offset of the seed.
-    """
-    scale: str = "ci"
-    device: str = "cpu"
-    log: Callable[[str], None] = lambda msg: None
-    started: float = field(default_factory=time.perf_counter)
-    seed: int = 0
-    devices_noted: set = field(default_factory=set)  # str(tensor.device) of what the claim computed with
-    cache: Any = None  # grokcheck.store.SubrunCache of this claim run (sub-runs on disk), or None
-    executor: str = "local"  # where `map` runs sub-runs: "local" (here, in order) or "ray" (Ray tasks)
-
-    def __post_init__(self):
-        from grokcheck.streams import check_seed
-        self.seed = check_seed(self.seed)
-
-    def rng(self, name: str, index: int = 0, device=None):
-        """torch.Generator of stream `name` (number `index`), on `device` (default: the CPU, so
-        draws are identical whatever device the claim computes on; move the result with .to())."""
-        from grokcheck.streams import generator
-        return generator(self.seed, name, index, "cpu" if device is None else device)
-
-    def np_rng(self, name: str, index: int = 0):
-        """numpy Generator of stream `name` (number `index`)."""
-        from grokcheck.streams import numpy_rng
-        return numpy_rng(self.seed, name, index)
-
-    def memo(self, name: str, spec: dict, compute: Callable[[], Any]) -> Any:
-        """The value of `compute()` for the sub-run `name` described by `spec` (a JSON-able dict of
-        everything that determines it: config fields, run index, ...). One independent training run
-        of a sweep is one sub-run. When a result store is attached (issue 16), finished sub-runs are
-        cached on disk under a key of (claim, name, spec, seed, device, code version) so a killed run
-        resumes; without one this simply calls `compute()`. The value must be made of tensors,
-        numbers, strings, lists, tuples and dicts (numpy arrays and scalars come back as numpy); the
-        claim always gets the value back through torch.save/torch.load, store or not, so fresh, resumed
-        and storeless (pytest) runs see the same value (grokcheck.store). The devices the sub-run
-        noted (`note_device`) are cached with its value and noted again on a cache hit, so a resumed
-        run records where its tensors lived as truthfully as a fresh one."""
-        from grokcheck.store import memo
-
-        def traced():
-            outer, self.devices_noted = self.devices_noted, set()
-            try:
-                value = compute()
-                return {"value": value, "devices": sorted(self.devices_noted)}
-            finally:
-                self.devices_noted = outer | self.devices_noted
-
-        out = memo(self.cache, name, spec, traced)
-        self.devices_noted.update(out["devices"])
-        return out["value"]
-
-    def map(self, name: str, specs, fn: Callable[[dict, int, str], Any]) -> list:
-        """`[fn(spec, self.seed, self.device) for spec in specs]`, each item memoized exactly as
-        `memo(name, spec, ...)` (same cache key, so resume and bit-identity hold). With executor "ray"
-        the items not yet cached run as Ray tasks (one CPU each, one GPU on cuda); "local" runs them
-        here, in order. `fn` is a module-level function (or a functools.partial of one) of (spec, seed,
-        device) whose draws come from streams indexed by the spec, e.g. `streams.generator(seed,
-        "init", spec["run"])`; ValueError otherwise (grokcheck.subruns)."""
-        from grokcheck.subruns import map_subruns
-        return map_subruns(self.cache, name, specs, fn, self.seed, self.device, self.executor)
-
-    def note_device(self, *things) -> None:
-        """Record where the claim's tensors actually lived: each thing is a tensor, an nn.Module (its
-        first parameter or buffer) or a torch.device / str. `result` writes the recorded devices into
-        environment["device"]; a claim that recorded none gets "<ctx.device> (not recorded)", so
-        result.json never claims a device that no tensor was seen on."""
-        for t in things:
-            if hasattr(t, "parameters"):
-                t = next(iter(list(t.parameters()) + list(t.buffers())), None)
-                if t is None:
-                    continue
-            self.devices_noted.add(str(getattr(t, "device", t)))
-
-    def result(self, claim: Claim, config, observables: list[Observable],
-               series: dict | None = None, notes: list[str] | None = None,
-               budget_gaps: dict[str, str] | None = None) -> Result:
-        """Assemble the Result of `claim` run with `config` in this context.
-
-        budget_gaps: setting -> how this run falls short of the paper's stated budget (p, steps,
-        width, data, seeds), e.g. {"paper": "1000 steps < the paper's 5e4"}. A setting that
-        fails there is `inconclusive (budget)`, not `refuted` (module docstring)."""
-        return Result(
-            claim=claim.id, title=claim.title, statement=claim.statement, source=claim.source,
-            scale=self.scale, config=dataclasses.asdict(config), config_hash=config_hash(config),
-            seed=self.seed, observables=observables,
-            series=to_jsonable(series or {}), notes=_notes(notes),
-            environment={**environment(self.device), "device_requested": self.device,
-                         "device": ", ".join(sorted(self.devices_noted)) or f"{self.device} (not recorded)"},
-            wall_time_s=round(time.perf_counter() - self.started, 3),
-            budget_gaps=dict(budget_gaps or {}))
-
-
-def _notes(notes) -> list[str]:
-    if notes is None:
-        return []
-    if isinstance(notes, str) or not all(isinstance(n, str) for n in notes):
-        raise ValueError(f"notes must be a list of strings, got {notes!r:.60}")
-    return list(notes)
 
 
 def to_jsonable(x: Any) -> Any:
     """Tensors and arrays to lists, numpy scalars to Python numbers, recursively."""
     if hasattr(x, "tolist"):
         return x.tolist()
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        return to_jsonable(dataclasses.asdict(x))
     if isinstance(x, dict):
         return {str(k): to_jsonable(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
         return [to_jsonable(v) for v in x]
     return x
-
-
-# result.json I/O lives with its schema; re-exported here, where claims and tests import it from
-from grokcheck.schema import ResultFileError, read_result, single_line, write_result  # noqa: E402,F401

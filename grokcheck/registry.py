@@ -61,12 +61,11 @@ def prepare(claim_id: str, scale: str, seed: int | None = None, device: str = "c
     Context whose run seed is the config's seed, on `device`. The config is validated against its
     dataclass annotations (`grokcheck.schema.validate_config`: finite floats, ints, tuples, ...)
     and the seed lies in [0, 2**63); ValueError with one line otherwise."""
-    from grokcheck.core import Context
+    from grokcheck.context import make_context
     from grokcheck.schema import validate_config
     config = scaled_config(claim_id, scale, seed)
     validate_config(config)
-    ctx = Context(scale=scale, device=device, seed=getattr(config, "seed", 0) or 0,
-                  **({} if log is None else {"log": log}))
+    ctx = make_context(scale, device, getattr(config, "seed", 0) or 0, log=log)
     return config, ctx
 
 

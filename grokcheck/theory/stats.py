@@ -1,26 +1,92 @@
-"""Statistics over seeds for the verdicts (issue 14): intervals fixed before the runs are looked at.
+"""Statistics over seeds for the verdicts: intervals with their true coverage, fixed before the runs.
 
-All functions are pure numpy (scipy for the beta quantile), take an explicit
-`numpy.random.Generator` where they resample, and validate their inputs (ValueError).
-
-- `bootstrap_ci(values, statistic, rng)`: percentile bootstrap interval of a statistic of one
-  sample (e.g. the median over seeds). With S seeds the median's interval is coarse (at S = 3 it
-  spans the smallest to the largest seed); say so where it decides.
-- `grouped_bootstrap_ci(groups, statistic, rng)`: the same for a statistic of several groups
-  (one per p, say), seeds resampled WITHIN each group: the interval of a log-log slope over p.
-- `clopper_pearson(k, n)`: exact binomial interval of a proportion (e.g. the fraction of seeds
-  or points that pass).
-- `rank_correlation(x, y)`: Spearman's rho with average ranks for ties; `pooled_rank_ci` pools
-  (x, y) pairs over seeds and bootstraps seeds within each x for a monotone-trend interval.
+Every interval says how it was made and what coverage it truly has (`Interval`):
+- `median_interval(values, level)`: the distribution-free order-statistic interval of the median,
+  [x_(k), x_(n+1-k)] with the largest k whose exact binomial coverage is >= `level`; with too few
+  values for that, [min, max] and its true coverage 1 - 2^(1-n) (75% at 3 seeds, 97% at 6).
+- `proportion_interval(k, n, level)`: Clopper-Pearson (exact; coverage >= level), through
+  `scipy.stats.binomtest(...).proportion_ci`.
+- `bootstrap_interval(values, statistic, rng, level)`: percentile bootstrap; its nominal level is
+  recorded as coverage only from MIN_BOOTSTRAP values on (below that the coverage is unknown: None).
+- rank statistics through SciPy: `rank_correlation` (Spearman), `kendall_tau` (Kendall tau-b);
+  `pooled_rank_ci` pools (x, y) pairs over seeds with a bootstrap over seeds within each x.
 - `loglog_slope(x, y)`: least-squares slope of log y on log x (the exponent of y ~ x^k).
+The resampling functions take an explicit `numpy.random.Generator` and validate their inputs
+(ValueError).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
 
 LEVEL = 0.95  # two-sided coverage of every interval here unless told otherwise
+MIN_BOOTSTRAP = 10  # fewer values: a bootstrap interval's coverage is unknown (recorded as None)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A point estimate with its interval: estimate, lo, hi (None when there is nothing to measure),
+    coverage (the interval's true coverage; None when unknown), method (how it was made), n (values)."""
+    estimate: float | None
+    lo: float | None
+    hi: float | None
+    coverage: float | None
+    method: str
+    n: int
+
+    def observable_args(self) -> dict:
+        """The interval fields of a `core.Observable` (value, lo, hi, coverage, method)."""
+        return {"value": self.estimate, "lo": self.lo, "hi": self.hi, "coverage": self.coverage,
+                "method": self.method}
+
+
+def minmax_coverage(n: int) -> float:
+    """The exact coverage of [min, max] of n iid values for their median: 1 - 2^(1-n)."""
+    return 1.0 - 2.0 ** (1 - n)
+
+
+def median_interval(values: Sequence[float | None], level: float = LEVEL) -> Interval:
+    """The median of `values` (None and NaN dropped, +-inf kept: a censored run sorts last or first)
+    with its order-statistic interval (module docstring). values: (S,)."""
+    from scipy.stats import binom
+    level = _check_level(level)
+    x = np.sort(np.array([float(v) for v in values if v is not None and not np.isnan(float(v))]))
+    n = x.size
+    if n == 0:
+        return Interval(None, None, None, None, "median, no value", 0)
+    mid = x[(n - 1) // 2] + x[n // 2]
+    est = float(x[n // 2]) if np.isinf(mid) else float(mid / 2)
+    best = None
+    for k in range(1, n // 2 + 1):  # [x_(k), x_(n+1-k)] covers the median with prob 1 - 2 P(Bin(n, 1/2) < k)
+        cov = float(1 - 2 * binom.cdf(k - 1, n, 0.5))
+        if cov >= level:
+            best = (k, cov)
+    k, cov = best if best else (1, minmax_coverage(n))
+    how = (f"order statistics {k} and {n + 1 - k} of {n}" if k > 1 else f"[min, max] of {n}")
+    return Interval(est, float(x[k - 1]), float(x[n - k]), cov, f"median, {how}, exact coverage", n)
+
+
+def proportion_interval(k: int, n: int, level: float = LEVEL) -> Interval:
+    """k successes in n trials: the share k/n with its Clopper-Pearson interval (coverage >= level)."""
+    lo, hi = clopper_pearson(k, n, level)
+    return Interval(k / n, lo, hi, _check_level(level), f"share {k}/{n}, Clopper-Pearson", n)
+
+
+def bootstrap_interval(values: Sequence[float], statistic: Callable = np.median,
+                       rng: np.random.Generator | None = None, *, level: float = LEVEL, n_boot: int = 2000,
+                       what: str = "statistic") -> Interval:
+    """statistic(values) with its percentile bootstrap interval; coverage = level from MIN_BOOTSTRAP
+    values on, else None (unknown). Non-finite values are dropped; none left: no estimate."""
+    v = [float(x) for x in values if x is not None and np.isfinite(float(x))]
+    if not v:
+        return Interval(None, None, None, None, f"{what}, no value", 0)
+    lo, hi = bootstrap_ci(v, statistic, rng, n_boot=n_boot, level=level)
+    n = len(v)
+    cov = level if n >= MIN_BOOTSTRAP else None
+    note = "" if cov else f", n < {MIN_BOOTSTRAP}: coverage unknown (nominal {level:.0%})"
+    return Interval(float(statistic(np.array(v))), lo, hi, cov, f"{what}, percentile bootstrap over {n}{note}", n)
 
 
 def _check_level(level: float) -> float:
@@ -77,38 +143,38 @@ def grouped_bootstrap_ci(groups: Sequence[Sequence], statistic: Callable, rng: n
 
 
 def clopper_pearson(k: int, n: int, level: float = LEVEL) -> tuple[float, float]:
-    """Exact (Clopper-Pearson) interval of a binomial proportion from k successes in n trials."""
-    from scipy.stats import beta
+    """Exact (Clopper-Pearson) interval of a binomial proportion from k successes in n trials
+    (`scipy.stats.binomtest(k, n).proportion_ci(level, method="exact")`)."""
+    from scipy.stats import binomtest
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be an integer >= 1, got {n!r}")
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= n:
         raise ValueError(f"k must be an integer in [0, n={n}], got {k!r}")
-    a = (1 - _check_level(level)) / 2
-    lo = 0.0 if k == 0 else float(beta.ppf(a, k, n - k + 1))
-    hi = 1.0 if k == n else float(beta.ppf(1 - a, k + 1, n - k))
-    return lo, hi
-
-
-def _ranks(v: np.ndarray) -> np.ndarray:
-    """Average ranks (1..n), ties share the mean of their ranks."""
-    order = np.argsort(v, kind="stable")
-    r = np.empty(v.size)
-    r[order] = np.arange(1, v.size + 1)
-    for u in np.unique(v):
-        tie = v == u
-        r[tie] = r[tie].mean()
-    return r
+    ci = binomtest(int(k), int(n)).proportion_ci(_check_level(level), method="exact")
+    return float(ci.low), float(ci.high)
 
 
 def rank_correlation(x: Sequence[float], y: Sequence[float]) -> float:
-    """Spearman's rho of paired samples (average ranks for ties); NaN when x or y is constant."""
+    """Spearman's rho of paired samples (average ranks for ties; `scipy.stats.spearmanr`); NaN when x
+    or y is constant."""
+    from scipy.stats import spearmanr
     x, y = _sample(x, "x"), _sample(y, "y")
     if x.size != y.size or x.size < 2:
         raise ValueError(f"x and y need the same length >= 2, got {x.size} and {y.size}")
-    rx, ry = _ranks(x), _ranks(y)
-    rx, ry = rx - rx.mean(), ry - ry.mean()
-    den = np.sqrt((rx * rx).sum() * (ry * ry).sum())
-    return float((rx * ry).sum() / den) if den > 0 else float("nan")
+    if np.ptp(x) == 0 or np.ptp(y) == 0:
+        return float("nan")
+    return float(spearmanr(x, y).statistic)
+
+
+def kendall_tau(x: Sequence[float], y: Sequence[float]) -> float:
+    """Kendall's tau-b of paired samples (`scipy.stats.kendalltau`); NaN when x or y is constant."""
+    from scipy.stats import kendalltau
+    x, y = _sample(x, "x"), _sample(y, "y")
+    if x.size != y.size or x.size < 2:
+        raise ValueError(f"x and y need the same length >= 2, got {x.size} and {y.size}")
+    if np.ptp(x) == 0 or np.ptp(y) == 0:
+        return float("nan")
+    return float(kendalltau(x, y).statistic)
 
 
 def pooled_rank_ci(xs: Sequence[float], ys_by_x: Sequence[Sequence[float]], rng: np.random.Generator | None = None,
