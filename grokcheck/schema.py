@@ -1,19 +1,24 @@
 """Validation at the boundary (issue 17): the versioned result.json schema, strict JSON with explicit
 non-finite numbers, and generic config validation from the dataclass annotations.
 
-result.json, schema version 1 (`SCHEMA_VERSION`): one JSON object with
+result.json, schema version 2 (`SCHEMA_VERSION`): one JSON object with
     schema_version  int, == SCHEMA_VERSION (a file of another version is skipped, never guessed at)
     claim, title, statement, source, scale, config_hash   strings
     config          object (the config dataclass as a dict)
     seed            int in [0, 2**63) or null
     observables     list of objects {name: str, value: number|null, bound: number, comparison: one of
                     <= >= < > ==, tolerance: number, reason: str, role: claim|control|observation,
-                    setting: str, passed: bool}
+                    setting: str, lo, hi: number|null (the interval), coverage: number|null (its true
+                    coverage), method: str, kind: measure|event|absence, source: text|figure|ours,
+                    outcome: holds|fails|undecided|pending, passed: bool}
     series          object (plot data; its keys are the claim's business)
     notes           list of strings
     environment     object (versions, device, git commit)
     wall_time_s     finite number >= 0
-    verdict         verified|refuted|inconclusive;  setting_verdicts: object setting -> verdict
+    verdict         verified|refuted|inconclusive (the paper's settings); beyond_verdict: the same or
+                    null (the settings beyond the paper); setting_verdicts: object setting -> verdict;
+                    setting_reasons: object setting -> string (a reason starting "budget:" is shown as
+                    "inconclusive (budget)"); all four are recomputed from the observables on read
     budget_gaps     object setting -> string
 No other top-level field is allowed (a field added to `core.Result` is allowed automatically).
 
@@ -33,7 +38,9 @@ import typing
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
+from grokcheck.core import COMPARISONS, KINDS, OUTCOMES, ROLES, SOURCES, VERDICTS, Result
+
+SCHEMA_VERSION = 2
 NONFINITE_KEY = "__float__"
 _NONFINITE = {"nan": float("nan"), "inf": float("inf"), "-inf": float("-inf")}
 
@@ -100,7 +107,6 @@ def _check_str_dict(d, where: str, values: tuple | None = None) -> None:
 
 def validate_result_dict(d: Any) -> None:
     """Raise SchemaError (naming the field) unless `d` follows schema version SCHEMA_VERSION."""
-    from grokcheck.core import COMPARISONS, ROLES, VERDICTS, Result
     _check(isinstance(d, dict), "<top>", "an object", d)
     version = d.get("schema_version")
     if version != SCHEMA_VERSION:
@@ -112,7 +118,7 @@ def validate_result_dict(d: Any) -> None:
         raise SchemaError(f"unknown fields {unknown}")
     required = ("claim", "title", "statement", "source", "scale", "config", "config_hash", "seed",
                 "observables", "series", "notes", "environment", "wall_time_s", "verdict",
-                "setting_verdicts", "budget_gaps")
+                "beyond_verdict", "setting_verdicts", "setting_reasons", "budget_gaps")
     missing = [k for k in required if k not in d]
     if missing:
         raise SchemaError(f"missing fields {missing}")
@@ -131,6 +137,9 @@ def validate_result_dict(d: Any) -> None:
     _check(_is_number(w) and math.isfinite(w) and w >= 0, "wall_time_s", "a finite number >= 0", w)
     _check(d["verdict"] in VERDICTS, "verdict", f"one of {VERDICTS}", d["verdict"])
     _check_str_dict(d["setting_verdicts"], "setting_verdicts", VERDICTS)
+    _check(d["beyond_verdict"] is None or d["beyond_verdict"] in VERDICTS, "beyond_verdict",
+           f"null or one of {VERDICTS}", d["beyond_verdict"])
+    _check_str_dict(d["setting_reasons"], "setting_reasons")
     _check_str_dict(d["budget_gaps"], "budget_gaps")
     _check(isinstance(d["observables"], list), "observables", "a list of objects", d["observables"])
     for i, o in enumerate(d["observables"]):
@@ -139,7 +148,8 @@ def validate_result_dict(d: Any) -> None:
 
 def validate_observable_dict(o: Any, where: str, comparisons, roles) -> None:
     _check(isinstance(o, dict), where, "an object", o)
-    fields = ("name", "value", "bound", "comparison", "tolerance", "reason", "role", "setting", "passed")
+    fields = ("name", "value", "bound", "comparison", "tolerance", "reason", "role", "setting", "lo", "hi",
+              "coverage", "method", "kind", "source", "outcome", "passed")
     missing = [k for k in fields if k not in o]
     if missing:
         raise SchemaError(f"field {where!r}: missing {missing}")
@@ -154,9 +164,29 @@ def validate_observable_dict(o: Any, where: str, comparisons, roles) -> None:
     _check(o["comparison"] in comparisons, f"{where}.comparison", f"one of {comparisons}", o["comparison"])
     _check(o["role"] in roles, f"{where}.role", f"one of {roles}", o["role"])
     _check(isinstance(o["passed"], bool), f"{where}.passed", "true or false", o["passed"])
+    for k in ("lo", "hi", "coverage"):
+        _check(o[k] is None or _is_number(o[k]), f"{where}.{k}", "a number or null", o[k])
+    _check(isinstance(o["method"], str), f"{where}.method", "a string", o["method"])
+    _check(o["kind"] in KINDS, f"{where}.kind", f"one of {KINDS}", o["kind"])
+    _check(o["source"] in SOURCES, f"{where}.source", f"one of {SOURCES}", o["source"])
+    _check(o["outcome"] in OUTCOMES, f"{where}.outcome", f"one of {OUTCOMES}", o["outcome"])
 
 
 # ------------------------------------------------------------------------------ result.json I/O
+
+def result_to_dict(result) -> dict:
+    """The result.json object of a `core.Result`: its fields and `schema_version`, validated."""
+    d = {"schema_version": SCHEMA_VERSION, **result.to_dict()}
+    validate_result_dict(d)
+    return d
+
+
+def result_from_dict(d: dict):
+    """A `core.Result` from a result.json object; SchemaError (a ValueError naming the field) unless
+    it follows the schema. The verdicts are recomputed from the observables."""
+    validate_result_dict(d)
+    return Result.from_dict(d)
+
 
 def write_result(result, path: Path) -> None:
     """result.json of `core.Result` as strict JSON (schema-checked), written atomically
@@ -167,7 +197,7 @@ def write_result(result, path: Path) -> None:
 
 def result_bytes(result) -> bytes:
     """The bytes of result.json for `core.Result` `result` (strict JSON, schema-checked)."""
-    return dumps_strict(result.to_dict()).encode()
+    return dumps_strict(result_to_dict(result)).encode()
 
 
 def single_line(text: str, limit: int = 400) -> str:
@@ -217,8 +247,7 @@ def read_record(path: Path) -> dict:
 def parse_result(data: bytes, path: Path = Path("result.json")):
     """The `core.Result` of result.json bytes `data`; ResultFileError naming `path` otherwise."""
     try:
-        from grokcheck.core import Result
-        return Result.from_dict(loads_strict(data.decode("utf-8")))
+        return result_from_dict(loads_strict(data.decode("utf-8")))
     except (ValueError, TypeError, KeyError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise _unreadable(path, exc) from None
 

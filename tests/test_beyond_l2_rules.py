@@ -57,17 +57,19 @@ def test_pooled_kendall_interval():
     assert pooled_kendall([[1.0, 2.0]] * 4, 0.0, np.random.default_rng(0)) == (1.0, 1.0, 1.0)
 
 
-def test_budget_rule_inconclusive_unless_the_statistic_excludes_the_claim():
+def test_interval_rule_at_every_scale():
+    """The interval decides, below the paper's budget as at it: straddling is inconclusive, wholly
+    on the failing side refutes (whatever its coverage, which the observable records)."""
     s = "ours"
-    failing, ex = stat_observable("x", 0.3, 0.2, 0.6, 0.5, ">=", "r", s)      # CI straddles the bound
-    assert not failing.passed and not ex
     control = Observable("c", 0.0, 0.0, "==", role="control", setting=s)
-    assert setting_verdicts([failing, control], budget_gaps(s, "short", [ex], paper=False)) == {s: "inconclusive"}
-    excluded, ex2 = stat_observable("x", 0.3, 0.2, 0.4, 0.5, ">=", "r", s)   # whole CI below the bound
-    assert ex2 and budget_gaps(s, "short", [ex2], paper=False) == {}
-    assert setting_verdicts([excluded, control], {}) == {s: "refuted"}
-    few = stat_observable("x", 0.3, 0.2, 0.4, 0.5, ">=", "r", s, coverage=0.75)[1]  # [min, max] of 3: never excludes
-    assert not few and budget_gaps(s, "short", [few], paper=False) == {s: "short"}
-    passing, ex3 = stat_observable("x", 0.7, 0.4, 0.9, 0.5, ">=", "r", s)
+    straddle, ex = stat_observable("x", 0.3, 0.2, 0.6, 0.5, ">=", "r", s)      # CI straddles the bound
+    assert straddle.outcome == "undecided" and not ex
+    assert setting_verdicts([straddle, control], budget_gaps(s, "short", [ex], paper=False)) == {s: "inconclusive"}
+    below, ex2 = stat_observable("x", 0.3, 0.2, 0.4, 0.5, ">=", "r", s, coverage=0.75)  # whole CI below the bound
+    assert ex2 and below.coverage == 0.75
+    assert setting_verdicts([below, control], budget_gaps(s, "short", [ex2], paper=False)) == {s: "refuted"}
+    passing, ex3 = stat_observable("x", 0.7, 0.6, 0.9, 0.5, ">=", "r", s)
     assert passing.passed and not ex3
+    point_only, _ = stat_observable("x", 0.7, 0.4, 0.9, 0.5, ">=", "r", s)   # the estimate alone decides nothing
+    assert point_only.outcome == "undecided"
     assert budget_gaps("paper", "short", [False], paper=True) == {}          # the paper's setting is judged as run

@@ -10,7 +10,7 @@ import torch
 
 from grokcheck.claims.mohamadi import _kernel_regime as kr
 from grokcheck.claims.mohamadi._kernel_exit_runs import linearized_run, tracked_group, train_mask
-from grokcheck.core import Context
+from grokcheck.context import Context
 from grokcheck.theory.delay import eval_grid
 from grokcheck.theory.tasks import binary_table
 from grokcheck.models.quadratic import QuadraticNet

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import math
 
-from grokcheck.core import Observable, Result, write_result
+from grokcheck.core import Observable, Result
+from grokcheck.schema import write_result
 from grokcheck.reports.collect import ClaimError, collect, record_error
 from grokcheck.reports.render import fmt, observable_rows, summary_rows, write_claim_report, write_summary
 
 
-def result(claim="a", value=1.0, gaps=None) -> Result:
+def result(claim="a", value=1.0, gaps=None, kind="measure") -> Result:
     return Result(claim, "t", "s", "src", "ci", {}, "h", 0,
-                  [Observable("obs", value, 2.0, "<="), Observable("ctl", 5.0, 2.0, ">", role="control")],
+                  [Observable("obs", value, 2.0, "<=", kind=kind), Observable("ctl", 5.0, 2.0, ">", role="control")],
                   budget_gaps=gaps or {})
 
 
@@ -21,11 +22,14 @@ def test_fmt_shows_non_finite_and_none():
 
 def test_observable_rows_show_inf_and_fail():
     row = observable_rows(result(value=math.inf))[0]
-    assert row[3] == "inf" and row[5] == "FAIL"
+    assert row[3] == "inf" and row[5] == "FAILS"
+    r = Result("a", "t", "s", "src", "ci", {}, "h", 0, [Observable("obs", 1.0, 2.0, "<=", lo=0.5, hi=2.5, coverage=0.75)])
+    assert observable_rows(r)[0][3] == "1 [0.5, 2.5] 75%" and observable_rows(r)[0][5] == "undecided"
 
 
 def test_summary_rows_use_verdict_label_and_list_errors():
-    rows = summary_rows([result("ok"), result("short", 3.0, {"paper": "fewer steps"}), result("bad", 3.0)],
+    rows = summary_rows([result("ok"), result("short", None, {"paper": "fewer steps"}, kind="event"),
+                         result("bad", 3.0)],
                         [ClaimError("boom", "RuntimeError: x", "/o/boom/error.log", 1.0)])
     verdicts = [r[2] for r in rows]
     assert verdicts[0].startswith("verified")

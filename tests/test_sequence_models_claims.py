@@ -15,7 +15,7 @@ from grokcheck.claims.pku import too_little_data as tld
 from grokcheck.claims.pku import transformer_grokking as tg
 from grokcheck.claims.pku._grokking_runs import (RunSpec, best_so_far, build_model, run_all, run_one, split_data,
                                                  step_measures, uniform_eval_steps)
-from grokcheck.core import Context
+from grokcheck.context import Context
 from grokcheck.theory.delay import eval_grid
 
 STEPS = list(range(0, 1001, 50))
@@ -54,10 +54,12 @@ def test_step_measures_and_grid():
 
 def test_rules_statistics():
     s = R.median_stat([3.0, 1.0, 2.0, None], rng_of(0))
-    assert s["value"] == 2.0 and s["lo"] == 1.0 and s["hi"] == 3.0 and s["n"] == 3  # 3 seeds: [min, max]
-    assert R.median_stat([], rng_of(0))["lo"] is None
-    assert R.trend_stat([0.3, 0.5], [[900, 800, 700], [300, 200, 100]], rng_of(0))["hi"] < 0
-    assert R.trend_stat([0.3, 0.5], [[5, 5], [5, 5]], rng_of(0))["value"] is None  # no trend at all
+    assert (s.estimate, s.lo, s.hi, s.n) == (2.0, 1.0, 3.0, 3)  # 3 seeds: [min, max]
+    assert s.coverage == 0.75  # its true coverage, not the nominal 95%
+    assert R.median_stat([], rng_of(0)).lo is None
+    trend = R.trend_stat([0.3, 0.5], [[900, 800, 700], [300, 200, 100]], rng_of(0))
+    assert trend.hi < 0 and trend.coverage is None  # 6 runs: a bootstrap's coverage is unknown
+    assert R.trend_stat([0.3, 0.5], [[5, 5], [5, 5]], rng_of(0)).estimate is None  # no trend at all
     assert R.superiority([0, 0], [1, 1]) == 1.0 and R.superiority([1], [1]) == 0.5
     assert R.delay_ratios([fake_run(100, 400)]) == [4.0]
     assert R.delay_ratios([fake_run(100, 400)], "train_acc") == [1.0]  # fit and "generalize" together

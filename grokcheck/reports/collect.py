@@ -13,7 +13,8 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grokcheck.core import ERROR, Result, ResultFileError, read_result, single_line
+from grokcheck.core import ERROR, Result
+from grokcheck.schema import ResultFileError, read_result, single_line
 from grokcheck.safeio import atomic_write_bytes
 
 ERROR_LOG = "error.log"

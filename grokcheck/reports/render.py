@@ -15,7 +15,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 
-from grokcheck.core import Result, atomic_write_bytes  # noqa: E402
+from grokcheck.core import Result  # noqa: E402
+from grokcheck.safeio import atomic_write_bytes
 
 PAGE = (8.27, 11.69)  # A4 portrait, inches
 STYLE = {"font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "legend.fontsize": 8,
@@ -115,8 +116,11 @@ def observable_rows(result: Result) -> list[list[str]]:
     rows = []
     for o in result.observables:
         tol = f" ± {fmt(o.tolerance)}" if o.tolerance else ""
-        rows.append([o.name, o.setting, o.role, fmt(o.value), f"{o.comparison} {fmt(o.bound)}{tol}",
-                     "pass" if o.passed else "FAIL", o.reason])
+        value = fmt(o.value) if o.lo is None else (
+            f"{fmt(o.value)} [{fmt(o.lo)}, {fmt(o.hi)}] "
+            + ("coverage ?" if o.coverage is None else f"{o.coverage:.0%}"))
+        rows.append([o.name, o.setting, o.role, value, f"{o.comparison} {fmt(o.bound)}{tol}",
+                     {"holds": "holds", "fails": "FAILS"}.get(o.outcome, o.outcome), o.reason])
     return rows
 
 
@@ -131,7 +135,8 @@ def write_claim_report(result: Result, figures: list, path: Path) -> None:
         page.text(f"Source: {result.source}", size=9, colour="#333333")
         v = result.verdict
         detail = "; ".join(f"{k}: {result.verdict_label(k)}" for k in result.setting_verdicts)
-        page.text(f"Verdict: {result.verdict_label().upper()}   ({detail})", size=12, weight="bold",
+        page.text(f"Verdict (the paper's settings): {result.verdict_label().upper()}; beyond the paper: "
+                  f"{result.beyond_label()}   ({detail})", size=12, weight="bold",
                   colour=VERDICT_COLOURS.get(v, "black"), gap=0.01)
         page.text("Claim", size=10, weight="bold")
         page.text(result.statement, gap=0.01)
@@ -163,9 +168,9 @@ def summary_rows(results: list[Result], errors: list | None = None) -> list[list
     rows = []
     for r in results:
         key = r.key_observable()
-        rows.append([r.claim, r.source, r.verdict_label() + " (" + "; ".join(
+        rows.append([r.claim, r.source, r.verdict_label() + f" | beyond: {r.beyond_label()} (" + "; ".join(
             f"{k}: {r.verdict_label(k)}" for k in r.setting_verdicts) + ")", r.scale,
-            f"{key.name}: {fmt(key.value)} {key.comparison} {fmt(key.bound)}" if key else "",
+            key.describe() if key else "",
             f"{r.wall_time_s:.1f}"])
     for e in errors or []:
         rows.append([e.claim, "", "error", "", f"{e.message} (log: {e.log or 'not written'})",

@@ -11,10 +11,8 @@ Statistics (fixed before any run; issue 14 item 2):
   both inf) count 0. Its interval is a bootstrap over instances (trusted to exclude a claim from
   MIN_BOOTSTRAP instances on).
 - proportions: `theory.stats.clopper_pearson` at level LEVEL.
-Budget rule (`budget_gaps`): a claim observable whose whole interval lies on the failing side of
-its bound is a statistic over instances/seeds that excludes the claim, and the setting is judged
-as run (`refuted`); otherwise a failing setting run below the paper's budget is
-`inconclusive (budget)` (grokcheck.core).
+Verdicts: every claim observable carries its interval and coverage and the core rule decides on the
+interval at every scale (grokcheck.core); below the paper's budget the setting declares its gap.
 """
 from __future__ import annotations
 
@@ -145,14 +143,13 @@ def spreads(t2: torch.Tensor, lr_beta: torch.Tensor) -> torch.Tensor:
 
 def stat_observable(name: str, est: float, lo: float, hi: float, bound: float, comparison: str, reason: str,
                     setting: str, tolerance: float = 0.0, role: str = "claim",
-                    coverage: float = LEVEL) -> tuple[Observable, bool]:
-    """(Observable of the point estimate, excluded): `excluded` is True when the whole interval
-    [lo, hi] lies on the failing side of the bound (the statistic excludes the claim) and the
-    interval's coverage is at least LEVEL (too few instances, e.g. [min, max] of 3, never exclude)."""
-    o = Observable(name, est, bound, comparison, tolerance, role=role, setting=setting,
-                   reason=f"{reason}; {LEVEL:.0%} CI [{lo:.4g}, {hi:.4g}]")
-    fails = lambda v: not Observable("", v, bound, comparison, tolerance).passed
-    return o, (role == "claim" and coverage >= LEVEL and not math.isnan(lo) and fails(lo) and fails(hi))
+                    coverage: float | None = LEVEL, method: str = "order-statistic CI") -> tuple[Observable, bool]:
+    """(Observable of the estimate with its interval [lo, hi] of `coverage`, fails): the core rule
+    decides on the interval (grokcheck.core); `fails` is True when the whole interval lies on the
+    failing side of the bound."""
+    o = Observable(name, est, bound, comparison, tolerance, role=role, setting=setting, reason=reason,
+                   lo=lo, hi=hi, coverage=coverage, method=method)
+    return o, o.outcome == "fails"
 
 
 def median_stat(acc: dict, name: str, values, bound: float, comparison: str, reason: str, setting: str,
@@ -161,21 +158,23 @@ def median_stat(acc: dict, name: str, values, bound: float, comparison: str, rea
     "excluded": []}."""
     values = [float(v) for v in values]
     est, lo, hi, cov = median_ci(values)
-    o, ex = stat_observable(name, est, lo, hi, bound, comparison, f"{reason}; median over {len(values)} {unit}, "
-                            f"order-statistic CI (coverage {cov:.2f})", setting, tolerance, coverage=cov)
+    o, ex = stat_observable(name, est, lo, hi, bound, comparison, f"{reason}; median over {len(values)} {unit}",
+                            setting, tolerance, coverage=cov, method=f"median over {len(values)} {unit}, "
+                            "order statistics, exact coverage")
     acc["obs"].append(o)
     acc["stats"][name] = {"values": values, "median": est, "ci": [lo, hi], "coverage": cov}
     acc["excluded"].append(ex)
 
 
 def budget_gaps(setting: str, gap: str, excluded: list[bool], paper: bool) -> dict:
-    """{setting: gap} unless the run is the paper's setting or a statistic excludes the claim."""
-    return {} if paper or any(excluded) else {setting: gap}
+    """{setting: gap} below the paper's budget (`excluded` is no longer consulted: a claim interval on
+    the failing side refutes at every scale, grokcheck.core)."""
+    return {} if paper else {setting: gap}
 
 
 def finish(ctx, claim, config, obs, series, notes: list, setting: str, gap: str, excluded: list[bool], paper: bool):
     """The claim's Result: below the paper's budget, `notes` gains the budget line and the setting its
     budget gap (`budget_gaps`); the one ending of every beyond-l2 claim."""
     if not paper:
-        notes.append(f"Budget: {gap}; a failing claim here is inconclusive (budget) unless its CI excludes it.")
+        notes.append(f"Budget: {gap}; a pending event or a claim of absence here is inconclusive (budget).")
     return ctx.result(claim, config, obs, series, notes, budget_gaps=budget_gaps(setting, gap, excluded, paper))

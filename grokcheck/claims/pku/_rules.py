@@ -1,58 +1,58 @@
-"""The decision rules of the PKU-project claims (issue 14): statistics over seeds with 95% intervals
-(grokcheck.theory.stats), fixed before any run; each claim's docstring says which rule decides,
-on which runs, and why its threshold.
+"""The decision rules of the PKU-project claims: statistics over seeds with intervals of stated
+coverage (grokcheck.theory.stats, grokcheck.rules), fixed before any run; each claim's docstring
+says which rule decides, on which runs, and why its threshold.
 
-Policy: a rule passes when the statistic's 95% interval lies on the claim's side of the threshold,
-so a pass is evidence at the 95% level and not one lucky seed.
-- `median_stat`: the median over seeds and its percentile-bootstrap interval. With S = 3 seeds the
-  interval runs from the smallest to the largest seed, so a rule on an interval end is a rule on
-  every seed ("all three seeds grok later than they fit").
+Policy (grokcheck.core): a rule holds when the statistic's whole interval lies on the claim's side
+of the threshold, fails when it lies wholly on the other side, and is undecided otherwise.
+- `median_stat`: the median over seeds and its distribution-free order-statistic interval with its
+  exact coverage; with S = 3 seeds it is [min, max] at coverage 75% (a rule on it is a rule on
+  every seed), with 6 seeds 97%.
 - `trend_stat`: the pooled Spearman rho between a setting x (the training fraction) and a step y
   (t95) over every (x, seed) pair, with a bootstrap interval that resamples seeds within each x
-  (`theory.stats.pooled_rank_ci`); "decreasing" passes when the interval's upper end is < 0.
+  (`theory.stats.pooled_rank_ci`; coverage unknown below 10 runs, nominal 95% from there).
 - `superiority_stat`: P(a run of group B scores above a run of group A), ties counted half (the
-  Mann-Whitney probability of superiority); bootstrap interval resampling runs within each group;
-  "B above A" passes when the lower end is > 0.5.
+  Mann-Whitney probability of superiority); bootstrap interval resampling runs within each group.
 - `delay_ratios`: t95 / t_fit per run, t_fit the first eval step with train acc >= FIT and t95 the
   first with `curve` >= GROK (theory.delay.first_step); runs without both events are left out.
-Every function returns a dict {"statistic", "value" (point), "lo", "hi", "n", "values"}; lo / hi
-/ value are None when there is nothing to measure (a rule on None fails).
+Every statistic is a `theory.stats.Interval` (estimate None when there is nothing to measure:
+the rule is then undecided).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from grokcheck.claims.pku._grokking_runs import FIT, GROK
+from grokcheck import rules
 from grokcheck.core import PAPER, Observable
 from grokcheck.theory import stats
 from grokcheck.theory.delay import first_step
 
-EMPTY = {"value": None, "lo": None, "hi": None}
+def median_stat(values, rng=None) -> stats.Interval:
+    """Median of `values` (None / NaN dropped) with its order-statistic interval at 95% or, with few
+    seeds, [min, max] at its exact coverage. rng: unused (the interval is exact), kept for symmetry."""
+    return stats.median_interval(values, stats.LEVEL)
 
 
-def median_stat(values, rng) -> dict:
-    """Median of `values` (None / NaN dropped) with its 95% bootstrap interval."""
-    v = [float(x) for x in values if x is not None and np.isfinite(float(x))]
-    out = {"statistic": "median over seeds, 95% bootstrap CI", "n": len(v), "values": v}
-    if not v:
-        return {**out, **EMPTY}
-    lo, hi = stats.bootstrap_ci(v, np.median, rng)
-    return {**out, "value": float(np.median(v)), "lo": lo, "hi": hi}
+def _boot(value, lo, hi, n, method) -> stats.Interval:
+    cov = stats.LEVEL if n >= stats.MIN_BOOTSTRAP else None
+    note = "" if cov else f", n = {n} < {stats.MIN_BOOTSTRAP}: coverage unknown (nominal {stats.LEVEL:.0%})"
+    return stats.Interval(value, lo, hi, cov, method + note, n)
 
 
-def trend_stat(xs, ys_by_x, rng) -> dict:
-    """Pooled Spearman rho of (x, y) over seeds with its 95% bootstrap interval (seeds within x)."""
-    out = {"statistic": "pooled Spearman rho, 95% bootstrap CI (seeds within x)", "n": sum(map(len, ys_by_x)),
-           "values": [list(map(float, y)) for y in ys_by_x], "x": list(map(float, xs))}
+def trend_stat(xs, ys_by_x, rng) -> stats.Interval:
+    """Pooled Spearman rho of (x, y) over seeds with its bootstrap interval (seeds within x)."""
+    n = sum(map(len, ys_by_x))
+    method = "pooled Spearman rho, percentile bootstrap of seeds within x"
+    none = stats.Interval(None, None, None, None, method + ", no trend to measure", n)
     if len(xs) < 2 or any(len(y) == 0 for y in ys_by_x):
-        return {**out, **EMPTY}
+        return none
     try:
         rho, (lo, hi) = stats.pooled_rank_ci(xs, ys_by_x, rng)
     except ValueError:  # every y equal on most resamples: no trend to measure
-        return {**out, **EMPTY}
+        return none
     if not np.isfinite(rho):  # every y equal: no trend at all
-        return {**out, **EMPTY}
-    return {**out, "value": rho, "lo": lo, "hi": hi}
+        return none
+    return _boot(rho, lo, hi, n, method)
 
 
 def superiority(a, b) -> float:
@@ -61,15 +61,15 @@ def superiority(a, b) -> float:
     return float(((b > a) + 0.5 * (b == a)).mean())
 
 
-def superiority_stat(a, b, rng) -> dict:
-    """P(a run of B above a run of A) with its 95% bootstrap interval (None / NaN dropped)."""
+def superiority_stat(a, b, rng) -> stats.Interval:
+    """P(a run of B above a run of A) with its bootstrap interval (None / NaN dropped)."""
     a = [float(x) for x in a if x is not None and np.isfinite(float(x))]
     b = [float(x) for x in b if x is not None and np.isfinite(float(x))]
-    out = {"statistic": "P(B > A) + P(B = A)/2, 95% bootstrap CI", "n": len(a) + len(b), "values": [a, b]}
+    method = "P(B > A) + P(B = A)/2, percentile bootstrap within groups"
     if not a or not b:
-        return {**out, **EMPTY}
+        return stats.Interval(None, None, None, None, method + ", no runs", len(a) + len(b))
     lo, hi = stats.grouped_bootstrap_ci([a, b], lambda g: superiority(g[0], g[1]), rng)
-    return {**out, "value": superiority(a, b), "lo": lo, "hi": hi}
+    return _boot(superiority(a, b), lo, hi, min(len(a), len(b)), method)
 
 
 def delay_ratios(runs, curve: str = "test_acc") -> list:
@@ -84,10 +84,11 @@ def delay_ratios(runs, curve: str = "test_acc") -> list:
     return out
 
 
-def rule(name: str, stat: dict, end: str, bound: float, comparison: str, reason: str, *,
-         role: str = "claim", setting: str = PAPER) -> Observable:
-    """The Observable of a rule on `stat[end]` (end: "lo", "hi" or "value"); the reason quotes the
-    point statistic and its interval."""
-    fmt = lambda x: "none" if x is None else f"{x:.4g}"  # noqa: E731
-    told = f"{stat['statistic']}: {fmt(stat['value'])} [{fmt(stat['lo'])}, {fmt(stat['hi'])}], n = {stat['n']}"
-    return Observable(name, stat[end], bound, comparison, reason=f"{reason} ({told})", role=role, setting=setting)
+def rule(name: str, stat: stats.Interval, bound: float, comparison: str, reason: str, *,
+         role: str = "claim", setting: str = PAPER, kind: str = "measure") -> Observable:
+    """The Observable of the rule `stat comparison bound` (a claim: `rules.interval_rule`); for a control,
+    `stat` is the rule's statistic on the wrong input and `comparison` the RULE's comparison: the control
+    holds when the rule does not (`rules.control_rule`)."""
+    if role == "control":
+        return rules.control_rule(name, stat, bound, comparison, reason, setting=setting)
+    return rules.interval_rule(name, stat, bound, comparison, reason, role=role, setting=setting, kind=kind)

@@ -22,7 +22,8 @@ from dataclasses import dataclass, replace
 
 from grokcheck.claims.pku import _rules as R
 from grokcheck.claims.pku._grokking_runs import GROK, RunSpec, compact, run_all
-from grokcheck.core import Claim, Context, Observable, Result
+from grokcheck.core import Claim, Observable, Result
+from grokcheck.context import Context
 
 CLAIM = Claim(
     id="division-architectures",
@@ -76,19 +77,19 @@ def observables(config: Config, runs: dict, control: list, rng_of) -> tuple[list
     st["control_transformer"] = R.median_stat([max(r["train_acc"]) for r in runs["transformer"]], rng_of(0))
     obs = []
     for arch in ("mlp", "lstm"):
-        obs.append(R.rule(f"{arch}: median best test accuracy on division, CI lower end", st[arch], "lo", GROK, ">=",
+        obs.append(R.rule(f"{arch}: median best test accuracy on division, CI lower end", st[arch], GROK, ">=",
                           "the seed's Figs. 4-5 show the MLP / LSTM grokking division", setting=f"paper: {arch}"))
         gaps = [r["t95"] - r["t_fit"] for r in runs[arch] if r["t95"] is not None and r["t_fit"] is not None]
         obs.append(Observable(f"{arch}: median t95 - t_fit (steps)", _median(gaps), 0, ">", role="observation",
                               setting=f"paper: {arch}", reason="grokking = generalization after fitting; > 0 delayed"))
     obs += [
-        R.rule("transformer: median best test accuracy on division, CI upper end", st["transformer"], "hi", GROK, "<",
-               "the seed: division 'still at a low accuracy' at 3e4 steps", setting="paper: transformer"),
-        R.rule("control: grok rule on an MLP with random labels, CI lower end", st["control_random_labels"], "lo",
-               GROK, "<", "a run that can only memorize must fail the grok rule", role="control",
+        R.rule("transformer: median best test accuracy on division, CI upper end", st["transformer"], GROK, "<",
+               "the seed: division 'still at a low accuracy' at 3e4 steps", setting="paper: transformer",
+               kind="absence"),
+        R.rule("control: grok rule on an MLP with random labels, CI lower end", st["control_random_labels"],
+               GROK, ">=", "a run that can only memorize must fail the grok rule", role="control",
                setting="paper: mlp"),
-        R.rule("control: stays-low rule on the transformer's train curves, CI upper end", st["control_transformer"],
-               "hi", GROK, ">=", "fitted curves must fail the stays-low rule", role="control",
+        R.rule("control: stays-low rule on the transformer's train curves, CI upper end", st["control_transformer"], GROK, "<", "fitted curves must fail the stays-low rule", role="control",
                setting="paper: transformer"),
     ]
     return obs, st

@@ -23,7 +23,8 @@ from dataclasses import dataclass, replace
 
 from grokcheck.claims.pku import _rules as R
 from grokcheck.claims.pku._grokking_runs import FIT, GROK, RunSpec, compact, run_all
-from grokcheck.core import PAPER, Claim, Context, Observable, Result
+from grokcheck.core import PAPER, Claim, Observable, Result
+from grokcheck.context import Context
 
 CLAIM = Claim(
     id="k-ary-addition",
@@ -96,22 +97,21 @@ def observables(runs: dict, rng_of) -> tuple[list, dict, list]:
                     "test": R.median_stat([r["best_test"] for r in rs], rng_of(2 * i + 1))}
     learned = [n for n in runs if n not in (SEED_SETTING, CONTROL) and _learns(st[n])]
     obs = [
-        R.rule("seed setting: median best train accuracy, CI upper end", st[SEED_SETTING]["train"], "hi", FIT, "<",
-               "the seed's Fig. 8: the training set is not fitted either"),
+        R.rule("seed setting: median best train accuracy, CI upper end", st[SEED_SETTING]["train"], FIT, "<",
+               "the seed's Fig. 8: the training set is not fitted either", kind="absence"),
         Observable("number of single changes that learn the task (CI lower ends: train >= 0.99, test >= 0.95)",
                    len(learned), 1, ">=", setting=OURS,
                    reason=f"ours: the smallest change that learns it exists among those tried ({learned or 'none'})"),
     ]
-    obs.append(R.rule("control: does-not-fit rule on k = 2, median best train, CI upper end", st[CONTROL]["train"],
-                      "hi", FIT, ">=", "a setting that fits must fail the does-not-fit rule", role="control"))
+    obs.append(R.rule("control: does-not-fit rule on k = 2, median best train, CI upper end", st[CONTROL]["train"], FIT, "<", "a setting that fits must fail the does-not-fit rule", role="control"))
     for name in [n for n in runs if n != CONTROL]:
-        obs.append(R.rule(f"{name}: median best test accuracy, CI lower end", st[name]["test"], "lo", GROK, ">=",
+        obs.append(R.rule(f"{name}: median best test accuracy, CI lower end", st[name]["test"], GROK, ">=",
                           "which settings learn the task", role="observation", setting=OURS))
     return obs, st, learned
 
 
 def _learns(s: dict) -> bool:
-    return s["train"]["lo"] is not None and s["train"]["lo"] >= FIT and s["test"]["lo"] >= GROK
+    return s["train"].lo is not None and s["train"].lo >= FIT and s["test"].lo >= GROK
 
 
 def run(config: Config, ctx: Context) -> Result:

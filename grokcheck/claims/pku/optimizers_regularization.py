@@ -24,7 +24,8 @@ from dataclasses import dataclass, replace
 
 from grokcheck.claims.pku import _rules as R
 from grokcheck.claims.pku._grokking_runs import RunSpec, best_so_far, compact, mean, run_all
-from grokcheck.core import PAPER, Claim, Context, Observable, Result
+from grokcheck.core import PAPER, Claim, Observable, Result
+from grokcheck.context import Context
 
 CLAIM = Claim(
     id="optimizers-regularization",
@@ -101,11 +102,11 @@ def observables(runs: dict, rng_of) -> tuple[list, dict]:
         st[name] = R.median_stat(diffs, rng_of(i))
         if name == BASE:
             obs.append(R.rule(f"control: {BASE} against itself, CI lower end of the median paired difference",
-                              st[name], "lo", resolution, "<=", "a zero effect must fail the 'improves' rule",
+                              st[name], resolution, ">", "a zero effect must fail the 'improves' rule",
                               role="control"))
         else:
             obs.append(R.rule(f"{name}: median paired gain in mean best-so-far test acc over {BASE}, CI lower end",
-                              st[name], "lo", resolution, ">",
+                              st[name], resolution, ">",
                               "'regularization improves': the area under Fig. 7's best-accuracy curve exceeds the "
                               "unregularized run's by more than one test example (1 / n_test)"))
     for name, rs in runs.items():

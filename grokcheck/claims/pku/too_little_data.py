@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 from grokcheck.claims.pku import _rules as R
 from grokcheck.claims.pku._grokking_runs import FIT, GROK, RunSpec, compact, run_all
-from grokcheck.core import PAPER, Claim, Context, Result
+from grokcheck.core import PAPER, Claim, Result
+from grokcheck.context import Context
 
 CLAIM = Claim(
     id="too-little-data",
@@ -77,14 +78,14 @@ def observables(config: Config, small: list, large: list, rng_of) -> tuple[list,
           "no_grok_control": R.median_stat([max(r["train_acc"]) for r in small], rng_of(1)),
           "large": R.median_stat([r["best_test"] for r in large], rng_of(2))}
     obs = [
-        R.rule(f"fraction {fs:g}: median best train accuracy, CI lower end", st["fits"], "lo", FIT, ">=",
+        R.rule(f"fraction {fs:g}: median best train accuracy, CI lower end", st["fits"], FIT, ">=",
                "the seed's Fig. 9: the training set is fitted (memorized) at some step"),
-        R.rule(f"fraction {fs:g}: median best test accuracy, CI upper end", st["no_grok"], "hi", GROK, "<",
-               "the seed: no grokking within the budget"),
-        R.rule(f"fraction {fl:g}: median best test accuracy, CI lower end", st["large"], "lo", GROK, ">=",
+        R.rule(f"fraction {fs:g}: median best test accuracy, CI upper end", st["no_grok"], GROK, "<",
+               "the seed: no grokking within the budget", kind="absence"),
+        R.rule(f"fraction {fl:g}: median best test accuracy, CI lower end", st["large"], GROK, ">=",
                "ours: the same settings with more data do grok (the contrast the claim needs)"),
-        R.rule("control: no-grok rule on train-as-test curves, CI upper end", st["no_grok_control"], "hi", GROK,
-               ">=", "a run that fits and 'generalizes' together must fail the no-grok rule", role="control"),
+        R.rule("control: no-grok rule on train-as-test curves, CI upper end", st["no_grok_control"], GROK,
+               "<", "a run that fits and 'generalizes' together must fail the no-grok rule", role="control"),
     ]
     return obs, st
 
