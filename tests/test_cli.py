@@ -4,7 +4,8 @@ import json
 import pytest
 
 from grokcheck.cli import main
-from grokcheck.core import Observable, Result, read_result, ResultFileError
+from grokcheck.core import Observable, Result
+from grokcheck.schema import read_result, ResultFileError
 
 
 def run_cli(capsys, *argv):
@@ -288,7 +289,7 @@ def test_random_argv_never_gives_a_traceback(argv, tmp_path_factory, capsys):
 
 
 def test_single_line_escapes_control_characters():
-    from grokcheck.core import single_line
+    from grokcheck.schema import single_line
     assert single_line("a\r0\nb\t\udc80 é") == "a\\r0\\nb\\t\\udc80 é"
     assert len(single_line("x" * 1000)) == 400
 

@@ -14,7 +14,8 @@ import dataclasses
 import pytest
 import torch
 
-from grokcheck.core import Claim, Context
+from grokcheck.core import Claim
+from grokcheck.context import Context
 from grokcheck.models.batched import masks_to_index, quadratic_pairs_forward, train_batched
 from grokcheck.models.linear import SensingModel, identity_test_data, prox_step, fit_runs, sensing_data
 from grokcheck.models.lstm import LSTM

@@ -5,7 +5,8 @@ import math
 import pytest
 
 from grokcheck.cli import main
-from grokcheck.core import Observable, Result, write_result
+from grokcheck.core import Observable, Result
+from grokcheck.schema import write_result
 from grokcheck.export import OBSERVABLE_COLUMNS, SERIES_COLUMNS, export, targets
 
 pd = pytest.importorskip("pandas")

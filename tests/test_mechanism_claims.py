@@ -10,7 +10,7 @@ from grokcheck.claims.mohamadi import kernel_rich_phase as krp
 from grokcheck.claims.mohamadi import linf_role as lr
 from grokcheck.claims.mohamadi import max_margin as mm
 from grokcheck.claims.mohamadi._rich_runs import make_net, split_mask
-from grokcheck.core import Context
+from grokcheck.context import Context
 from grokcheck.ntk.diagnostics import linearized_outputs
 from grokcheck.theory.construction import fourier_weights
 from grokcheck.theory.tasks import binary_table, one_hot_pairs

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from grokcheck.cli import main
-from grokcheck.core import read_result
+from grokcheck.schema import read_result
 from grokcheck.overrides import apply_overrides, describe, parse_assignments, resolve_config
 from grokcheck.registry import scaled_config
 from grokcheck.store import result_key

@@ -79,13 +79,15 @@ def _asym():
 
 
 def _ctx_notes_string():
-    from grokcheck.core import Claim, Context, Observable
+    from grokcheck.core import Claim, Observable
+    from grokcheck.context import Context
     from test_cli import FakeConfig
     Context().result(Claim("x", "", "", ""), FakeConfig(), [Observable("a", 1.0, 2.0, "<=")], notes="one note")
 
 
 def _write_notes_string(tmp_path):
-    from grokcheck.core import Observable, Result, write_result
+    from grokcheck.core import Observable, Result
+    from grokcheck.schema import write_result
     r = Result("x", "", "", "", "ci", {}, "", 0, [Observable("a", 1.0, 2.0, "<=")], notes="abc")
     write_result(r, tmp_path / "result.json")
 

@@ -162,7 +162,7 @@ def test_a_cache_hit_notes_the_devices_its_sub_run_noted(tmp_path):
     """A sub-run that noted its device when computed notes it again when read back from the cache, so a
     resumed run's environment.device is not '(not recorded)'."""
     import torch
-    from grokcheck.core import Context
+    from grokcheck.context import Context
     from grokcheck.store import SubrunCache
 
     def compute():

@@ -145,7 +145,7 @@ def test_data_selection_trend_rule_rejects_a_shuffled_order():
 
 def test_sparse_instances_shapes_seed_and_measurements():
     from grokcheck.claims.beyond_l2._common import cs_instances, mc_instances
-    from grokcheck.core import Context
+    from grokcheck.context import Context
     X, A, y = cs_instances(Context(seed=4), 3, 20, 2, 8)
     assert X.shape == (3, 8, 20) and A.shape == (3, 20) and y.shape == (3, 8)
     assert ((A != 0).sum(1) == 2).all() and torch.allclose(y[1], X[1] @ A[1])

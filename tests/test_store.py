@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from grokcheck import store
-from grokcheck.core import Context, Observable, Result
+from grokcheck.core import Observable, Result
+from grokcheck.context import Context
 from grokcheck.store import ResultStore, SubrunCache, memo, roundtrip, source_digest
 
 

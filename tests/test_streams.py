@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from grokcheck.core import Context
+from grokcheck.context import Context
 from grokcheck.models.transformer import Dropout
 from grokcheck.registry import run_claim, scaled_config
 from grokcheck.streams import SEED_MAX, check_seed, generator, numpy_rng, stream_seed

@@ -17,7 +17,7 @@ import torch
 
 import fake_claim
 from grokcheck import store
-from grokcheck.core import Context
+from grokcheck.context import Context
 from grokcheck.executors import Done, Task, run_tasks
 from grokcheck.store import SubrunCache
 

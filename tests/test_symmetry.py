@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 import torch
 
-from grokcheck.core import Context
+from grokcheck.context import Context
 from grokcheck.models.quadratic import QuadraticNet
 from grokcheck.theory.symmetry import (act_on_points, act_on_quadratic_weights, inverse_perms, kernel_invariance_error,
                              permuted_targets, random_perms, random_perms_torch)

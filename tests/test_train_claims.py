@@ -6,7 +6,8 @@ import pytest
 from grokcheck.claims.mohamadi import _nstar
 from grokcheck.claims.mohamadi import rich_generalization as rg
 from grokcheck.claims.mohamadi import sample_complexity as sc
-from grokcheck.core import Context, Observable
+from grokcheck.core import Observable
+from grokcheck.context import Context
 
 
 def test_n_star_interpolates_and_ignores_a_lucky_small_n():

@@ -42,7 +42,8 @@ import torch
 
 from grokcheck.claims.beyond_l2._common import (LEVEL, MIN_BOOTSTRAP, finish, fit, kendall_rows, median_ci,
                                                 pooled_kendall, stat_observable)
-from grokcheck.core import Claim, Context, Observable, Result
+from grokcheck.core import Claim, Observable, Result
+from grokcheck.context import Context
 from grokcheck.models.linear import SensingModel
 from grokcheck.models.train import TrainConfig
 from grokcheck.theory.delay import fine_grid, times_per_run

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 import torch
 
 from grokcheck.claims.beyond_l2._common import cs_instances, finish, fit, median_ci, median_stat
-from grokcheck.core import Claim, Context, Observable, Result
+from grokcheck.core import Claim, Observable, Result
+from grokcheck.context import Context
 from grokcheck.models.linear import SignedDiagonalNet
 from grokcheck.models.train import TrainConfig
 from grokcheck.theory.delay import fine_grid, times_per_run

@@ -35,7 +35,8 @@ import torch
 
 from grokcheck.claims.beyond_l2._common import (cs_instances, finish, fit, grok_ratio, median_ci, median_stat,
                                                 spreads)
-from grokcheck.core import Claim, Context, Observable, Result
+from grokcheck.core import Claim, Observable, Result
+from grokcheck.context import Context
 from grokcheck.models.linear import SensingModel, ista_hook
 from grokcheck.models.train import TrainConfig
 from grokcheck.theory.delay import fine_grid, times_per_run

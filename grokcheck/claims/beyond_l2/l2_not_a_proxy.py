@@ -39,7 +39,8 @@ from dataclasses import dataclass
 import torch
 
 from grokcheck.claims.beyond_l2._common import LEVEL, finish, median_ci, median_stat, stat_observable
-from grokcheck.core import Claim, Context, Observable, Result
+from grokcheck.core import Claim, Observable, Result
+from grokcheck.context import Context
 from grokcheck.models.batched import train_batched
 from grokcheck.models.encoder_decoder import MatrixProductMLP, weight_norms
 from grokcheck.models.train import Data, TrainConfig

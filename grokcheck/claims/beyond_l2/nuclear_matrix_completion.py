@@ -33,7 +33,8 @@ import torch
 
 from grokcheck.claims.beyond_l2._common import (LEVEL, finish, fit, grok_ratio, mc_instances, median_ci,
                                                 median_stat, spreads, stat_observable)
-from grokcheck.core import Claim, Context, Observable, Result
+from grokcheck.core import Claim, Observable, Result
+from grokcheck.context import Context
 from grokcheck.models.linear import SensingModel
 from grokcheck.models.train import TrainConfig
 from grokcheck.theory.delay import fine_grid, times_per_run

@@ -14,7 +14,8 @@ from grokcheck.models.quadratic import fourier_network
 from grokcheck.theory.construction import construction_target
 from grokcheck.theory.margins import linf_norm, margins, normalized_linf_margin
 from grokcheck.theory.tasks import binary_table, regression_triples
-from grokcheck.core import Claim, Context, Observable, Result
+from grokcheck.core import Claim, Observable, Result
+from grokcheck.context import Context
 
 CLAIM = Claim(
     id="construction",

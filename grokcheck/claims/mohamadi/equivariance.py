@@ -21,7 +21,8 @@ from grokcheck.models.quadratic import fourier_network
 from grokcheck.theory.symmetry import (act_on_labels, act_on_points, act_on_quadratic_weights, kernel_invariance_error,
                              random_perms_torch)
 from grokcheck.theory.tasks import binary_table, regression_triples, split_indices
-from grokcheck.core import Claim, Context, Observable, Result
+from grokcheck.core import Claim, Observable, Result
+from grokcheck.context import Context
 from grokcheck.streams import stream_seed
 
 CLAIM = Claim(

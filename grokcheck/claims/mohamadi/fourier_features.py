@@ -34,7 +34,8 @@ from dataclasses import dataclass
 import torch
 
 from grokcheck.claims.mohamadi._rich_runs import fraction_for, train_runs
-from grokcheck.core import Claim, Context, Observable, Result
+from grokcheck.core import Claim, Observable, Result
+from grokcheck.context import Context
 from grokcheck.models.batched import quadratic_pairs_forward
 from grokcheck.theory.delay import first_step
 from grokcheck.theory.fourier import concentration, logit_correlation

@@ -42,7 +42,8 @@ from dataclasses import dataclass
 
 from grokcheck.claims.mohamadi import _kernel_regime as kr
 from grokcheck.claims.mohamadi._kernel_exit_runs import calibration, linearized_run, tracked_group
-from grokcheck.core import Claim, Context, Result
+from grokcheck.core import Claim, Result
+from grokcheck.context import Context
 from grokcheck.theory.delay import eval_grid
 from grokcheck.theory.tasks import binary_table
 from grokcheck.theory.validation import check_int, check_modulus

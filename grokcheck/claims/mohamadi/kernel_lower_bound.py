@@ -21,7 +21,8 @@ from grokcheck.theory import bounds
 from grokcheck.models.quadratic import fourier_network
 from grokcheck.theory.symmetry import permuted_targets
 from grokcheck.theory.tasks import regression_triples
-from grokcheck.core import Claim, Context, Observable, Result
+from grokcheck.core import Claim, Observable, Result
+from grokcheck.context import Context
 
 CLAIM = Claim(
     id="kernel-lower-bound",

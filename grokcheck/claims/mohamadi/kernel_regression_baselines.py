@@ -27,7 +27,8 @@ from grokcheck.ntk.infinite import expected_quadratic_ntk, quadratic_init_bounds
 from grokcheck.ntk.regression import JitterWarning, kernel_regression, one_hot_targets
 from grokcheck.theory import bounds
 from grokcheck.theory.tasks import binary_table, regression_triples, split_indices
-from grokcheck.core import Claim, Context, Observable, Result
+from grokcheck.core import Claim, Observable, Result
+from grokcheck.context import Context
 from grokcheck.streams import generator, stream_seed
 
 CLAIM = Claim(

@@ -56,7 +56,8 @@ import torch
 
 from grokcheck.claims.mohamadi._kernel_regime import LIN_TOL, linearization_gap
 from grokcheck.claims.mohamadi._rich_runs import train_runs
-from grokcheck.core import Claim, Context, Observable, Result
+from grokcheck.core import Claim, Observable, Result
+from grokcheck.context import Context
 from grokcheck.theory.bounds import kernel_lower_bound
 from grokcheck.theory.delay import first_step
 from grokcheck.theory.tasks import binary_table

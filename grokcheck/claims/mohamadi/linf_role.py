@@ -40,7 +40,8 @@ import torch
 from grokcheck.claims.mohamadi._rich_runs import fraction_for, make_net, split_mask, train_runs
 from grokcheck.models.quadratic import pairs_forward
 from grokcheck.claims.mohamadi.fourier_features import FRAC, SHARE
-from grokcheck.core import Claim, Context, Observable, Result
+from grokcheck.core import Claim, Observable, Result
+from grokcheck.context import Context
 from grokcheck.theory.fourier import concentration
 from grokcheck.theory.stats import clopper_pearson
 from grokcheck.theory.tasks import binary_table

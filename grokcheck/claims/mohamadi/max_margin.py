@@ -38,7 +38,8 @@ from dataclasses import dataclass
 import torch
 
 from grokcheck.claims.mohamadi._rich_runs import fraction_for, train_runs
-from grokcheck.core import Claim, Context, Observable, Result
+from grokcheck.core import Claim, Observable, Result
+from grokcheck.context import Context
 from grokcheck.models.batched import quadratic_pairs_forward
 from grokcheck.models.quadratic import fourier_network
 from grokcheck.theory.margins import margins, pac_bayes_margin_rate

@@ -39,7 +39,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from grokcheck.claims.mohamadi._rg_runs import grid, train_group
-from grokcheck.core import Claim, Context, Observable, Result
+from grokcheck.core import Claim, Observable, Result
+from grokcheck.context import Context
 from grokcheck.models.train import TrainConfig
 from grokcheck.theory.stats import bootstrap_ci, grouped_bootstrap_ci, loglog_slope, rank_correlation
 from grokcheck.theory.validation import check_int, check_modulus

@@ -34,7 +34,8 @@ import torch
 
 from grokcheck.claims.mohamadi import _kernel_regime as kr
 from grokcheck.claims.pku import transformer_grokking as tg
-from grokcheck.core import Claim, Context, Result
+from grokcheck.core import Claim, Result
+from grokcheck.context import Context
 from grokcheck.models.sequence_tasks import sequence_table
 from grokcheck.models.train import Data, TrainConfig, train
 from grokcheck.models.transformer import Transformer
