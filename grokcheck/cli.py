@@ -1,4 +1,4 @@
-"""grokcheck command line: list, run, show, report, export (DESIGN.md "What the user does").
+"""grokcheck command line: list, run, show, report, export, compare (DESIGN.md "What the user does").
 
 `run` keeps a result store under --out (`grokcheck.store`): a claim whose stored result has the
 same key (claim, scale, config hash, seed, device, code version) is skipped and says so; `--force`
@@ -6,7 +6,8 @@ recomputes it and its sub-runs; a killed run resumes from its finished sub-runs.
 overrides Config fields (`grokcheck.overrides`); `--jobs N` runs N claims at once in processes,
 `--executor ray [--ray-address A]` as Ray tasks, and on the CPU the sub-runs inside each claim
 (`ctx.map`) as Ray tasks too (`grokcheck.executors`, `grokcheck.subruns`). `show CLAIM` prints the
-resolved config of each scale; `export` writes tidy tables (`grokcheck.export`).
+resolved config of each scale; `export` writes tidy tables (`grokcheck.export`); `compare` lays out
+the samples kernels and networks need (`grokcheck.compare`); `--version` prints the code version.
 
 This module holds the parser, the argument checks, the exit codes and `main`; the commands live in
 `grokcheck.cli_run` (run) and `grokcheck.cli_results` (show, export, report: stored results).
@@ -73,6 +74,22 @@ def parser() -> argparse.ArgumentParser:
     show.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="as for run")
     rep = sub.add_parser("report", help="rebuild every PDF and summary.pdf from stored results")
     rep.add_argument("--out", default=str(DEFAULT_OUT), help=f"results folder (default: {DEFAULT_OUT})")
+    cmp = sub.add_parser("compare", help="kernels vs networks: n* per p, method and seed, exponents, log-log figure")
+    cmp.add_argument("--out", default=str(DEFAULT_OUT),
+                     help=f"results folder holding (or receiving) sample-complexity (default: {DEFAULT_OUT})")
+    cmp.add_argument("--scale", default=None,
+                     help="ci | default | paper: use the stored result of this scale, else run it "
+                          "(default: whatever is stored; nothing stored: default)")
+    cmp.add_argument("--task", default="classification", help="classification | regression (default: classification)")
+    cmp.add_argument("--criterion", default="claim",
+                     help="claim (network: acc and l2; kernels: l2) | acc | l2 (default: claim)")
+    cmp.add_argument("--acc", type=float, default=0.95, help="test-accuracy target (default: 0.95)")
+    cmp.add_argument("--l2", type=float, default=0.5, help="relative population l2 target (default: 0.5, Thm 4.3)")
+    cmp.add_argument("--ps", default=None, help="moduli p, comma-separated, e.g. 23,31,47 (runs what is not stored)")
+    cmp.add_argument("--seed", type=seed_arg, default=None, help="the run seed (0 <= N < 2**63)")
+    cmp.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="as for run")
+    cmp.add_argument("--device", default="auto", help="auto | cpu | cuda, when the claim runs (default: auto)")
+    cmp.add_argument("--to", default=None, help="folder for compare.csv / .parquet / .png / .pdf (default: --out)")
     exp = sub.add_parser("export", help="tidy tables of stored results (one row per observable / point)")
     exp.add_argument("--out", action="append", default=None, metavar="DIR",
                      help=f"results folder(s), repeatable (default: {DEFAULT_OUT})")
@@ -152,7 +169,9 @@ def main(argv=None) -> int:
             if args.command == "run":
                 from grokcheck.cli_run import cmd_run
                 return cmd_run(args)
-            from grokcheck.cli_results import cmd_export, cmd_report, cmd_show
+            from grokcheck.cli_results import cmd_compare, cmd_export, cmd_report, cmd_show
+            if args.command == "compare":
+                return cmd_compare(args)
             if args.command == "show":
                 return cmd_show(args)
             if args.command == "export":

@@ -1,5 +1,6 @@
 """The commands that read stored results: `show` (a claim's resolved config per scale), `export`
-(tidy tables, `grokcheck.export`) and `report` (every PDF and summary.pdf rebuilt from result.json);
+(tidy tables, `grokcheck.export`), `report` (every PDF and summary.pdf rebuilt from result.json) and
+`compare` (kernels vs networks from the sample-complexity result, `grokcheck.compare`);
 `render` and `write_summary_safely` are shared with `grokcheck run` (`grokcheck.cli_run`)."""
 from __future__ import annotations
 
@@ -104,3 +105,39 @@ def cmd_report(args) -> int:
     if not write_summary_safely(out, stored):
         verdicts.append("error")
     return exit_code(verdicts)
+
+
+def cmd_compare(args) -> int:
+    """`grokcheck compare`: the sample-complexity table (`grokcheck.compare`) printed, written as CSV
+    (+ Parquet with pyarrow) and drawn as compare.png / compare.pdf under --to (default --out)."""
+    from grokcheck import compare as cmp_mod
+    from grokcheck.cli import resolve_device
+    from grokcheck.overrides import parse_assignments
+    out = writable_dir(args.out)
+    to = writable_dir(args.to) if args.to is not None else out
+    try:
+        ps = _int_list(args.ps, "--ps") if args.ps is not None else None
+        assignments = cmp_mod.with_ps(parse_assignments(args.set), ps, args.task)
+        cmp_mod.check_targets(args.criterion, args.acc, args.l2, args.task)
+        device = resolve_device(args.device)
+        result = cmp_mod.find_or_run(out, args.scale, assignments, args.seed, device,
+                                     log=lambda msg: print(msg, file=sys.stderr, flush=True), task=args.task)
+        table = cmp_mod.comparison(result, args.criterion, args.acc, args.l2, args.task)
+    except ValueError as exc:
+        raise UsageError(str(exc).splitlines()[0]) from None
+    print(f"{cmp_mod.CLAIM_ID} (scale {result.scale}, seed {result.seed}, config {result.config_hash}, "
+          f"commit {str(result.environment.get('git_commit', 'unknown'))[:12]}); criterion {args.criterion}")
+    print(cmp_mod.table_text(table))
+    paths = cmp_mod.write_tables(table, to) + cmp_mod.write_figures(table, to)
+    print("written: " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def _int_list(text: str, what: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise UsageError(f"{what} must be comma-separated integers, got {text!r}") from None
+    if not values:
+        raise UsageError(f"{what} must name at least one modulus")
+    return values
