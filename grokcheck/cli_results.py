@@ -19,9 +19,23 @@ def render(result, out: Path) -> None:
 
 
 def render_summary(results, out: Path, errors=()) -> None:
+    """summary.pdf: the verdict table, then the first figure page (kernels vs networks and the phase
+    diagram, `grokcheck.reports.overview`, when those results exist), then the claims' summary
+    figures (sample-complexity's own n* plot is left out when the first page holds its comparison)."""
+    from grokcheck.reports.overview import COMPARE_CLAIM, overview_figure
     from grokcheck.reports.render import write_summary
     extra = []
+    try:
+        first = overview_figure(results)
+    except Exception as exc:  # noqa: BLE001 (the overview never costs the summary)
+        from grokcheck.reports.collect import one_line
+        print(f"grokcheck: error: summary overview page skipped ({one_line(exc)})", file=sys.stderr)
+        first = None
+    if first is not None:
+        extra.append(first)
     for r in results:
+        if first is not None and r.claim == COMPARE_CLAIM:
+            continue
         hook = getattr(claim_module(r.claim), "summary_figures", None)
         try:
             extra.extend(hook(r) if hook else [])
