@@ -10,13 +10,7 @@ from pathlib import Path
 from grokcheck import registry
 from grokcheck.cli import EXIT_ERROR, UsageError, exit_code, resolve_device, unique_claims, writable_dir
 from grokcheck.cli_results import render, write_summary_safely
-
-
-def numerics_setup() -> None:
-    """float64 kernels need exact matmuls: TF32 off everywhere (DESIGN.md Conventions)."""
-    import torch
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
+from grokcheck.numerics import set_numerics
 
 
 def verdict_table(rows) -> str:
@@ -83,6 +77,14 @@ def finish(task, outcome, key, args, out: Path, progress):
 
 
 def cmd_run(args) -> int:
+    """`grokcheck run`; a closed stdout silences the output and never fails a claim
+    (`progress.pipe_safe_stdout`)."""
+    from grokcheck.progress import pipe_safe_stdout
+    with pipe_safe_stdout():
+        return _run(args)
+
+
+def _run(args) -> int:
     from grokcheck.executors import check_options, plan, run_tasks
     from grokcheck.progress import Progress
     from grokcheck.reports.collect import collect
@@ -97,7 +99,7 @@ def cmd_run(args) -> int:
         planned = plan(claims, args.scale, args.seed, args.set, device, out, args.force, args.executor)
     except ValueError as exc:
         raise UsageError(str(exc).splitlines()[0]) from None
-    numerics_setup()
+    set_numerics()
     store, progress = ResultStore(out), Progress(len(claims))
     outcomes, tasks, keys = skip_stored(planned, store, args.force, progress)
     index = {cid: i for i, cid in enumerate(claims, 1)}

@@ -61,39 +61,41 @@ class Done:
     cached: int = 0
 
 
-def _setup(threads: int) -> None:
-    import torch
-    torch.backends.cuda.matmul.allow_tf32 = False  # float64 kernels need exact matmuls
-    torch.backends.cudnn.allow_tf32 = False
-    if threads:
-        torch.set_num_threads(threads)
-
-
 def execute(task: Task, emit: Callable[..., None] | None = None) -> Done:
     """Run `task` in this process; `emit(kind, claim, *args)` receives its progress events."""
-    from grokcheck.core import Context
+    from grokcheck.context import make_context
     from grokcheck.store import SubrunCache
-    _setup(task.threads)
     emit = emit or (lambda *event: None)
     t0 = time.perf_counter()
     emit("start", task.claim)
     seed = getattr(task.config, "seed", 0) or 0
     cache = SubrunCache(task.cache_dir, task.claim, seed, task.device, read=not task.force,
                         on_subrun=lambda name, cached, secs: emit("subrun", task.claim, name, cached, secs))
-    ctx = Context(scale=task.scale, device=task.device, seed=seed, cache=cache, executor=task.subruns,
-                  log=lambda msg: emit("log", task.claim, msg, time.perf_counter() - t0))
+    ctx = make_context(task.scale, task.device, seed, cache=cache, executor=task.subruns, threads=task.threads,
+                       log=lambda msg: emit("log", task.claim, msg, time.perf_counter() - t0))
     result = importlib.import_module(task.module).run(task.config, ctx)
     return Done(result, cache.misses, cache.hits)
 
 
-class _QueueEmit:
-    """A picklable `emit` that forwards events to the parent through a manager queue."""
+_EVENTS = None  # in a pool worker: the queue its progress events travel to the parent through
 
-    def __init__(self, q):
-        self.q = q
 
-    def __call__(self, *event):
-        self.q.put(event)
+def _init_pool_worker(events, parent_pid: int) -> None:
+    """Initializer of a `--jobs` worker: the event queue, and `lifecycle.init_worker` (signals,
+    end with the parent)."""
+    global _EVENTS
+    from grokcheck.lifecycle import init_worker
+    _EVENTS = events
+    init_worker(parent_pid)
+
+
+def _queue_emit(*event) -> None:
+    _EVENTS.put(event)
+
+
+def _pool_execute(task: Task) -> Done:
+    from grokcheck.lifecycle import run_in_worker
+    return run_in_worker(execute, task, _queue_emit)
 
 
 def _print_emitter(*event):
@@ -132,25 +134,37 @@ def _drain(q, on_event) -> None:
 
 
 def _run_pool(tasks, jobs, on_event):
-    """A spawn-context process pool (fork is unsafe once torch has started its threads)."""
+    """A spawn-context process pool (fork is unsafe once torch has started its threads). Its
+    workers stop with the run: on any exit other than the normal end (SIGTERM, Ctrl-C, an error
+    in this process, the generator closed early) they are terminated, and they end themselves if
+    this process dies (`grokcheck.lifecycle`)."""
     import multiprocessing as mp
+    import os
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    from grokcheck.lifecycle import stop_processes
     ctx = mp.get_context("spawn")
-    with ctx.Manager() as manager:
-        q = manager.Queue()
-        pool = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx)
-        try:
-            pending = {pool.submit(execute, task, _QueueEmit(q)): task for task in tasks}
-            while pending:
-                done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-                _drain(q, on_event)
-                for fut in done:
-                    task = pending.pop(fut)
-                    exc = fut.exception()
-                    yield task, (exc if exc is not None else fut.result())
-            _drain(q, on_event)
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+    events = ctx.Queue()
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx,
+                               initializer=_init_pool_worker, initargs=(events, os.getpid()))
+    try:
+        pending = {pool.submit(_pool_execute, task): task for task in tasks}
+        while pending:
+            done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            _drain(events, on_event)
+            for fut in done:
+                task = pending.pop(fut)
+                exc = fut.exception()
+                yield task, (exc if exc is not None else fut.result())
+        _drain(events, on_event)
+    except BaseException:
+        stop_processes(list((getattr(pool, "_processes", None) or {}).values()))
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    else:
+        pool.shutdown(wait=True)
+    finally:
+        events.close()
 
 
 def ray_module():
@@ -162,19 +176,45 @@ def ray_module():
     return ray
 
 
-def _reachable(address: str, timeout: float = 5.0) -> None:
-    """ValueError unless host:port of `address` ("host:port" or "ray://host:port") accepts a TCP
-    connection: ray.init retries an unreachable address for minutes."""
+RAY_PROBE_S = 10.0  # the most a --ray-address may take to answer like a Ray server
+_H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"  # + empty SETTINGS
+
+
+def _reachable(address: str, timeout: float = RAY_PROBE_S) -> None:
+    """ValueError (one line) unless `address` ("host:port" or "ray://host:port") answers like a
+    Ray server within `timeout` seconds in all: it accepts a TCP connection, and, sent the HTTP/2
+    client preface, answers with an HTTP/2 SETTINGS frame as every gRPC server does (the Ray GCS
+    and the Ray client server both speak gRPC). Without this probe ray.init retries an
+    unreachable address for minutes, and waits forever on a port that accepts the connection but
+    is not Ray (a web server, a database, a silent listener). A Ray cluster with TLS on is refused
+    too (the probe speaks plain HTTP/2): pass no --ray-address and ray.init() it yourself."""
     import socket
     host, _, port = address.removeprefix("ray://").rpartition(":")
+    deadline = time.monotonic() + timeout
     try:
-        socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout).close()
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout) as sock:
+            sock.sendall(_H2_PREFACE)
+            head = b""
+            while len(head) < 9:
+                sock.settimeout(max(0.01, deadline - time.monotonic()))
+                chunk = sock.recv(9 - len(head))
+                if not chunk:
+                    break
+                head += chunk
+    except socket.timeout:
+        raise ValueError(f"--ray-address {address}: no answer within {timeout:g} s (not a Ray server?)") from None
     except (OSError, ValueError) as exc:
         raise ValueError(f"--ray-address {address}: cannot connect ({exc})") from None
+    if len(head) < 9 or head[3] != 0x04:
+        raise ValueError(f"--ray-address {address}: the port answers, but not as a Ray (gRPC) server does")
 
 
 def _run_ray(tasks, address, on_event):
+    """Each claim as one Ray task (module docstring). On any exit other than the normal end
+    (SIGTERM, Ctrl-C, the generator closed early) the claim tasks still running are force-cancelled
+    (their worker processes killed), and a cluster this call started is shut down."""
     ray = ray_module()
+    started = False
     if not ray.is_initialized():
         if address and address != "auto":
             _reachable(address)
@@ -182,20 +222,32 @@ def _run_ray(tasks, address, on_event):
             ray.init(address=address, include_dashboard=False, log_to_driver=True)
         except (ConnectionError, RuntimeError) as exc:
             raise ValueError(f"--ray-address {address}: {str(exc).splitlines()[0] if str(exc) else exc}") from None
+        started = True
     remote = ray.remote(_execute_printing)
     refs = {}
-    for task in tasks:
-        gpus = 1 if str(task.device).startswith("cuda") else 0
-        refs[remote.options(num_cpus=1, num_gpus=gpus).remote(task)] = task
-        on_event("start", task.claim)
-    while refs:
-        ready, _ = ray.wait(list(refs), num_returns=1, timeout=1.0)
-        for ref in ready:
-            task = refs.pop(ref)
-            try:
-                yield task, ray.get(ref)
-            except Exception as exc:  # noqa: BLE001 (RayTaskError: the worker's traceback in its text)
-                yield task, exc
+    try:
+        for task in tasks:
+            gpus = 1 if str(task.device).startswith("cuda") else 0
+            refs[remote.options(num_cpus=1, num_gpus=gpus).remote(task)] = task
+            on_event("start", task.claim)
+        while refs:
+            ready, _ = ray.wait(list(refs), num_returns=1, timeout=1.0)
+            for ref in ready:
+                task = refs.pop(ref)
+                try:
+                    value = ray.get(ref)
+                except Exception as exc:  # noqa: BLE001 (RayTaskError: the worker's traceback in its text)
+                    value = exc
+                yield task, value
+    except BaseException:
+        import contextlib
+        for ref in refs:
+            with contextlib.suppress(Exception):
+                ray.cancel(ref, force=True)
+        if started:
+            with contextlib.suppress(Exception):
+                ray.shutdown()
+        raise
 
 
 def check_options(executor: str, jobs: int, ray_address: str | None) -> None:

@@ -11,9 +11,17 @@ tqdm rather than rich: tqdm is one small pure-Python package with no dependencie
 survive interleaved `tqdm.write` lines and several bars at once (the `--jobs N` case), and we
 need nothing of rich's (tables, markup, live layouts). Without tqdm installed the plain lines are
 used everywhere.
+
+A closed stdout (`grokcheck run A B | head -1`, a reader that went away) never stops or fails a
+run: inside `pipe_safe_stdout()` the first write that meets a broken pipe points file descriptor 1
+at /dev/null, and from then on the run prints nothing more, while it goes on computing and
+storing every claim; its exit code is the one it would have had (the verdicts), and one line on
+stderr says that the output was cut.
 """
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 import time
 
@@ -104,3 +112,57 @@ class Progress:
 
     def __exit__(self, *exc):
         self.close()
+
+
+class _PipeSafe:
+    """A text stream that turns a broken pipe into silence (module docstring)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self.broken = False
+
+    def _silence(self) -> None:
+        if not self.broken:
+            self.broken = True
+            with contextlib.suppress(OSError, ValueError):
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, self._stream.fileno())
+                os.close(devnull)
+            print("grokcheck: note: stdout was closed; the run goes on without printing", file=sys.stderr,
+                  flush=True)
+
+    def write(self, text):
+        if self.broken:
+            return len(text)
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._silence()
+            return len(text)
+
+    def flush(self):
+        if self.broken:
+            return
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._silence()
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def pipe_safe_stdout():
+    """While active, sys.stdout survives a closed pipe (module docstring); yields the wrapper
+    (`.broken` tells whether the pipe broke)."""
+    old = sys.stdout
+    safe = _PipeSafe(old)
+    sys.stdout = safe
+    try:
+        yield safe
+    finally:
+        sys.stdout = old
+        if safe.broken:  # the buffer still holds text for the dead pipe: drop it at exit quietly
+            with contextlib.suppress(OSError, ValueError):
+                old.flush()

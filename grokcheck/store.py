@@ -321,7 +321,7 @@ class ResultStore:
         try:
             data = read_regular_bytes(path, MAX_RESULT_BYTES)
         except OSError as exc:
-            return None, f"{path}: unreadable ({exc.strerror or exc})"
+            return None, f"result.json unreadable ({getattr(exc, 'reason', None) or exc.strerror or exc})"
         if hashlib.sha256(data).hexdigest() != rec["result_sha256"]:
             return None, "result.json does not match store.json (damaged, edited or half-written)"
         try:

@@ -40,8 +40,8 @@ def check_fn(fn) -> None:
 def run_item(fn, spec: dict, seed: int, device: str, threads: int = 0):
     """One item, in whatever process it lands in: (value, seconds). Sets torch's thread count (when
     given) and TF32 off first, as `executors.execute` does for a claim."""
-    from grokcheck.executors import _setup
-    _setup(threads)
+    from grokcheck.numerics import set_numerics
+    set_numerics(threads)
     t0 = time.perf_counter()
     return fn(spec, seed, device), time.perf_counter() - t0
 

@@ -1,0 +1,285 @@
+"""Faults at the edges of a run, each reproduced and held (README "Exit codes and errors", "Results
+and the store"): processes that must stop (SIGTERM / SIGINT / kill -9 of `run --jobs 2`), a closed
+stdout, a `--ray-address` that is not Ray, damaged or special files where results and cache
+entries should be, concurrent exports. Each case runs the real CLI in a subprocess with a
+timeout, so a hang is a failure, not a stuck test run.
+
+The claim is tests/fake_claim.py (memoized sub-runs that sleep and log "pid run" to a marker
+file), registered under two ids so that `--jobs 2` runs two workers at once.
+"""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+DRIVER = f"""
+import sys
+sys.path.insert(0, {str(TESTS)!r})
+import grokcheck.registry as registry, grokcheck.store as store
+registry.CLAIMS["fake-claim"] = "fake_claim"
+registry.CLAIMS["fake-claim-2"] = "fake_claim"
+store.code_version = lambda: "test"
+from grokcheck.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+CLAIMS = ["fake-claim", "fake-claim-2"]
+
+
+def cli(*argv, **kw) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", DRIVER, *map(str, argv)], stdout=kw.pop("stdout", subprocess.PIPE),
+                            stderr=subprocess.PIPE, text=True, **kw)
+
+
+def slow_run(out: Path, marker: Path, *extra) -> list:
+    return ["run", *CLAIMS, "--scale", "ci", "--out", out, "--set", "runs=200", "--set", "sleep=0.2",
+            "--set", f"marker={marker}", *extra]
+
+
+def pids(marker: Path) -> set[int]:
+    return {int(line.split()[0]) for line in marker.read_text().splitlines()} if marker.exists() else set()
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie (exited, not yet reaped by a dead parent's reaper) is not computing
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def wait_for_workers(proc, marker: Path, n: int = 2, timeout: float = 90) -> set[int]:
+    deadline = time.monotonic() + timeout
+    while len(pids(marker)) < n and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None and len(pids(marker)) >= n, f"workers never started: {proc.stderr.read()[-800:]}"
+    return pids(marker)
+
+
+def gone_within(workers: set[int], seconds: float) -> set[int]:
+    """The workers still computing after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(alive(p) for p in workers):
+        time.sleep(0.05)
+    return {p for p in workers if alive(p)}
+
+
+# ------------------------------------------------------------------------------ processes stop
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143),
+                                       pytest.param(signal.SIGINT, 130, marks=pytest.mark.slow)],  # same path
+                         ids=["SIGTERM", "SIGINT"])
+def test_jobs_stop_on_a_signal_with_the_documented_code(tmp_path, sig, code):
+    """Was: `--jobs N` still running 300 s after SIGTERM. Now: exit 143 (130) within seconds, every
+    worker gone, no temporary file left."""
+    out, marker = tmp_path / "out", tmp_path / "marker"
+    proc = cli(*slow_run(out, marker, "--jobs", "2"), stdout=subprocess.DEVNULL)
+    workers = wait_for_workers(proc, marker)
+    t0 = time.monotonic()
+    proc.send_signal(sig)
+    assert proc.wait(timeout=30) == code
+    assert time.monotonic() - t0 < 15
+    assert gone_within(workers, 5) == set()
+    assert list(out.rglob("*.tmp")) == []
+    assert "Traceback" not in proc.stderr.read()
+
+
+def test_workers_end_when_the_main_process_is_killed(tmp_path):
+    """Was: after kill -9 of the main process its workers computed for minutes. Now they see their
+    parent die (PR_SET_PDEATHSIG on Linux, a getppid watch everywhere) and stop within seconds."""
+    out, marker = tmp_path / "out", tmp_path / "marker"
+    proc = cli(*slow_run(out, marker, "--jobs", "2"), stdout=subprocess.DEVNULL)
+    workers = wait_for_workers(proc, marker)
+    proc.kill()
+    proc.wait(timeout=10)
+    assert gone_within(workers, 8) == set()
+    lines = len(marker.read_text().splitlines())
+    time.sleep(1.0)
+    assert len(marker.read_text().splitlines()) == lines, "a worker is still computing"
+
+
+def test_a_closed_stdout_never_turns_a_claim_into_an_error(tmp_path):
+    """Was: `grokcheck run A B | head -1` made claim A an error and B never ran (exit 0). Now the
+    run goes on silently: both claims are computed and stored, the exit code is the verdicts'."""
+    out = tmp_path / "out"
+    proc = cli("run", *CLAIMS, "--scale", "ci", "--out", out, "--set", "runs=3")
+    proc.stdout.readline()
+    proc.stdout.close()  # `head -1` exits
+    assert proc.wait(timeout=120) == 0
+    err = proc.stderr.read()
+    assert "Traceback" not in err and "error" not in err.replace("stdout was closed", ""), err
+    assert [(out / c / "result.json").is_file() for c in CLAIMS] == [True, True]
+    assert not any((out / c / "error.log").exists() for c in CLAIMS)
+
+
+# ------------------------------------------------------------------------------ --ray-address
+
+def _listener(reply: bytes | None):
+    """A TCP server on a free port that accepts and then answers `reply` (None: stays silent)."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    conns = []
+
+    def serve():
+        while True:
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                return
+            conns.append(conn)
+            if reply is not None:
+                try:
+                    conn.recv(1024)
+                    conn.sendall(reply)
+                except OSError:
+                    pass
+    threading.Thread(target=serve, daemon=True).start()
+    return srv, conns
+
+
+@pytest.mark.parametrize("reply", [None, b"HTTP/1.1 400 Bad Request\r\n\r\n", b"+OK\r\n"],
+                         ids=["silent", "http1", "redis-like"])
+def test_a_ray_address_that_is_not_ray_is_one_line_not_a_hang(tmp_path, reply, monkeypatch):
+    """Was: a port that answers TCP but is not Ray hung `run --executor ray` for > 150 s."""
+    pytest.importorskip("ray")
+    from grokcheck import executors
+    srv, conns = _listener(reply)
+    try:
+        address = f"127.0.0.1:{srv.getsockname()[1]}"
+        monkeypatch.setattr(executors, "RAY_PROBE_S", 1.0)
+        t0 = time.monotonic()
+        with pytest.raises(ValueError, match=r"--ray-address 127\.0\.0\.1:\d+: (no answer|the port answers)") as exc:
+            executors._reachable(address, timeout=2.0)
+        assert time.monotonic() - t0 < 5 and "\n" not in str(exc.value)
+    finally:
+        srv.close()
+        for c in conns:
+            c.close()
+
+
+def test_the_ray_probe_accepts_a_grpc_like_server():
+    """Positive control: a server that answers the HTTP/2 preface with a SETTINGS frame (as a gRPC
+    server, hence Ray's GCS and client server, does) passes the probe."""
+    from grokcheck import executors
+    srv, conns = _listener(b"\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+    try:
+        executors._reachable(f"ray://127.0.0.1:{srv.getsockname()[1]}", timeout=5.0)
+    finally:
+        srv.close()
+        for c in conns:
+            c.close()
+
+
+def test_ray_address_probe_through_the_cli_exits_2(tmp_path):
+    pytest.importorskip("ray")
+    srv, conns = _listener(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+    try:
+        t0 = time.monotonic()
+        proc = cli("run", "fake-claim", "--executor", "ray", "--ray-address",
+                   f"127.0.0.1:{srv.getsockname()[1]}", "--out", tmp_path / "out")
+        code = proc.wait(timeout=60)
+        err = proc.stderr.read()
+        assert code == 2 and len(err.strip().splitlines()) == 1 and "--ray-address" in err, err
+        assert time.monotonic() - t0 < 40
+    finally:
+        srv.close()
+        for c in conns:
+            c.close()
+
+
+# ------------------------------------------------------------------------------ damaged and special files
+# One claim id per (stored file, kind of special file): a single run, report and export each meet
+# all of them at once (a subprocess per command keeps the table fast).
+
+KINDS = ("fifo", "devzero", "dir")
+FILES = {"result": "result.json", "store": "store.json", "cache": "cache"}
+FAULTS = [f"fault-{name}-{kind}" for name in FILES for kind in KINDS]
+
+
+def _plant(path: Path, kind: str) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "devzero":
+        path.symlink_to("/dev/zero")
+    else:
+        path.mkdir()
+
+
+def _fault_cli(*argv):
+    driver = DRIVER.replace("from grokcheck.cli import main", "".join(
+        f"registry.CLAIMS[{c!r}] = 'fake_claim'\n" for c in FAULTS) + "from grokcheck.cli import main")
+    proc = subprocess.Popen([sys.executable, "-c", driver, *map(str, argv)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    out, err = proc.communicate(timeout=180)  # a hang on a FIFO would end here, not in a stuck suite
+    return proc.returncode, out + err  # stdout lines first, then stderr
+
+
+@pytest.fixture(scope="module")
+def faulted(tmp_path_factory) -> dict:
+    """Run every fault claim, plant its special file, then report, export and run again; the output
+    lines (stdout and stderr) of each command and their exit codes."""
+    tmp = tmp_path_factory.mktemp("faults")
+    out = tmp / "out"
+    run = ["run", *FAULTS, "--scale", "ci", "--out", out, "--set", "runs=3"]
+    code, err = _fault_cli(*run)
+    assert code == 0, err
+    for cid in FAULTS:
+        _, name, kind = cid.split("-")
+        if name == "cache":  # no stored result, so the next run reads the cache
+            (out / cid / "result.json").unlink()
+            (out / cid / "store.json").unlink()
+            _plant(sorted((out / cid / "cache").glob("*.pt"))[0], kind)
+        else:
+            _plant(out / cid / FILES[name], kind)
+    got = {"report": _fault_cli("report", "--out", out),
+           "export": _fault_cli("export", "--out", out, "--to", tmp / "x.csv"),
+           "run": _fault_cli(*run)}
+    # the fault ids all run fake_claim, whose results name "fake-claim": that skip line is expected
+    return {cmd: (code, [x for x in text.splitlines() if "holds claim 'fake-claim'" not in x])
+            for cmd, (code, text) in got.items()}
+
+
+@pytest.mark.parametrize("cid", FAULTS)
+@pytest.mark.parametrize("cmd", ["run", "report", "export"])
+def test_a_special_file_where_a_stored_file_should_be_never_hangs(faulted, cmd, cid):
+    """Was: a FIFO in place of result.json, store.json or a cache entry hung run, report and export;
+    /dev/zero there read until memory ran out; a directory gave a traceback. Now each is refused
+    without opening it blocking, in one line: report and export skip the claim, run recomputes it
+    (or, when a directory sits where it must write, records the claim's one-line error)."""
+    code, lines = faulted[cmd]
+    _, name, kind = cid.split("-")
+    mine = [line for line in lines if f"/{cid}/" in line or re.search(rf"(^|\s){cid}: ", line)]
+    assert not any("Traceback" in line for line in lines)
+    what = {"fifo": "a FIFO", "devzero": "a character device", "dir": "a directory"}[kind]
+    if cmd in ("report", "export"):
+        if name == "cache":
+            assert mine == []
+        else:
+            assert len(mine) == 1 and "skipping" in mine[0], lines
+            assert what in mine[0] if name == "result" else "cannot be vouched for" in mine[0], mine
+        return
+    assert code == 3, lines  # the claims with a directory in place of a file they must write
+    if name == "cache":
+        assert any(what in x and "cache entry" in x and "recomputing" in x for x in mine), lines
+        assert kind != "dir" or any("not written" in x for x in mine), lines
+        assert any(re.search(rf"-> {cid}: verified .*2 from cache", x) for x in mine), lines
+    elif kind == "dir":
+        assert len(mine) >= 1 and re.search(rf"error: {cid}: IsADirectoryError", mine[-1]), lines
+    else:
+        assert "recomputing" in mine[0] and (name != "result" or what in mine[0]), lines
+        assert re.search(rf"-> {cid}: verified", mine[-1]), lines
