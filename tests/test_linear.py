@@ -107,3 +107,98 @@ def test_prox_step_rejects_unknown_penalty():
     X, A, y = problem()
     with pytest.raises(ValueError):
         prox_step(A, X, y, 0.1, 1e-3, penalty="l2")
+
+
+# --- the batched trainer (train_linear) against today's loop (fit_runs = models/train.py) --------
+
+def serial(X, y, A, lr, beta, steps, penalty=None, depth=None, init=1e-6, shape=None, ista=False):
+    """One fit_runs per run: the serial reference, {"final" (R, d), "records" [(steps, train, test)]}."""
+    from grokcheck.theory.delay import fine_grid
+    finals, records = [], []
+    for r in range(X.shape[0]):
+        lr_r, b_r, s_r = float(lr[r]), float(beta[r]), int(steps[r])
+        m = SensingModel(1, X.shape[2], init=float(init[r]) if torch.is_tensor(init) else init, shape=shape) \
+            if depth is None else SignedDiagonalNet(1, X.shape[2], depth, init=float(init[r]))
+        cfg = TrainConfig(steps=s_r, lr=lr_r, penalty=None if ista or b_r == 0 else penalty,
+                          penalty_weight=0.0 if ista else b_r, loss="mse", dtype="float64", eval_steps=fine_grid(s_r))
+        o = fit_runs(m, X[r:r + 1], y[r:r + 1], A[r:r + 1], cfg,
+                     post_step=ista_hook(lr_r, b_r, penalty) if ista else None)
+        finals.append(m.vector().detach()[0])
+        records.append((o["steps"], o["train_err"][:, 0], o["test_err"][:, 0]))
+    return {"final": torch.stack(finals), "records": records}
+
+
+def assert_agree(out, ref, tol=1e-9):
+    from grokcheck.models.linear import run_view
+    assert torch.allclose(out["final"], ref["final"], rtol=tol, atol=tol)
+    for r, (steps, tr, te) in enumerate(ref["records"]):
+        v = run_view(out, [r])
+        assert v["steps"] == list(steps)
+        assert torch.allclose(v["train_err"][:, 0], tr, rtol=tol, atol=tol)
+        assert torch.allclose(v["test_err"][:, 0], te, rtol=tol, atol=tol)
+
+
+def per_run(*values):
+    return torch.tensor(values, dtype=torch.float64)
+
+
+@pytest.mark.parametrize("ista", [False, True])
+def test_train_linear_l1_matches_serial_runs_with_per_run_lr_beta_steps(ista):
+    from grokcheck.models.linear import train_linear
+    X, A, y = problem(K=3)
+    lr, beta, steps = per_run(0.1, 0.2, 0.15), per_run(1e-3, 5e-4, 0.0), [120, 200, 80]
+    out = train_linear(X, y, A, lr=lr, beta=beta, steps=steps, penalty="l1", ista=ista)
+    assert_agree(out, serial(X, y, A, lr, beta, steps, penalty="l1", ista=ista))
+    assert out["last"].tolist() == steps and (out["diverged"] == -1).all()
+
+
+def test_train_linear_nuclear_matches_serial_runs():
+    from grokcheck.models.linear import train_linear
+    g = gen(3)
+    mats = [low_rank_matrix(6, 6, 2, g) for _ in range(3)]
+    X = torch.stack([torch.eye(36, dtype=torch.float64)[torch.randperm(36, generator=g)[:25]] for _ in mats])
+    A = torch.stack([m.reshape(-1) for m in mats])
+    y = torch.einsum("knd,kd->kn", X, A)
+    lr, beta, steps = per_run(0.5, 1.0, 0.8), per_run(2e-2, 4e-2, 1e-2), [60, 90, 90]
+    out = train_linear(X, y, A, lr=lr, beta=beta, steps=steps, penalty="nuclear", shape=(6, 6))
+    assert_agree(out, serial(X, y, A, lr, beta, steps, penalty="nuclear", shape=(6, 6)))
+
+
+def test_train_linear_depth_matches_serial_runs_with_per_run_init():
+    from grokcheck.models.linear import train_linear
+    X, A, y = problem(K=3)
+    lr, init, steps = per_run(0.2, 0.1, 0.2), per_run(1e-3, 1e-2, 1e-1), [150, 150, 100]
+    out = train_linear(X, y, A, lr=lr, steps=steps, depth=2, init=init)
+    assert_agree(out, serial(X, y, A, lr, per_run(0, 0, 0), steps, depth=2, init=init))
+
+
+def test_train_linear_early_stop_freezes_a_stopped_run():
+    from grokcheck.models.linear import run_view, train_linear
+    X, A, y = problem(K=3)
+    lr, beta, steps = per_run(0.2, 0.2, 0.2), per_run(1e-3, 1e-3, 0.0), [4000, 4000, 300]
+    thr = 0.2
+    out = train_linear(X, y, A, lr=lr, beta=beta, steps=steps, penalty="l1", stop_threshold=thr)
+    last = out["last"].tolist()
+    assert last[0] < steps[0] and last[2] == steps[2]          # run 0 recovered and stopped; beta = 0 never does
+    for r in (0, 1):
+        v = run_view(out, [r])
+        assert float(v["test_err"][-1, 0]) <= thr and v["steps"][-1] == last[r]   # the stop step is its t2
+        assert float(v["test_err"][:-1, 0].max()) > thr
+        after = [i for i, t in enumerate(out["steps"]) if t > last[r]]
+        assert torch.isnan(out["test_err"][after, r]).all()     # no record after the stop
+    # frozen: the stopped run's final map is the serial run's map at its stop step, not at steps[0]
+    ref = serial(X[:1], y[:1], A[:1], lr[:1], beta[:1], [last[0]], penalty="l1")
+    assert torch.allclose(out["final"][0], ref["final"][0], rtol=1e-9, atol=1e-12)
+    longer = serial(X[:1], y[:1], A[:1], lr[:1], beta[:1], [last[0] + 50], penalty="l1")
+    assert not torch.allclose(out["final"][0], longer["final"][0], rtol=1e-9, atol=1e-12)
+
+
+def test_train_linear_rejects_bad_per_run_settings():
+    from grokcheck.models.linear import train_linear
+    X, A, y = problem(K=3)
+    with pytest.raises(ValueError):
+        train_linear(X, y, A, lr=per_run(0.1, 0.2), steps=10)          # 2 lrs for 3 runs
+    with pytest.raises(ValueError):
+        train_linear(X, y, A, lr=0.1, steps=[10, 10])                  # 2 step counts for 3 runs
+    with pytest.raises(ValueError):
+        train_linear(X, y, A, lr=0.1, steps=10, penalty="nuclear")     # no matrix shape

@@ -17,6 +17,7 @@ call advances K runs at one lr and one penalty weight, each with its own data.
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 import torch
 from torch import nn
@@ -110,7 +111,7 @@ def prox_step(a: torch.Tensor, X: torch.Tensor, y: torch.Tensor, lr, beta, penal
 
 
 __all__ = ["sensing_data", "identity_test_data", "SensingModel", "SignedDiagonalNet", "prox_step", "fit_runs",
-           "ista_hook"]
+           "ista_hook", "train_linear", "run_view"]
 
 
 def fit_runs(model: nn.Module, X: torch.Tensor, y: torch.Tensor, target: torch.Tensor, config, *,
@@ -147,3 +148,196 @@ def ista_hook(lr: float, beta: float, penalty: str = "l1"):
         else:
             model.a.copy_(torch.stack([prox_nuclear(m, lr * beta) for m in model.a]))
     return hook
+
+
+# --- one tensor program for many runs ----------------------------------------------------------
+
+def _per_run(v, R: int, dtype, device, name: str) -> torch.Tensor:
+    """A float or an (R,) sequence -> an (R,) tensor."""
+    t = torch.as_tensor(v, dtype=dtype, device=device).reshape(-1)
+    if t.numel() == 1:
+        t = t.expand(R)
+    if t.shape != (R,):
+        raise ValueError(f"{name} must be a float or hold R={R} values, got {t.numel()}")
+    return t.clone()
+
+
+@torch.no_grad()
+def train_linear(X: torch.Tensor, y: torch.Tensor, target: torch.Tensor, *, lr, steps, beta=0.0,
+                 penalty: str | None = None, ista: bool = False, depth: int | None = None, init=1e-6,
+                 shape: tuple | None = None, eval_steps=None, stop_threshold: float | None = None,
+                 log=None) -> dict:
+    """Train R independent linear runs as one tensor program: every step advances all active runs
+    with a handful of batched ops (no autograd, no per-run Python).
+
+    The update is the one models/train.py makes with loss "mse" on `sensing_data` (the paper's
+    x <- x - lr (G(x) + beta H(x)), Tikeng Notsawo+25), G the gradient of 1/2 ||X a - y||^2:
+    - depth None: a (R, d) from init * 1, a <- a - lr (X^T r + beta H(a)), r = X a - y, H = sign(a)
+      ("l1", sign(0) = 0) or U V^T of a reshaped to `shape` ("nuclear", singular values > 0);
+      ista=True: a <- prox_{lr beta P}(a - lr X^T r) instead (`prox_step`);
+    - depth L: a = u^L - v^L (`SignedDiagonalNet`), u, v <- u, v -+ lr L u^(L-1), v^(L-1) * X^T r.
+    Per-run settings: lr, beta, init floats or (R,) tensors; steps an int or (R,) ints (run r makes
+    steps[r] steps). Each run records train error ||X a - y|| / ||y|| and test error
+    ||a - a*|| / ||a*|| at its eval steps (None: `theory.delay.fine_grid(steps[r])`; a sequence:
+    shared; a list of R sequences: per run; 0 and steps[r] always); the rows of the result are the
+    union of these steps, NaN where a run does not evaluate. Early stop: with `stop_threshold`, a
+    run freezes (no further step, no further record) at its first eval step with test error <= it.
+    A run whose errors turn NaN/Inf at an eval step is frozen there (its `diverged` step).
+    Finished runs leave the batch (it shrinks), so the cost is ~ sum_r steps_r / R per step.
+
+    X (R, N, d), y (R, N), target (R, d) a* vectorized, float64 recommended.
+    Returns {"steps": list (T,), "train_err" (T, R), "test_err" (T, R), "final" (R, d) the linear
+    map at each run's last step, "last" (R,) long the step each run ended at, "diverged" (R,) long
+    (-1: finite)}. Cost: O(N d) per run-step (+ one batched SVD for "nuclear")."""
+    from grokcheck.theory.delay import fine_grid
+
+    if X.ndim != 3 or y.shape != X.shape[:2] or target.shape != (X.shape[0], X.shape[2]):
+        raise ValueError(f"expected X (R, N, d), y (R, N), target (R, d); got {tuple(X.shape)}, "
+                         f"{tuple(y.shape)}, {tuple(target.shape)}")
+    if penalty not in (None, "l1", "nuclear"):
+        raise ValueError(f"penalty must be None, 'l1' or 'nuclear', got {penalty!r}")
+    if (ista or penalty == "nuclear") and depth is not None:
+        raise ValueError("ista and the nuclear penalty act on a plain linear map (depth None)")
+    R, N, d = X.shape
+    dt, dev = X.dtype, X.device
+    shape = tuple(shape) if shape is not None else (d,)
+    if math.prod(shape) != d:
+        raise ValueError(f"shape {shape} does not hold d={d} entries")
+    if penalty == "nuclear" and len(shape) != 2:
+        raise ValueError("the nuclear penalty needs a matrix shape (n1, n2)")
+    lr, beta, init = (_per_run(v, R, dt, dev, k) for v, k in ((lr, "lr"), (beta, "beta"), (init, "init")))
+    st = torch.as_tensor(steps, dtype=torch.long).reshape(-1)
+    st = st.expand(R).clone() if st.numel() == 1 else st
+    if st.shape != (R,) or int(st.min()) < 0:
+        raise ValueError(f"steps must be a nonnegative int or hold R={R} values")
+    st_list = [int(v) for v in st]
+    if eval_steps is None:
+        grids = [set(fine_grid(s)) if s > 0 else set() for s in st_list]
+    elif len(eval_steps) and not isinstance(eval_steps[0], (int,)) and hasattr(eval_steps[0], "__iter__"):
+        if len(eval_steps) != R:
+            raise ValueError(f"per-run eval_steps must hold R={R} sequences")
+        grids = [set(int(t) for t in g) for g in eval_steps]
+    else:
+        grids = [set(int(t) for t in eval_steps)] * R
+    grids = [{t for t in g if 0 <= t <= s} | {0, s} for g, s in zip(grids, st_list)]
+    union = sorted(set().union(*grids))
+    row = {t: i for i, t in enumerate(union)}
+    at = torch.zeros(len(union), R, dtype=torch.bool)          # (T, R): run r evaluates at union[i]
+    for r, g in enumerate(grids):
+        at[[row[t] for t in g], r] = True
+    train_err = torch.full((len(union), R), math.nan, dtype=dt)
+    test_err = torch.full((len(union), R), math.nan, dtype=dt)
+    y_norm = torch.linalg.vector_norm(y, dim=1)                # (R,)
+    t_norm = torch.linalg.vector_norm(target, dim=1)           # (R,)
+
+    # full state; the active runs' state lives in compact copies
+    if depth is None:
+        state = [init[:, None].expand(R, d).clone()]           # [a (R, d)]
+    else:
+        check_int("depth", depth, 1)
+        state = [init[:, None].expand(R, d).clone(), init[:, None].expand(R, d).clone()]  # [u, v]
+    last = st.clone()
+    diverged = torch.full((R,), -1, dtype=torch.long)
+
+    def vector(s):
+        return s[0] if depth is None else s[0] ** depth - s[1] ** depth
+
+    def compact(idx):
+        i = idx.to(dev)
+        Xa = X[i]
+        return (i, Xa, Xa.transpose(1, 2).contiguous(), y[i][:, :, None], target[i], y_norm[i], t_norm[i],
+                lr[i][:, None, None], beta[i][:, None, None], [s[i][:, :, None].clone() for s in state])
+
+    with _one_thread(dev):
+        _loop(X, y, st, st_list, union, row, at, train_err, test_err, state, last, diverged, compact, vector,
+              depth, ista, penalty, shape, d, dt, dev, R, stop_threshold, log)
+    return {"steps": union, "train_err": train_err, "test_err": test_err, "final": vector(state),
+            "last": last, "diverged": diverged}
+
+
+@contextmanager
+def _one_thread(device):
+    """One intra-op thread on the CPU while the loop runs: its ops are tiny (below torch's parallel
+    grain), so a second thread only spin-waits, which on an oversubscribed CPU stalls every op."""
+    if torch.device(device).type != "cpu":
+        yield
+        return
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(n)
+
+
+def _loop(X, y, st, st_list, union, row, at, train_err, test_err, state, last, diverged, compact, vector,
+          depth, ista, penalty, shape, d, dt, dev, R, stop_threshold, log):
+    """The step loop of `train_linear` (state, records, last, diverged are filled in place)."""
+    active = torch.arange(R)
+    i_dev, Xa, XTa, ya, ta, yna, tna, lra, ba, sa = compact(active)
+    eval_set = set(union)
+    n_evals, done = len(union), 0
+    for step in range(max(st_list) + 1 if R else 0):
+        if step in eval_set:
+            i = row[step]
+            a = vector(sa)                                                   # (r, d, 1)
+            tr_c = (torch.linalg.vector_norm(torch.bmm(Xa, a) - ya, dim=(1, 2)) / yna).cpu()   # (r,)
+            te_c = (torch.linalg.vector_norm(a[:, :, 0] - ta, dim=1) / tna).cpu()              # (r,)
+            here = at[i, active]
+            train_err[i, active[here]] = tr_c[here]
+            test_err[i, active[here]] = te_c[here]
+            bad = ~(torch.isfinite(te_c) & torch.isfinite(tr_c)) & here
+            stop = (st[active] == step) | bad
+            if stop_threshold is not None:
+                stop |= here & (te_c <= stop_threshold)
+            if bool(stop.any()):
+                done_idx = active[stop]
+                for s, s_a in zip(state, sa):          # every active run's state back, then the batch shrinks
+                    s[i_dev] = s_a[:, :, 0]
+                last[done_idx] = step
+                diverged[active[bad]] = step
+                active = active[~stop]
+                if len(active) == 0:
+                    break
+                i_dev, Xa, XTa, ya, ta, yna, tna, lra, ba, sa = compact(active)
+            done += 1
+            if log and done % max(1, n_evals // 10) == 0:
+                log(f"step {step}: {len(active)}/{R} runs active")
+        a = vector(sa)                                                       # (r, d, 1)
+        g = torch.bmm(XTa, torch.bmm(Xa, a) - ya)                            # (r, d, 1) = X^T (X a - y)
+        if depth is not None:
+            u, v = sa
+            L = float(depth)
+            gu = g * u ** (depth - 1) if depth > 1 else g
+            gv = g * v ** (depth - 1) if depth > 1 else g
+            u.addcmul_(gu, lra, value=-L)
+            v.addcmul_(gv, lra, value=L)
+        elif ista:
+            z = sa[0] - lra * g
+            thr = lra * ba
+            if penalty == "nuclear":
+                z2 = z.reshape(-1, *shape)
+                u_, s_, vh = torch.linalg.svd(z2, full_matrices=False)
+                sa[0] = ((u_ * torch.clamp(s_ - thr[:, :, 0], min=0.0)[:, None, :]) @ vh).reshape(-1, d, 1)
+            else:
+                sa[0] = torch.sign(z) * torch.clamp(z.abs() - thr, min=0.0)
+        else:
+            a = sa[0]
+            if penalty == "l1":
+                g.addcmul_(torch.sign(a), ba)
+            elif penalty == "nuclear":
+                u_, s_, vh = torch.linalg.svd(a.reshape(-1, *shape), full_matrices=False)
+                g.addcmul_(((u_ * (s_ > 0).to(dt)[:, None, :]) @ vh).reshape(-1, d, 1), ba)
+            a.addcmul_(g, lra, value=-1.0)
+
+
+def run_view(out: dict, cols) -> dict:
+    """The records of the runs `cols` of a `train_linear` result, as one serial fit of them would
+    give: {"steps" (T',), "train_err" (T', k), "test_err" (T', k), "final" (k, d), "diverged" first
+    diverged step or -1} on the rows where any of them recorded (runs of one group share a grid)."""
+    cols = torch.as_tensor(list(cols), dtype=torch.long)
+    tr, te = out["train_err"][:, cols], out["test_err"][:, cols]
+    keep = (~torch.isnan(tr) | ~torch.isnan(te)).any(1)
+    div = out["diverged"][cols]
+    return {"steps": [t for t, k in zip(out["steps"], keep.tolist()) if k], "train_err": tr[keep],
+            "test_err": te[keep], "final": out["final"][cols], "diverged": int(div[div >= 0].min()) if (div >= 0).any() else -1}
