@@ -313,6 +313,11 @@ class Result:
                 return o
         raise KeyError(f"{self.claim}: no observable named {name!r}")
 
+    def to_frame(self):
+        """The observables as a pandas DataFrame, one row per observable (`grokcheck.api.to_frame`)."""
+        from grokcheck.api import to_frame
+        return to_frame(self)
+
     def to_dict(self) -> dict:
         """The result.json object (schema `grokcheck.schema.SCHEMA_VERSION`); the caller validates
         it (`grokcheck.schema.validate_result_dict`)."""
