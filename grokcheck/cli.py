@@ -66,6 +66,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                      help="override a Config field, e.g. --set steps=30000 --set ps=47,61 (repeatable)")
     run.add_argument("--force", action="store_true", help="recompute stored results and cached sub-runs")
+    run.add_argument("--no-guard", action="store_true",
+                     help="run configs whose memory or time floor exceeds the machine (grokcheck.guards)")
     run.add_argument("--jobs", type=int, default=1, help="claims run at once in processes (default: 1)")
     run.add_argument("--executor", default="local", help="local | ray (default: local)")
     run.add_argument("--ray-address", default=None, help="Ray cluster to join (default: a local one)")
@@ -74,6 +76,8 @@ def parser() -> argparse.ArgumentParser:
     show.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="as for run")
     rep = sub.add_parser("report", help="rebuild every PDF and summary.pdf from stored results")
     rep.add_argument("--out", default=str(DEFAULT_OUT), help=f"results folder (default: {DEFAULT_OUT})")
+    rep.add_argument("--html", action="store_true",
+                     help="also write DIR/index.html: verdicts, decisive observables, figures, reproduce commands")
     cmp = sub.add_parser("compare", help="kernels vs networks: n* per p, method and seed, exponents, log-log figure")
     cmp.add_argument("--out", default=str(DEFAULT_OUT),
                      help=f"results folder holding (or receiving) sample-complexity (default: {DEFAULT_OUT})")

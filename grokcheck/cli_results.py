@@ -118,6 +118,13 @@ def cmd_report(args) -> int:
         print(f"{e.claim:28s} {'error':13s} {e.message}; see {e.log}")
     if not write_summary_safely(out, stored):
         verdicts.append("error")
+    if getattr(args, "html", False):
+        from grokcheck.reports.html import write_index
+        try:
+            print(f"html: {write_index(stored.results, out, stored.errors, log=lambda m: print(f'grokcheck: error: {m}', file=sys.stderr))}")
+        except Exception as exc:  # noqa: BLE001 (the PDFs are already written)
+            print(f"grokcheck: error: index.html not written ({one_line(exc)})", file=sys.stderr)
+            verdicts.append("error")
     return exit_code(verdicts)
 
 
