@@ -68,6 +68,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true", help="recompute stored results and cached sub-runs")
     run.add_argument("--no-guard", action="store_true",
                      help="run configs whose memory or time floor exceeds the machine (grokcheck.guards)")
+    run.add_argument("--no-guard", action="store_true",
+                     help="run configs whose memory or time floor exceeds the machine (grokcheck.guards)")
     run.add_argument("--jobs", type=int, default=1, help="claims run at once in processes (default: 1)")
     run.add_argument("--executor", default="local", help="local | ray (default: local)")
     run.add_argument("--ray-address", default=None, help="Ray cluster to join (default: a local one)")

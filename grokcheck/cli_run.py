@@ -97,6 +97,10 @@ def _run(args) -> int:
         device = resolve_device(args.device)
         out = writable_dir(args.out)
         planned = plan(claims, args.scale, args.seed, args.set, device, out, args.force, args.executor)
+        if not getattr(args, "no_guard", False):
+            from grokcheck.guards import check
+            for task, _ in planned:
+                check(task.claim, task.config, device)
     except ValueError as exc:
         raise UsageError(str(exc).splitlines()[0]) from None
     set_numerics()
