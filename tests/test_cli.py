@@ -201,7 +201,7 @@ def test_read_only_claim_folder_is_error_not_traceback(tmp_path, capsys, fakes, 
             raise PermissionError(13, "Permission denied", str(path))
         return real(path, data)
     monkeypatch.setattr(safeio, "atomic_write_bytes", deny_claim_folder)
-    monkeypatch.setattr("grokcheck.core.atomic_write_bytes", deny_claim_folder)
+    monkeypatch.setattr("grokcheck.reports.render.atomic_write_bytes", deny_claim_folder)
     monkeypatch.setattr("grokcheck.reports.collect.atomic_write_bytes", deny_claim_folder)
     code, _, err = run_cli(capsys, "run", "fake-ok", "--out", str(tmp_path))
     assert code == 3 and "Traceback" not in err and "PermissionError" in err
