@@ -68,14 +68,14 @@ SHUFFLE_MAX = 1 / 3  # the control's permutation correlates with the tau order a
 @dataclass(frozen=True)
 class Config:
     instances: int = 3
-    cs_taus: tuple = (0.0, 0.1, 0.2)          # sparse recovery, N = 30: 0, 3, 6 coordinate reads
+    cs_taus: tuple[float, ...] = (0.0, 0.1, 0.2)          # sparse recovery, N = 30: 0, 3, 6 coordinate reads
     cs_n: int = 100
     cs_s: int = 5
     cs_N: int = 30
     cs_lr: float = 0.2
     cs_beta: float = 1e-3
     cs_steps: int = 5000
-    mc_taus: tuple = (0.0, 0.5, 1.0)         # completion, N = 70
+    mc_taus: tuple[float, ...] = (0.0, 0.5, 1.0)         # completion, N = 70
     mc_N: int = 70
     mc_lr: float = 1.0
     mc_beta: float = 2e-2

@@ -61,8 +61,8 @@ class Config:
     s: int = 5
     N: int = 30
     instances: int = 3
-    depths: tuple = (1, 2)             # L values
-    inits: tuple = (1e-5, 1e-3, 1e-1)  # init scales (u = v = init * 1), increasing
+    depths: tuple[int, ...] = (1, 2)             # L values
+    inits: tuple[float, ...] = (1e-5, 1e-3, 1e-1)  # init scales (u = v = init * 1), increasing
     lr: float = 0.2                    # stable for L <= 2 at these inits (checked: no divergence)
     steps: int = 3000                  # for L >= 2
     steps_shallow: int = 1000          # for L = 1 (converges in ~100 steps)

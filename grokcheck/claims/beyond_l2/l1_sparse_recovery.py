@@ -65,8 +65,8 @@ class Config:
     s: int = 5                    # sparsity
     N: int = 30                   # measurements
     instances: int = 3            # random (X, a*) instances, batched (streams ("instance", i))
-    lrs: tuple = (0.1, 0.2)       # lr grid (stable: lr < 2 / lambda_max(X^T X) ~ 0.25, checked)
-    betas: tuple = (5e-4, 1e-3)   # l1 weight grid
+    lrs: tuple[float, ...] = (0.1, 0.2)       # lr grid (stable: lr < 2 / lambda_max(X^T X) ~ 0.25, checked)
+    betas: tuple[float, ...] = (5e-4, 1e-3)   # l1 weight grid
     init: float = 1e-6            # a0 = init * 1
     train_threshold: float = 0.05  # t1: train error ||Xa-y||/||y|| (ours: the l1 bias keeps it ~ 15 beta)
     test_threshold: float = 0.1    # t2: test error ||a-a*||/||a*|| (ours: the final error is ~ 20-40 beta)

@@ -75,7 +75,7 @@ class Config:
     lr: float = 1e-2                 # Adam, no weight decay
     steps: int = 1200
     seeds: int = 1                   # runs per arm (streams ("init", r), ("split", r))
-    arms: tuple = (("none", 0.0), ("l1", 5e-5), ("nuclear", 5e-5))
+    arms: tuple[tuple[str, float], ...] = (("none", 0.0), ("l1", 5e-5), ("nuclear", 5e-5))
     n_eval: int = 40                 # log-spaced eval points
     l2_role: str = "observation"     # role of the l2-after-grokking checks: the rise needs >> 3e3 steps
     setting: str = "ours: p=31, 90% train, beta 5e-5, 1.2e3 steps (paper p=97, 40%, beta 1e-5, 2e4 steps)"

@@ -65,8 +65,8 @@ class Config:
     rank: int = 2
     N: int = 80                     # observed entries (paper main run: 80)
     pool: int = 3                   # random instances (streams ("instance", k)), batched
-    lrs: tuple = (0.5, 1.0)         # lr grid (one-hot rows: lambda_max = 1, stable below 2)
-    betas: tuple = (2e-2, 4e-2)     # nuclear weight grid
+    lrs: tuple[float, ...] = (0.5, 1.0)         # lr grid (one-hot rows: lambda_max = 1, stable below 2)
+    betas: tuple[float, ...] = (2e-2, 4e-2)     # nuclear weight grid
     init: float = 1e-6              # A0 = init * ones
     train_threshold: float = 0.05   # t1 (ours; the penalty's bias keeps the train error ~ beta)
     test_threshold: float = 0.1     # t2 = recovery (seed note: t2(<0.1))

@@ -38,8 +38,8 @@ PERTURBATION = 1e-3  # size of the negative control's change to one weight
 
 @dataclass(frozen=True)
 class Config:
-    ps: tuple = (5, 8, 11, 12)      # moduli, odd and even
-    copies: tuple = (1, 2, 3)       # neuron duplication factors c
+    ps: tuple[int, ...] = (5, 8, 11, 12)      # moduli, odd and even
+    copies: tuple[int, ...] = (1, 2, 3)       # neuron duplication factors c
     figure_p: int = 11              # p shown in the report's heatmap
     seed: int = 0                   # unused (the construction is deterministic); recorded
 

@@ -50,7 +50,7 @@ class Config:
     fraction: float = 0.3      # training fraction of the p^3 triples / p^2 pairs
     steps: int = 100           # full-batch steps
     n_evals: int = 11          # logged steps (linear grid incl. 0 and steps)
-    optimizers: tuple = ("gd", "ngd", "adamw")
+    optimizers: tuple[str, ...] = ("gd", "ngd", "adamw")
     linf_penalty: float = 1e-4  # lambda ||theta||_inf (eq. 2.2) for the extra "ours" runs (0: skip them)
     n_kernel_points: int = 60  # points for the kernel checks
     n_inits: int = 100         # inits for the eNTK Monte-Carlo check

@@ -61,7 +61,7 @@ ACC = 0.95    # grokked: final test accuracy
 
 @dataclass(frozen=True)
 class Config:
-    ps: tuple = (23, 31)       # moduli
+    ps: tuple[int, ...] = (23, 31)       # moduli
     seeds: int = 3             # runs per p
     steps: int = 500           # AdamW steps (README: p = 23 generalizes at ~131)
     lr: float = 1e-2           # AdamW learning rate

@@ -67,9 +67,9 @@ OURS = "ours: AdamW lr 1e-2 wd 1"
 
 @dataclass(frozen=True)
 class Config:
-    ps: tuple = (31,)                  # moduli (prime); the alpha sweep runs at ps[0]
+    ps: tuple[int, ...] = (31,)                  # moduli (prime); the alpha sweep runs at ps[0]
     n_seeds: int = 3                   # seeds i < n_seeds (split and init i) per alpha; every seed must pass
-    alphas: tuple = (0.3, 1.0, 2.0, 3.0)  # init scale sweep, alpha > 1 included (Fig. 1 middle)
+    alphas: tuple[float, ...] = (0.3, 1.0, 2.0, 3.0)  # init scale sweep, alpha > 1 included (Fig. 1 middle)
     width_factor: int = 4              # h = 4p (the paper's experiments)
     train_exponent: float = 5 / 3      # n = 2 p^(5/3) training pairs
     steps: int = 2000                  # optimizer steps per run (paper: 5e4)

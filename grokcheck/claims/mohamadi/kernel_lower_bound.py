@@ -109,13 +109,13 @@ def kernel_columns(name: str, p: int, table: np.ndarray, train: np.ndarray, rng:
 
 @dataclass(frozen=True)
 class Config:
-    ps: tuple = (7,)                           # moduli for the empirical side (p^3 triples each)
-    fractions: tuple = (0.05, 0.15, 0.3, 0.5, 0.7)   # n / p^3
-    kernels: tuple = KERNELS                   # see verify/kernels.py; "fourier" is the control
+    ps: tuple[int, ...] = (7,)                           # moduli for the empirical side (p^3 triples each)
+    fractions: tuple[float, ...] = (0.05, 0.15, 0.3, 0.5, 0.7)   # n / p^3
+    kernels: tuple[str, ...] = KERNELS                   # see verify/kernels.py; "fourier" is the control
     n_perms: int = 200                         # random (sigma1, sigma2, sigma3) per training sample
     n_samples: int = 3                         # training samples (and inits) per (kernel, n)
-    dense_ps: tuple = (2, 3, 5, 7)             # dense-eigh cross-check of the structured spectrum
-    bound_ps: tuple = (2, 3, 5, 11, 23, 47, 97, 149, 1009)   # floor >= bound checked here
+    dense_ps: tuple[int, ...] = (2, 3, 5, 7)             # dense-eigh cross-check of the structured spectrum
+    bound_ps: tuple[int, ...] = (2, 3, 5, 11, 23, 47, 97, 149, 1009)   # floor >= bound checked here
     seed: int = 0
 
 

@@ -54,8 +54,8 @@ INTERP_INDEX = 1 << 40  # stream index of the Thm 3.1 check (far from the classi
 
 @dataclass(frozen=True)
 class Config:
-    ps: tuple = (7, 11)                            # moduli (classification, p^2 pairs)
-    fractions: tuple = (0.1, 0.3, 0.5, 0.7, 0.9)   # training fractions of the p^2 pairs
+    ps: tuple[int, ...] = (7, 11)                            # moduli (classification, p^2 pairs)
+    fractions: tuple[float, ...] = (0.1, 0.3, 0.5, 0.7, 0.9)   # training fractions of the p^2 pairs
     seeds: int = 2                                 # splits (and inits) per point
     width_factor: int = 4                          # eNTK width h = width_factor * p (paper: 4p)
     interp_p: int = 7                              # Thm 3.1 check on p^3 regression triples

@@ -80,8 +80,8 @@ FIT, GEN = 0.99, 0.95
 class Config:
     p: int = 23
     width_factor: int = 4                   # h = 4p (the paper's experiments)
-    alphas: tuple = (0.1, 1.0, 10.0, 1000.0)  # output scales, rich -> lazy
-    fractions: tuple = (0.3, 0.45, 0.6, 0.75)
+    alphas: tuple[float, ...] = (0.1, 1.0, 10.0, 1000.0)  # output scales, rich -> lazy
+    fractions: tuple[float, ...] = (0.3, 0.45, 0.6, 0.75)
     steps: int = 600
     eta: float = 1e-2                       # Adam lr at alpha = 1 (lr = eta / alpha)
     n_seeds: int = 3                        # runs per cell (split and init i < n_seeds); median decides

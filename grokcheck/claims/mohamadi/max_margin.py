@@ -65,7 +65,7 @@ class Config:
     p: int = 23
     seeds: int = 3
     steps: int = 800           # both settings (paper: 1e5)
-    wds: tuple = (1.0, 0.3, 0.1)  # AdamW weight decays, largest first
+    wds: tuple[float, ...] = (1.0, 0.3, 0.1)  # AdamW weight decays, largest first
     seed: int = 0
 
     def __post_init__(self):

@@ -68,9 +68,9 @@ PAPER_CLS_P = 47                               # smallest p of the paper-scale c
 
 @dataclass(frozen=True)
 class Config:
-    reg_ps: tuple = (17, 23)        # regression moduli
+    reg_ps: tuple[int, ...] = (17, 23)        # regression moduli
     reg_steps: int = 1000           # GD steps (paper: 5e4-2e5)
-    cls_ps: tuple = (31, 41)        # classification moduli (paper setting and ours), p >= 31 (issue 14)
+    cls_ps: tuple[int, ...] = (31, 41)        # classification moduli (paper setting and ours), p >= 31 (issue 14)
     cls_steps: int = 1500           # NGD steps (paper: 3e4-1e5)
     ours_steps: int = 1000          # AdamW steps
     ours_lr: float = 0.01           # AdamW learning rate

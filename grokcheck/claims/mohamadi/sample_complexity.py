@@ -82,9 +82,9 @@ PAPER_P = 97      # the paper's classification sizes reach p = 97 (Sec. 5): belo
 
 @dataclass(frozen=True)
 class Config:
-    ps: tuple = (23, 31, 47)                  # moduli p
-    c_grid: tuple = (0.8, 1.0, 1.25, 1.6)     # network n = c p^(5/3) (clipped to < p^2)
-    kernel_fractions: tuple = (0.3, 0.5, 0.7, 0.9)  # kernel training fractions n / p^2
+    ps: tuple[int, ...] = (23, 31, 47)                  # moduli p
+    c_grid: tuple[float, ...] = (0.8, 1.0, 1.25, 1.6)     # network n = c p^(5/3) (clipped to < p^2)
+    kernel_fractions: tuple[float, ...] = (0.3, 0.5, 0.7, 0.9)  # kernel training fractions n / p^2
     seeds: int = 3                            # seeds per (p, n): init and split
     steps: int = 1000                         # AdamW steps per network
     lr: float = 0.01                          # AdamW learning rate (issue 5's setting, not tuned here)
@@ -92,8 +92,8 @@ class Config:
     width_factor: int = 8                     # h = 8p (Thm 4.5, Prop 3.8: h >= 8p)
     ridge: float = 1e-6                       # kernel ridge relative to mean diag K
     bootstrap: int = 1000                     # bootstrap resamples
-    reg_ps: tuple = ()                        # regression side (Thm 3.6), paper scale only (_sc_regression)
-    reg_c_grid: tuple = (0.5, 1.0, 2.0, 4.0)  # regression n = c p^2
+    reg_ps: tuple[int, ...] = ()                        # regression side (Thm 3.6), paper scale only (_sc_regression)
+    reg_c_grid: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0)  # regression n = c p^2
     reg_steps: int = 100_000                  # GD steps of the regression runs (paper: 5e4-2e5)
     seed: int = 0                             # run seed (ctx.seed)
 

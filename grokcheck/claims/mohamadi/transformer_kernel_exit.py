@@ -60,7 +60,7 @@ OURS = "ours: PKU AdamW transformer"
 
 @dataclass(frozen=True)
 class Config:
-    ps: tuple = (17, 23)             # moduli (paper: several p)
+    ps: tuple[int, ...] = (17, 23)             # moduli (paper: several p)
     d: int = 32                      # width (paper: not stated)
     heads: int = 4
     steps: int = 1500                # GD steps (paper: not stated; its other figures run 5e4)

@@ -42,11 +42,11 @@ class Config:
     fraction: float = 0.5           # PKU main cell: train_ratio 0.5
     batch_size: int | None = 64     # None = full batch
     # per architecture: (d, layers, hidden, lr, steps); transformer heads 4, AdamW wd 1, warm-up 10
-    transformer: tuple = (128, 2, 0, 1e-3, 30000)
-    mlp: tuple = (128, 1, 256, 1e-3, 30000)
-    lstm: tuple = (128, 1, 128, 1e-3, 30000)
+    transformer: tuple[int, int, int, float, int] = (128, 2, 0, 1e-3, 30000)
+    mlp: tuple[int, int, int, float, int] = (128, 1, 256, 1e-3, 30000)
+    lstm: tuple[int, int, int, float, int] = (128, 1, 128, 1e-3, 30000)
     weight_decay: float = 1.0
-    seeds: tuple = (0, 1, 2)        # replicate stream indices
+    seeds: tuple[int, ...] = (0, 1, 2)        # replicate stream indices
     n_eval: int = 100
     processes: int = 1              # worker processes for the runs (CPU; results do not depend on it)
     seed: int = 0                   # the run seed (ctx.seed)

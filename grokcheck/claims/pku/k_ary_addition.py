@@ -53,10 +53,10 @@ class Config:
     weight_decay: float = 1.0
     steps: int = 34000            # where the seed's saved output stopped (epoch 20/174 of 3e5)
     # single changes: (name, field, factor or value); "x" multiplies, "=" sets
-    changes: tuple = (("budget x4", "steps", "x", 4), ("width x2", "d", "x", 2),
+    changes: tuple[tuple[str, str, str, int | float], ...] = (("budget x4", "steps", "x", 4), ("width x2", "d", "x", 2),
                       ("depth +1 (3 blocks)", "layers", "=", 3), ("lr x3", "lr", "x", 3),
                       ("wd 0.1", "weight_decay", "=", 0.1))
-    seeds: tuple = (0, 1, 2)      # replicate stream indices
+    seeds: tuple[int, ...] = (0, 1, 2)      # replicate stream indices
     n_eval: int = 100
     processes: int = 1            # worker processes for the runs (CPU; results do not depend on it)
     seed: int = 0                 # the run seed (ctx.seed)

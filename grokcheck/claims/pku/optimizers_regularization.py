@@ -49,11 +49,11 @@ class Config:
     lr: float = 1e-3              # AdamW lr
     sgd_lr: float = 1e-1          # SGD + Nesterov lr (ours: the seed gives none), momentum 0.9
     batch_size: int = 64          # "minibatch"
-    decays: tuple = (0.0, 0.05, 0.1, 1.0)  # weight decays (minibatch AdamW); 0 is the baseline
+    decays: tuple[float, ...] = (0.0, 0.05, 0.1, 1.0)  # weight decays (minibatch AdamW); 0 is the baseline
     dropout: float = 0.1          # with weight decay 0
     compare_optimizers: bool = True  # also run full-batch AdamW and SGD + Nesterov (Fig. 6)
     steps: int = 30000
-    seeds: tuple = (0, 1, 2)      # replicate stream indices
+    seeds: tuple[int, ...] = (0, 1, 2)      # replicate stream indices
     n_eval: int = 100
     processes: int = 1            # worker processes for the runs (CPU; results do not depend on it)
     seed: int = 0                 # the run seed (ctx.seed)

@@ -46,7 +46,7 @@ class Config:
     weight_decay: float = 1.0
     batch_size: int | None = 64
     steps: int = 30000
-    seeds: tuple = (0, 1, 2)      # replicate stream indices
+    seeds: tuple[int, ...] = (0, 1, 2)      # replicate stream indices
     n_eval: int = 100
     processes: int = 1            # worker processes for the runs (CPU; results do not depend on it)
     seed: int = 0                 # the run seed (ctx.seed)

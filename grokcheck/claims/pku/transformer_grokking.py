@@ -58,12 +58,12 @@ class Config:
     lr: float = 1e-3                  # AdamW peak lr
     weight_decay: float = 1.0
     warmup_steps: int = 10
-    fractions: tuple = (0.3, 0.5, 0.7)
-    batch_sizes: tuple = (64, 128)    # [0]: the delay / data / wd-0 runs; [1]: volatility only
+    fractions: tuple[float, ...] = (0.3, 0.5, 0.7)
+    batch_sizes: tuple[int | None, ...] = (64, 128)    # [0]: the delay / data / wd-0 runs; [1]: volatility only
     volatility_fraction: float = 0.5  # the larger batch runs at this fraction only
     wd0_fraction: float = 0.5         # the wd-0 runs
     steps: int = 30000                # budget per run
-    seeds: tuple = (0, 1, 2)          # replicate stream indices (split, init, batches)
+    seeds: tuple[int, ...] = (0, 1, 2)          # replicate stream indices (split, init, batches)
     n_eval: int = 100                 # uniform eval points per run
     processes: int = 1                # worker processes for the runs (CPU; results do not depend on it)
     seed: int = 0                     # the run seed (ctx.seed)
