@@ -44,6 +44,35 @@ def test_batched_training_matches_cpu():
     assert torch.allclose(out["cpu"], out["cuda"], rtol=RTOL_F32_RUN, atol=RTOL_F32_RUN * out["cpu"].abs().max())
 
 
+def test_fused_training_matches_cpu_and_autograd():
+    """models.fused.train_fused on CUDA (device taken from the tensors, no branch) equals the CPU run and
+    the CUDA autograd reference to float64 round-off (NGD + l_inf and AdamW, per-run lrs)."""
+    from grokcheck.models.batched import quadratic_pairs_forward, train_batched
+    from grokcheck.models.fused import train_fused
+    from grokcheck.models.quadratic import QuadraticNet
+    from grokcheck.models.train import Data, TrainConfig
+    from grokcheck.theory.tasks import binary_table
+    p, R = 11, 3
+    x, y = binary_table(p)
+    masks = torch.zeros(R, len(y), dtype=torch.bool)
+    for r in range(R):
+        masks[r, r::3] = True
+    for cfg, lrs in ((TrainConfig(steps=20, lr=1.0, optimizer="ngd", penalty="linf", penalty_weight=1e-3,
+                                  dtype="float64"), [1.0, 0.5, 2.0]),
+                     (TrainConfig(steps=20, lr=1e-2, optimizer="adamw", weight_decay=0.1, dtype="float64"), None)):
+        out = {}
+        for dev in ("cpu", "cuda"):
+            models = [QuadraticNet(p, 4 * p, generator=torch.Generator().manual_seed(r), dtype=torch.float64,
+                                   device=dev) for r in range(R)]
+            hist, params = train_fused(models, Data(x, y), masks, cfg, lrs=lrs)
+            assert hist[0].device.startswith(dev)
+            out[dev] = params["W"].cpu()
+            if dev == "cuda":
+                _, ref = train_batched(models, Data(x, y), masks, cfg, lrs=lrs, batched_forward=quadratic_pairs_forward)
+                assert torch.allclose(out["cuda"], ref["W"].cpu(), rtol=1e-9, atol=1e-12)
+        assert torch.allclose(out["cpu"], out["cuda"], rtol=1e-9, atol=1e-12)
+
+
 def test_closed_form_entk_matches_cpu():
     from grokcheck.models.quadratic import QuadraticNet
     from grokcheck.ntk import empirical_ntk

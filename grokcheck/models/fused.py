@@ -61,44 +61,74 @@ def scatter_matrix(targets: torch.Tensor, valid: torch.Tensor, rows_per_run: int
                                        (R * rows_per_run, R * n), check_invariants=True)
 
 
+CHUNK_BYTES = 4 << 20  # per (R, rows, h) activation of one row chunk: H, Z and dH of a chunk stay in cache
+
+
 class _Rows:
     """The training rows of a set of runs: tokens (R, n, 2 | 3) long, targets (R, n), weights (R, n)
-    (1 / n_r, 0 on padding), and the CSR adjoints of the W gather (and of the V[c] gather for triples)."""
+    (1 / n_r, 0 on padding), cut into row chunks of `chunk` rows per run, each with the CSR adjoints
+    of its W gather (and of its V[c] gather for triples)."""
 
-    def __init__(self, tokens, targets, weights, p: int):
-        self.tokens, self.y, self.w = tokens, targets, weights
+    def __init__(self, tokens, targets, weights, p: int, chunk: int):
+        self.tokens, self.y, self.w, self.p, self.chunk = tokens, targets, weights, p, chunk
         R, n, k = tokens.shape
-        valid = weights > 0
-        cols = torch.stack([tokens[..., 0], tokens[..., 1] + p], 2)  # (R, n, 2) columns of W
-        self.S_W = scatter_matrix(cols, valid, 2 * p, weights.dtype)
-        self.S_V = scatter_matrix(tokens[..., 2:], valid, p, weights.dtype) if k == 3 else None
+        self.chunks = []
+        for s in range(0, n, chunk):
+            tk, w = tokens[:, s:s + chunk], weights[:, s:s + chunk]
+            cols = torch.stack([tk[..., 0], tk[..., 1] + p], 2)  # (R, c, 2) columns of W
+            S_W = scatter_matrix(cols, w > 0, 2 * p, weights.dtype)
+            S_V = scatter_matrix(tk[..., 2:], w > 0, p, weights.dtype) if k == 3 else None
+            self.chunks.append((tk, targets[:, s:s + chunk], w, S_W, S_V))
 
-    def subset(self, runs: torch.Tensor, p: int) -> "_Rows":
-        return _Rows(self.tokens[runs], self.y[runs], self.w[runs], p)
+    def subset(self, runs: torch.Tensor) -> "_Rows":
+        return _Rows(self.tokens[runs], self.y[runs], self.w[runs], self.p, self.chunk)
+
+
+def row_chunk(R: int, width: int, dtype, device) -> int:
+    """Rows per run of one chunk: the most whose (R, rows, max(h, ...)) activation fits CHUNK_BYTES on the
+    CPU (working set in cache, heap-served buffers), a share of the free memory on CUDA (`group_bytes`)."""
+    budget = CHUNK_BYTES if torch.device(device).type != "cuda" else group_bytes(device)
+    return max(64, budget // (R * width * torch.empty((), dtype=dtype).element_size()))
 
 
 def quadratic_grads(W: torch.Tensor, V: torch.Tensor, rows: _Rows, loss: str):
     """Per-run mean losses (R,) and the analytic gradients (dW (R, h, 2p), dV (R, p, h)) of the
-    quadratic net on `rows` (module docstring). W (R, h, 2p), V (R, p, h)."""
+    quadratic net on `rows` (module docstring), summed over the row chunks. W (R, h, 2p), V (R, p, h)."""
+    R, width, two_p = W.shape
+    run_loss, dV, dWt = None, None, None
+    for chunk in rows.chunks:
+        l_c, dV_c, dWt_c = _chunk_grads(W, V, *chunk, loss)
+        if run_loss is None:
+            run_loss, dV, dWt = l_c, dV_c, dWt_c
+        else:
+            run_loss += l_c
+            dV += dV_c
+            dWt += dWt_c
+    dW = dWt.reshape(R, two_p, width).transpose(1, 2)  # (R, h, 2p)
+    return run_loss.double(), dW, dV
+
+
+def _chunk_grads(W, V, tokens, y, w, S_W, S_V, loss: str):
+    """One row chunk: (losses (R,), dV (R, p, h), dW^T as a table (R * 2p, h))."""
     R, width, two_p = W.shape
     p = V.shape[1]
-    tokens, y, w = rows.tokens, rows.y, rows.w
     n = tokens.shape[1]
     H = _fused_hidden(W, tokens[..., :2], p)  # (R, n, h)
     Z = H * H
     if tokens.shape[2] == 2:
         out = torch.bmm(Z, V.transpose(1, 2))  # (R, n, p)
+        w2 = 2 * w[..., None]  # G2 = 2 G: the factor 2 of dH rides on the small (n, p) tensor (exact)
         if loss == "ce":
             ls = torch.log_softmax(out, 2)
             run_loss = (-ls.gather(2, y[..., None])[..., 0] * w).sum(1)  # (R,)
-            G = ls.exp_().mul_(w[..., None])
-            G.scatter_add_(2, y[..., None], -w[..., None])  # w (softmax - onehot)
+            G2 = ls.exp_().mul_(w2)
+            G2.scatter_add_(2, y[..., None], -w2)  # 2 w (softmax - onehot)
         else:
             d = out.sub_(F.one_hot(y, p).to(out.dtype) if not y.is_floating_point() else y[..., None])
             run_loss = ((d * d).sum(2) * w).sum(1)
-            G = d.mul_(2 * w[..., None])
-        dV = torch.bmm(G.transpose(1, 2), Z)  # (R, p, h)
-        dH = torch.bmm(G, V).mul_(H).mul_(2)  # (R, n, h)
+            G2 = d.mul_(2 * w2)  # 2 (2 w d)
+        dV = torch.bmm(G2.transpose(1, 2), Z).mul_(0.5)  # (R, p, h)
+        dH = torch.bmm(G2, V).mul_(H)  # (R, n, h)
     else:
         if loss != "mse":
             raise ValueError(f"the regression output (triples) trains with loss 'mse', got {loss!r}")
@@ -107,10 +137,9 @@ def quadratic_grads(W: torch.Tensor, V: torch.Tensor, rows: _Rows, loss: str):
         d = (Z * Vc).sum(2) - y.to(Z.dtype)  # (R, n)
         run_loss = (d * d * w).sum(1)
         dg = (2 * w * d)[..., None]  # (R, n, 1)
-        dV = (rows.S_V @ (Z * dg).reshape(R * n, width)).reshape(R, p, width)
-        dH = (Vc * dg).mul_(H).mul_(2)
-    dW = (rows.S_W @ dH.reshape(R * n, width)).reshape(R, two_p, width).transpose(1, 2)  # (R, h, 2p)
-    return run_loss.double(), dW, dV
+        dV = (S_V @ (Z * dg).reshape(R * n, width)).reshape(R, p, width)
+        dH = (Vc * (2 * dg)).mul_(H)
+    return run_loss, dV, S_W @ dH.reshape(R * n, width)
 
 
 class StackedOptimizer:
@@ -124,10 +153,13 @@ class StackedOptimizer:
         self.buf = None
 
     @torch.no_grad()
-    def step(self, grads: list, lr: float, scale: torch.Tensor) -> None:
+    def step(self, grads: list, lr: float, scale: torch.Tensor, frozen: bool | None = None,
+             one_lr: bool | None = None) -> None:
+        """One update; scale (R,) per-run lr multipliers. frozen (some scale is 0) and one_lr (every scale
+        is 0 or 1: torch.optim's scalar arithmetic) may be passed by a caller that knows them (no sync)."""
         cfg, params = self.config, self.params
-        frozen = bool((scale == 0).any())
-        uniform = bool(((scale == 1) | (scale == 0)).all())  # one lr: torch.optim's scalar arithmetic
+        frozen = bool((scale == 0).any()) if frozen is None else frozen
+        uniform = bool(((scale == 1) | (scale == 0)).all()) if one_lr is None else one_lr
         steps = [_bshape(scale * lr, q) for q in params]  # per-run lr (R, 1, ...), as train_batched
         opt, wd = cfg.optimizer, cfg.weight_decay
         if opt in ("gd", "ngd", "sign"):
@@ -224,7 +256,7 @@ def evaluate_runs(W, V, x, y, train_masks, test_masks, config: TrainConfig, scal
 
 def train_fused(models: list, data: Data, train_masks: torch.Tensor, config: TrainConfig, *,
                 test_masks: torch.Tensor | None = None, lrs=None, callbacks=(), log=None, stop=None,
-                eval_rows: int | None = None) -> tuple[list, dict]:
+                eval_rows: int | None = None, row_chunk_rows: int | None = None) -> tuple[list, dict]:
     """Train R = len(models) QuadraticNets in one pass (module docstring); the models are not changed.
 
     Args:
@@ -241,6 +273,8 @@ def train_fused(models: list, data: Data, train_masks: torch.Tensor, config: Tra
             (its History ends at this step; it leaves the products).
         eval_rows: table rows per evaluation chunk (R x eval_rows rows per pass); default as
             train_batched (config.eval_chunk // R, capped by the device's group budget).
+        row_chunk_rows: training rows per run of one gradient chunk (default `row_chunk`: activations of
+            CHUNK_BYTES on the CPU); results agree across chunkings to round-off.
     Returns: (histories: list of R History, params {"W": (R, h, 2p), "V": (R, p, h)} final, detached).
     """
     if config.batch_size is not None:
@@ -273,20 +307,22 @@ def train_fused(models: list, data: Data, train_masks: torch.Tensor, config: Tra
     scale = scale if scale > 0 else 1.0
     lr_scale = _check_lrs(lrs, R, config, device)
     idx, wts = masks_to_index(train_masks)
-    full = _Rows(x[idx], y[idx], wts.to(dtype), p)
+    chunk = row_chunk(R, max(W.shape[1], p), dtype, device) if row_chunk_rows is None else \
+        check_int("row_chunk_rows", row_chunk_rows, 1)
+    full = _Rows(x[idx], y[idx], wts.to(dtype), p, chunk)
     rows, live = full, None  # rows of the live runs `live` (None: all)
     opt = StackedOptimizer([W, V], config)
     if eval_rows is None:
         eval_rows = _fit_budget(R * max(2 * p, W.shape[1]) * W.element_size(), max(1, config.eval_chunk // R),
                                 group_bytes(device))
     eval_rows = check_int("eval_rows", eval_rows, 1)
-    alive = torch.ones(R, dtype=torch.bool, device=device)
     histories = [History(device=str(device)) for _ in range(R)]
-    ended = [False] * R  # diverged or stopped: no more History entries
+    ended = [False] * R  # diverged or stopped: frozen, no more History entries (host-side: no device sync)
     eval_steps = set(config.eval_steps if config.eval_steps is not None else default_eval_steps(config.steps, config.n_eval))
     eval_steps = {s for s in eval_steps if 0 <= s <= config.steps} | {0, config.steps}
     use_penalty = config.penalty is not None and config.penalty_weight > 0
     log_at = _log_points(eval_steps)
+    live_now = None  # the live runs the rows / masks below were built for
 
     for step in range(config.steps + 1):
         if step in eval_steps:
@@ -307,37 +343,36 @@ def train_fused(models: list, data: Data, train_masks: torch.Tensor, config: Tra
                 te = sum(m["test_acc"] for m in metrics) / R
                 log(f"step {step}: {R} runs ({sum(not e for e in ended)} live), mean train acc {tr:.3f}, "
                     f"mean test acc {te:.3f}")
-        if step == config.steps:
+        if step == config.steps or all(ended):
             break
-        now = torch.tensor([not e for e in ended], device=device) & alive
-        if not bool(now.any()):
-            break
-        if not bool(now.equal(alive)) or rows is None:
-            alive = now
-            live = None if bool(alive.all()) else torch.nonzero(alive).flatten()
-            rows = full if live is None else full.subset(live, p)
+        if ended != live_now:
+            live_now = list(ended)
+            alive = torch.tensor([not e for e in ended], device=device)
+            live = None if not any(ended) else torch.nonzero(alive).flatten()
+            rows = full if live is None else full.subset(live)
         if live is None:
             run_loss, gW, gV = quadratic_grads(W, V, rows, config.loss)
         else:
             run_loss, gWl, gVl = quadratic_grads(W[live], V[live], rows, config.loss)
-            run_loss = torch.full((R,), float("nan"), dtype=torch.float64, device=device).index_copy_(0, live, run_loss)
+            run_loss = torch.zeros(R, dtype=torch.float64, device=device).index_copy_(0, live, run_loss)
             gW = torch.zeros_like(W).index_copy_(0, live, gWl.contiguous())
             gV = torch.zeros_like(V).index_copy_(0, live, gVl)
-        bad = ~torch.isfinite(run_loss) & alive
-        if bool(bad.any()):
+        bad = ~torch.isfinite(run_loss)
+        step_alive = alive
+        if bool(bad.any()):  # the step's one device sync
             for r in torch.nonzero(bad).flatten().tolist():
                 histories[r].diverged_at = step
                 ended[r] = True
                 if log:
                     log(f"run {r} diverged (non-finite loss) at step {step}; frozen")
-            alive = alive & ~bad
-            rows = None  # rebuilt for the live runs at the next step
+            step_alive = alive & ~bad
         grads = [gW, gV]
         if use_penalty:
             torch._foreach_add_(grads, penalty_subgradient(config.penalty, [W, V], runs=True), alpha=config.penalty_weight)
-        if not bool(alive.all()):
-            grads = [torch.where(_bshape(alive, g) > 0, g, torch.zeros_like(g)) for g in grads]
-        opt.step(grads, lr_at(step, config), lr_scale * alive.double())
+        frozen = any(ended)
+        if frozen:
+            grads = [torch.where(_bshape(step_alive, g) > 0, g, torch.zeros_like(g)) for g in grads]
+        opt.step(grads, lr_at(step, config), lr_scale * step_alive.double(), frozen=frozen, one_lr=lrs is None)
     return histories, {"W": W.detach(), "V": V.detach()}
 
 
