@@ -12,7 +12,8 @@ pre-registered bound (`value comparison bound`, within `tolerance`) an observabl
 - "holds" when the whole interval lies on the claim's side of the bound,
 - "fails" when the whole interval lies on the other side,
 - "undecided" when the interval straddles the bound (or there is no value to compare),
-- "pending" for an event (`kind="event"`) that has not happened yet within the run (value None).
+- "pending" for an event (`kind="event"`: something happens within the run, e.g. test accuracy
+  reaches 0.95) that has not happened yet: no value, or an interval wholly on the other side.
 
 A setting's verdict (the settings are named by the claim; a name starting with "ours" is a
 setting beyond the paper):
@@ -111,8 +112,10 @@ class Observable:
     `reason` says where the bound and the tolerance come from; `role` is "claim", "control" (a
     negative control: it holds when the wrong input is rejected) or "observation"; `setting` names
     the setting ("paper..." for the paper's own, "ours..." beyond it); `kind` is "measure", "event"
-    (something happens; value None = not yet within the run) or "absence" (something does not
-    happen; it cannot verify below the paper's budget); `source` says who made the statement:
+    (something happens within the run; value None = not yet) or "absence" (something does not
+    happen; it cannot verify below the paper's budget). An event whose interval lies wholly on the
+    other side has not happened yet ("pending"): an ordering of two events that did happen is a
+    "measure", decided like any other. `source` says who made the statement:
     "text" (the source's text or theorem), "figure" (its figures, code or notebook) or "ours"
     (default: "ours" in a setting beyond the paper, else "text"). `outcome` and `passed`
     (outcome == "holds") are computed.
@@ -170,7 +173,8 @@ class Observable:
     def _outcome(self) -> str:
         if self.value is None and self.lo is None:
             return "pending" if self.kind == "event" else "undecided"
-        return interval_outcome(*self.interval, self.bound, self.comparison, self.tolerance)
+        out = interval_outcome(*self.interval, self.bound, self.comparison, self.tolerance)
+        return "pending" if out == "fails" and self.kind == "event" else out
 
     def describe(self) -> str:
         """One line: value, interval with coverage, comparison and outcome."""

@@ -118,8 +118,13 @@ def test_budget_rule(gap):
     # an event that happened inside the budget is decided, below the budget or not
     happened = Observable("t_exit < t_fit", 0.1, 1, "<", kind="event", lo=0.05, hi=0.2)
     assert setting_decision([happened, ctl], gap)[0] == "verified"
-    late = Observable("t_exit < t_fit", 3.0, 1, "<", kind="event", lo=2.0, hi=4.0)
+    late = Observable("t_exit / t_fit", 3.0, 1, "<", lo=2.0, hi=4.0)  # both happened, in the wrong order
     assert setting_decision([late, ctl], gap)[0] == "refuted"
+    # an event whose interval lies on the other side has not happened yet: pending, like no value
+    not_yet = Observable("median final test acc", 0.4, 0.95, ">=", kind="event", lo=0.3, hi=0.5)
+    assert not_yet.outcome == "pending"
+    verdict, reason = setting_decision([not_yet, ctl], gap)
+    assert (verdict, reason.startswith("budget:")) == (("inconclusive", True) if below else ("refuted", False))
     # an event that has not happened: budget below it, refuted at it
     pending = Observable("t_gen", None, 100, "<=", kind="event")
     verdict, reason = setting_decision([pending, ctl], gap)
@@ -183,6 +188,9 @@ def test_truth_table(kind, outcome, gap, has_control, control_ok):
     value = {"holds": (0.9, 0.8, 1.0), "fails": (0.1, 0.0, 0.2), "undecided": (0.5, 0.3, 0.7),
              "pending": (None, None, None)}[outcome]
     o = Observable("c", value[0], 0.5, ">=", lo=value[1], hi=value[2], kind=kind)
+    if kind == "event" and outcome == "fails":  # an event on the other side has not happened yet
+        assert o.outcome == "pending"
+        outcome = "pending"
     assert o.outcome == outcome
     obs = [o] + ([_obs("ctl", control_ok, **CTL)] if has_control else [])
     if has_control and not control_ok:

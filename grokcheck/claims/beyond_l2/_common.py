@@ -73,6 +73,24 @@ def fit(ctx, spec: dict, make_model, X, y, A, cfg, post_step=None) -> dict:
     return ctx.memo("fit", spec, compute)
 
 
+def fit_many(ctx, spec: dict, X, y, A, **train_kw) -> dict:
+    """One memoized `models.linear.train_linear` call on ctx.device: every run of a grid (instances x
+    (lr, beta) x tau ...) advanced by one tensor program. X (R, N, d), y (R, N), A (R, d); train_kw
+    its keywords (per-run lr / beta / init / steps as lists or (R,) tensors). `spec` must hold the
+    data description; train_kw is added to it. Returns train_linear's result on the CPU."""
+    from grokcheck.models.linear import train_linear
+    as_json = lambda v: v.tolist() if torch.is_tensor(v) else (list(v) if isinstance(v, tuple) else v)
+    full = {**spec, **{k: as_json(v) for k, v in train_kw.items() if k != "log"}}
+
+    def compute():
+        dev = ctx.device
+        Xd = X.to(dev)
+        ctx.note_device(Xd)
+        out = train_linear(Xd, y.to(dev), A.to(dev), **train_kw)
+        return {k: (v.cpu() if torch.is_tensor(v) else v) for k, v in out.items()}
+    return ctx.memo("train_linear", full, compute)
+
+
 # --- statistics ----------------------------------------------------------------------------------
 
 def median_ci(values, level: float = LEVEL) -> tuple[float, float, float, float]:
@@ -143,24 +161,25 @@ def spreads(t2: torch.Tensor, lr_beta: torch.Tensor) -> torch.Tensor:
 
 def stat_observable(name: str, est: float, lo: float, hi: float, bound: float, comparison: str, reason: str,
                     setting: str, tolerance: float = 0.0, role: str = "claim",
-                    coverage: float | None = LEVEL, method: str = "order-statistic CI") -> tuple[Observable, bool]:
+                    coverage: float | None = LEVEL, method: str = "order-statistic CI",
+                    kind: str = "measure") -> tuple[Observable, bool]:
     """(Observable of the estimate with its interval [lo, hi] of `coverage`, fails): the core rule
     decides on the interval (grokcheck.core); `fails` is True when the whole interval lies on the
     failing side of the bound."""
     o = Observable(name, est, bound, comparison, tolerance, role=role, setting=setting, reason=reason,
-                   lo=lo, hi=hi, coverage=coverage, method=method)
+                   lo=lo, hi=hi, coverage=coverage, method=method, kind=kind)
     return o, o.outcome == "fails"
 
 
 def median_stat(acc: dict, name: str, values, bound: float, comparison: str, reason: str, setting: str,
-                unit: str = "instances", tolerance: float = 0.0) -> None:
+                unit: str = "instances", tolerance: float = 0.0, kind: str = "measure") -> None:
     """Append the claim observable `median of values` (with its CI) to acc = {"obs": [], "stats": {},
     "excluded": []}."""
     values = [float(v) for v in values]
     est, lo, hi, cov = median_ci(values)
     o, ex = stat_observable(name, est, lo, hi, bound, comparison, f"{reason}; median over {len(values)} {unit}",
                             setting, tolerance, coverage=cov, method=f"median over {len(values)} {unit}, "
-                            "order statistics, exact coverage")
+                            "order statistics, exact coverage", kind=kind)
     acc["obs"].append(o)
     acc["stats"][name] = {"values": values, "median": est, "ci": [lo, hi], "coverage": cov}
     acc["excluded"].append(ex)

@@ -149,20 +149,22 @@ def run(config: Config, ctx: Context) -> Result:
     s = config.setting
     chance = max(0.1, 3 / config.p)
     acc = {"obs": [], "stats": {}, "excluded": []}
-    stat = lambda name, values, bound, comp, reason: median_stat(acc, name, values, bound, comp, reason, s, "seeds")
+    def stat(name, values, bound, comp, reason, kind="measure"):
+        median_stat(acc, name, values, bound, comp, reason, s, "seeds", kind=kind)
     stat("no penalty: median final test accuracy", [st["final_acc"] for st in story["none"]], chance, "<=",
-         f"near chance 1/p: at most max(0.1, 3/p) = {chance:.3g}")
+         f"near chance 1/p: at most max(0.1, 3/p) = {chance:.3g}", kind="absence")
     for pen in ("l1", "nuclear"):
         if pen in story:
             stat(f"{pen}: median final test accuracy", [st["final_acc"] for st in story[pen]], GROK, ">=",
-                 "the penalized network groks")
+                 "the penalized network groks", kind="event")
     grokked = [st for pen in ("l1", "nuclear", "fro") if pen in story for st in story[pen] if st["t_grok"] is not None]
     n_rise = sum(rises(st) for st in grokked)
     lo, hi = clopper_pearson(n_rise, len(grokked), level=LEVEL) if grokked else (float("nan"), float("nan"))
     o, ex = stat_observable("share of grokked penalized runs whose ||theta||_2 rises again after memorization",
                             n_rise / len(grokked) if grokked else float("nan"), lo, hi, MANY, ">=",
                             f"'the l2 norm grows in many cases': final >= {L2_RISE} x its min after memorization in "
-                            f"at least half of {len(grokked)} grokked runs; Clopper-Pearson CI", s, role=config.l2_role)
+                            f"at least half of {len(grokked)} grokked runs; Clopper-Pearson CI", s, role=config.l2_role,
+                            method="share, Clopper-Pearson", kind="event")
     acc["obs"].append(o), acc["excluded"].append(ex and config.steps >= PAPER_STEPS)
     keep = [st["final_l2"] / st["l2_mem"] for st in grokked]
     l1_rise = sum(rises(st) for st in l1story)

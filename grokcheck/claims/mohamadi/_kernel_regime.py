@@ -185,6 +185,37 @@ def measurement_observables(setting: str, evs: list[dict]) -> list[Observable]:
     ]
 
 
+def rescaling_events(series: dict, ev: dict, degree: int = 4) -> dict:
+    """The measurement's events on the run's kernel if it only RESCALED: K_t = c_t K_0 with
+    c_t = (||theta_t|| / ||theta_0||)^degree (the quadratic net's eNTK is 4-homogeneous in theta), so
+    the raw drift is r_t = |c_t - 1|. series: one run's {"steps", "l2"}; ev: its events (t_fit)."""
+    c = [(x / series["l2"][0]) ** degree for x in series["l2"]]
+    r = [abs(x - 1.0) for x in c]
+    i_max = max(range(len(r)), key=lambda i: r[i])
+    t_fit = ev["t_fit"]
+    return {"t_fit": t_fit, "raw_drift_fit": None if t_fit is None else r[series["steps"].index(t_fit)],
+            "raw_drift_max": r[i_max], "t_raw_max": series["steps"][i_max]}
+
+
+def measurement_control(setting: str, rescaled: list[dict]) -> Observable:
+    """The measurement rule fed kernels that only rescale (`rescaling_events` of the same runs): the rule
+    must NOT hold on them, or it cannot tell feature learning from norm growth."""
+    obs = measurement_observables(setting, rescaled)
+    holds = all(o.outcome == "holds" for o in obs)
+    return Observable("control: the measurement rule on kernels that only rescale (K_t = c_t K_0, c_t from the "
+                      "run's own norm growth) holds", float(holds), 0.0, "==", role="control", setting=setting,
+                      reason="a rule passed by pure rescaling cannot see the kernel change its shape; "
+                             + "; ".join(o.describe() for o in obs))
+
+
+def trend_control(setting: str, trend: dict) -> Observable:
+    """The trend rule on the same runs with the alpha order reversed (tau -> -tau) must not hold."""
+    tau = trend["tau_gap"]
+    return Observable("control: tau(alpha, t_gen - t_fit) with the alpha order reversed", None if tau is None else -tau,
+                      TAU_MIN, "<", role="control", setting=setting,
+                      reason="a trend rule that also passes the reversed order reads no trend")
+
+
 def kendall_tau(x: Sequence[float], y: Sequence[float], censored: Sequence[bool] | None = None) -> float | None:
     """Kendall's tau over the pairs with x_i != x_j: (concordant - discordant) / their number. A censored
     y is a lower bound: a pair is ordered only when certain (exact y_j < censored y_i), else a tie.

@@ -78,7 +78,8 @@ def observables(config: Config, runs: dict, control: list, rng_of) -> tuple[list
     obs = []
     for arch in ("mlp", "lstm"):
         obs.append(R.rule(f"{arch}: median best test accuracy on division, CI lower end", st[arch], GROK, ">=",
-                          "the seed's Figs. 4-5 show the MLP / LSTM grokking division", setting=f"paper: {arch}"))
+                          "the seed's Figs. 4-5 show the MLP / LSTM grokking division", setting=f"paper: {arch}",
+                          kind="event"))
         gaps = [r["t95"] - r["t_fit"] for r in runs[arch] if r["t95"] is not None and r["t_fit"] is not None]
         obs.append(Observable(f"{arch}: median t95 - t_fit (steps)", _median(gaps), 0, ">", role="observation",
                               setting=f"paper: {arch}", reason="grokking = generalization after fitting; > 0 delayed"))

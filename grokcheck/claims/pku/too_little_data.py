@@ -79,11 +79,11 @@ def observables(config: Config, small: list, large: list, rng_of) -> tuple[list,
           "large": R.median_stat([r["best_test"] for r in large], rng_of(2))}
     obs = [
         R.rule(f"fraction {fs:g}: median best train accuracy, CI lower end", st["fits"], FIT, ">=",
-               "the seed's Fig. 9: the training set is fitted (memorized) at some step"),
+               "the seed's Fig. 9: the training set is fitted (memorized) at some step", kind="event"),
         R.rule(f"fraction {fs:g}: median best test accuracy, CI upper end", st["no_grok"], GROK, "<",
                "the seed: no grokking within the budget", kind="absence"),
         R.rule(f"fraction {fl:g}: median best test accuracy, CI lower end", st["large"], GROK, ">=",
-               "ours: the same settings with more data do grok (the contrast the claim needs)"),
+               "ours: the same settings with more data do grok (the contrast the claim needs)", kind="event"),
         R.rule("control: no-grok rule on train-as-test curves, CI upper end", st["no_grok_control"], GROK,
                "<", "a run that fits and 'generalizes' together must fail the no-grok rule", role="control"),
     ]
