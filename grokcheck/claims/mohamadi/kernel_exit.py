@@ -159,9 +159,13 @@ def _result(ctx, config, runs, bands) -> Result:
     lazy = next(r["events"] for r in runs if r["kind"] == "lazy")
     trend = kr.alpha_trend(sweep, config.steps)
     trend.update(kr.trend_spread(sweep, config.steps, ctx.np_rng("bootstrap")))
-    obs = (kr.measurement_observables(MEAS, paper) + kr.interpretation_observables(INTERP, paper, config.steps)
-           + kr.trend_observables(TREND, trend) + kr.interpretation_observables(OURS, rich, config.rich_steps)
-           + kr.control_observables(INTERP, lazy, rich[0], "linearized net", "AdamW run (seed 0)"))
+    rescaled = [kr.rescaling_events(r["series"], r["events"]) for r in runs if r["kind"] == "paper" and r["alpha"] == 1.0]
+    obs = (kr.measurement_observables(MEAS, paper) + [kr.measurement_control(MEAS, rescaled)]
+           + kr.interpretation_observables(INTERP, paper, config.steps)
+           + kr.trend_observables(TREND, trend) + [kr.trend_control(TREND, trend)]
+           + kr.interpretation_observables(OURS, rich, config.rich_steps)
+           + kr.control_observables(INTERP, lazy, rich[0], "linearized net", "AdamW run (seed 0)")
+           + kr.control_observables(OURS, lazy, rich[0], "linearized net", "AdamW run (seed 0)"))
     gaps = {}
     below = [k for k, v in (("p", min(config.ps) < min(PAPER_BUDGET["p"])), ("steps", config.steps < PAPER_BUDGET["steps"]),
                             ("subset", config.subset < PAPER_BUDGET["subset"])) if v]

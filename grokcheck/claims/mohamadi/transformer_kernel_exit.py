@@ -183,7 +183,8 @@ def run(config: Config, ctx: Context) -> Result:
     lazy = next(r["events"] for r in runs if r["kind"] == "lazy")
     obs = (kr.measurement_observables(MEAS, paper) + kr.interpretation_observables(INTERP, paper, config.steps)
            + kr.interpretation_observables(OURS, rich, config.ours_steps)
-           + kr.control_observables(INTERP, lazy, rich[0], "linearized transformer", "AdamW run (seed 0)"))
+           + kr.control_observables(INTERP, lazy, rich[0], "linearized transformer", "AdamW run (seed 0)")
+           + kr.control_observables(OURS, lazy, rich[0], "linearized transformer", "AdamW run (seed 0)"))
     gaps = {}
     if min(config.ps) < 47 or config.steps < 30_000:
         gap = f"p = {list(config.ps)}, {config.steps} steps, width {config.d} < the paper's budget (p >= 47, >= 3e4 steps)"
