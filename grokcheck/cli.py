@@ -65,9 +65,9 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=seed_arg, default=None, help="override every claim's seed (0 <= N < 2**63)")
     run.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                      help="override a Config field, e.g. --set steps=30000 --set ps=47,61 (repeatable)")
+    run.add_argument("--config", default=None, metavar="FILE.yaml",
+                     help="Config fields from a YAML file (same fields as --set; --set wins)")
     run.add_argument("--force", action="store_true", help="recompute stored results and cached sub-runs")
-    run.add_argument("--no-guard", action="store_true",
-                     help="run configs whose memory or time floor exceeds the machine (grokcheck.guards)")
     run.add_argument("--no-guard", action="store_true",
                      help="run configs whose memory or time floor exceeds the machine (grokcheck.guards)")
     run.add_argument("--jobs", type=int, default=1, help="claims run at once in processes (default: 1)")
@@ -76,6 +76,9 @@ def parser() -> argparse.ArgumentParser:
     show = sub.add_parser("show", help="the resolved config of a claim at each scale")
     show.add_argument("claim", metavar="CLAIM")
     show.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="as for run")
+    show.add_argument("--config", default=None, metavar="FILE.yaml", help="as for run")
+    show.add_argument("--yaml", action="store_true", help="print one scale's config as YAML (for --config)")
+    show.add_argument("--scale", default="default", help="the scale --yaml prints (default: default)")
     rep = sub.add_parser("report", help="rebuild every PDF and summary.pdf from stored results")
     rep.add_argument("--out", default=str(DEFAULT_OUT), help=f"results folder (default: {DEFAULT_OUT})")
     rep.add_argument("--html", action="store_true",
@@ -94,6 +97,7 @@ def parser() -> argparse.ArgumentParser:
     cmp.add_argument("--ps", default=None, help="moduli p, comma-separated, e.g. 23,31,47 (runs what is not stored)")
     cmp.add_argument("--seed", type=seed_arg, default=None, help="the run seed (0 <= N < 2**63)")
     cmp.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="as for run")
+    cmp.add_argument("--config", default=None, metavar="FILE.yaml", help="as for run")
     cmp.add_argument("--device", default="auto", help="auto | cpu | cuda, when the claim runs (default: auto)")
     cmp.add_argument("--to", default=None, help="folder for compare.csv / .parquet / .png / .pdf (default: --out)")
     exp = sub.add_parser("export", help="tidy tables of stored results (one row per observable / point)")
@@ -170,6 +174,12 @@ def main(argv=None) -> int:
     try:
         with terminate_on_sigterm():
             args = parser().parse_args(argv)
+            if getattr(args, "config", None) is not None:
+                from grokcheck.overrides import config_items
+                try:
+                    args.set = config_items(args.config) + args.set
+                except ValueError as exc:
+                    raise UsageError(str(exc)) from None
             if args.command == "list":
                 return cmd_list()
             if args.command == "run":

@@ -63,6 +63,8 @@ def cmd_show(args) -> int:
     if args.claim not in registry.CLAIMS:
         raise UsageError(f"unknown claim {args.claim!r}; run `grokcheck list` to see the claims")
     m = claim_module(args.claim)
+    if getattr(args, "yaml", False):
+        return _show_yaml(args)
     try:
         assignments = parse_assignments(args.set)
         rows = {scale: describe(resolve_config(args.claim, scale, None, assignments)) for scale in registry.SCALES}
@@ -74,6 +76,20 @@ def cmd_show(args) -> int:
     widths = [max(len(r[j]) for r in table) for j in range(len(table[0]))]
     for r in table:
         print(" ".join(f"{v:{w}s}" for v, w in zip(r, widths)).rstrip())
+    return 0
+
+
+def _show_yaml(args) -> int:
+    """`show CLAIM --yaml`: the resolved config of one scale as YAML that `--config` reads back."""
+    from grokcheck.overrides import parse_assignments, resolve_config, to_yaml
+    if args.scale not in registry.SCALES:
+        raise UsageError(f"unknown scale {args.scale!r}; expected one of {', '.join(registry.SCALES)}")
+    try:
+        config = resolve_config(args.claim, args.scale, None, parse_assignments(args.set))
+    except ValueError as exc:
+        raise UsageError(str(exc).splitlines()[0]) from None
+    sys.stdout.write(to_yaml(config, f"grokcheck show {args.claim} --scale {args.scale}: "
+                                     f"edit, then grokcheck run {args.claim} --scale {args.scale} --config FILE"))
     return 0
 
 

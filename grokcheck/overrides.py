@@ -15,16 +15,26 @@ has at the chosen scale:
                    or a Python literal `(("l1", 5e-5), ("none", 0.0))` for nested tuples
     nested Config  dotted names: `model.steps=500`
 
+Element-typed tuples (`tuple[int, ...]`, fixed `tuple[int, int, float]`, nested
+`tuple[tuple[str, float], ...]`) are parsed by their annotation, which every claim Config carries;
+a bare `tuple` (none left in the claims) falls back to the default's element types.
+
+`--config run.yaml` (`config_items`) reads the same fields from a YAML mapping (nested Configs as
+nested mappings, tuples as lists) and turns them into `--set` items, so a file and the command line
+accept exactly the same fields and values and fail with the same one-line errors; `to_yaml` writes
+a config in that form (`grokcheck show CLAIM --yaml`).
+
 Unknown fields and bad values raise `ValueError` with one line naming the claim, the field and
-what was expected (the CLI prints it and exits 2). Parsed here rather than with a typed-CLI
-library such as tyro: the claims' Configs annotate sequences as bare `tuple`, which only the
-scale's value types, and tyro would add a dependency for that.
+what was expected (the CLI prints it and exits 2). Parsed here rather than with a typed-config
+library (tyro, jsonargparse, OmegaConf): the parsing is one function of the annotation, the
+errors must stay one line, and those libraries would add a dependency and their own messages.
 """
 from __future__ import annotations
 
 import ast
 import dataclasses
 import math
+import types
 import typing
 
 _TRUE = {"true", "yes", "on", "1"}
@@ -147,19 +157,82 @@ def _parse_tuple(text: str, default: tuple, what: str) -> tuple:
     return tuple(_parse_scalar(p, kinds[0], what) for p in parts)
 
 
+def _is_union(annotation) -> bool:
+    return typing.get_origin(annotation) is typing.Union or (
+        hasattr(types, "UnionType") and isinstance(annotation, types.UnionType))
+
+
 def parse_value(text: str, annotation, default, what: str):
-    """`text` as a value for a field annotated `annotation` whose current value is `default`."""
-    args = typing.get_args(annotation)
-    if type(None) in args:  # X | None
-        if text.lower() == "none":
+    """`text` as a value for a field annotated `annotation` whose current value is `default`. An
+    element-typed tuple (`tuple[int, ...]`, `tuple[int, float]`, `tuple[tuple[str, float], ...]`) is
+    parsed by its annotation; a bare `tuple` by the types of the default's elements."""
+    if _is_union(annotation):  # X | None, int | float: `none`, else the first arm that parses
+        args = typing.get_args(annotation)
+        if text.lower() == "none" and type(None) in args:
             return None
-        inner = [a for a in args if a is not type(None)]
-        return parse_value(text, inner[0] if len(inner) == 1 else None, default, what)
+        error = None
+        for arm in (a for a in args if a is not type(None)):
+            try:
+                return parse_value(text, arm, default, what)
+            except ValueError as exc:
+                error = error or exc
+        raise error if error else ValueError(f"{what}: expected none, got {text!r}")
     origin = typing.get_origin(annotation) or annotation
+    if origin is tuple and typing.get_args(annotation):
+        return _parse_typed_tuple(text, typing.get_args(annotation), default, what)
     if origin is tuple or isinstance(default, tuple):
         return _parse_tuple(text, default if isinstance(default, tuple) else (), what)
     kind = origin if origin in (bool, int, float, str) else _kind(default)
     return _parse_scalar(text, kind, what)
+
+
+def _parse_typed_tuple(text: str, args: tuple, default, what: str) -> tuple:
+    """A tuple annotated `tuple[T, ...]` (any length) or `tuple[T1, T2, ...]` (fixed length) from
+    comma-separated text or a Python literal (needed when the elements are tuples)."""
+    if text in ("", "()"):
+        items = []
+    elif text[0] in "([":
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            raise ValueError(f"{what}: not a Python tuple literal: {text!r}") from None
+        if not isinstance(value, (list, tuple)):
+            raise ValueError(f"{what}: expected a tuple, got {text!r}")
+        items = list(value)
+    else:
+        if any(typing.get_origin(a) is tuple for a in args if a is not Ellipsis):
+            raise ValueError(f"{what}: nested tuple; give a Python literal such as {default!r}")
+        items = [p.strip() for p in text.split(",")]
+    if len(args) == 2 and args[1] is Ellipsis:
+        kinds = [args[0]] * len(items)
+    elif len(items) != len(args):
+        raise ValueError(f"{what}: expected {len(args)} comma-separated values like {default!r}")
+    else:
+        kinds = list(args)
+    return tuple(_typed_item(v, k, what) for v, k in zip(items, kinds))
+
+
+def _typed_item(value, annotation, what: str):
+    """One tuple element: text is parsed (`parse_value`); a value from a literal is checked and
+    converted (an int where a float is expected becomes a float, an integral float for an int an int)."""
+    if annotation is str and not isinstance(value, str):
+        raise ValueError(f"{what}: expected text, got {value!r}")
+    if isinstance(value, str) and annotation is not str:
+        return parse_value(value, annotation, None, what)
+    if isinstance(value, list):
+        value = tuple(value)
+    return parse_value(_literal_text(value), annotation, None, what) if not isinstance(value, str) else value
+
+
+def _literal_text(value) -> str:
+    """A Python value as the text `--set` would take for it (tuples as a literal)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "none"
+    if isinstance(value, (list, tuple)):
+        return repr(_as_tuple(value)) if value else "()"
+    return repr(value) if isinstance(value, float) else str(value)
 
 
 def apply_overrides(config, assignments, label: str = "config"):
@@ -189,6 +262,60 @@ def _apply_one(config, path, text, label, full):
     except (ValueError, TypeError) as exc:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ValueError(f"{label}: {full}={text}: {msg}") from None
+
+
+def config_items(path) -> list[str]:
+    """The fields of the YAML file `path` as `--set` items ("FIELD=VALUE"): a mapping of field names
+    to values, nested Configs as nested mappings (or dotted names), tuples as YAML lists, `null` for
+    None. The values then go through exactly the checks of `--set`. ValueError with one line for a
+    missing or unreadable file, invalid YAML or anything but a mapping."""
+    import yaml
+    where = f"--config {path}"
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = yaml.safe_load(f)
+    except OSError as exc:
+        raise ValueError(f"{where}: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ValueError(f"{where}: not valid YAML{at} ({getattr(exc, 'problem', None) or type(exc).__name__})") from None
+    if data is None:
+        return []
+    if not isinstance(data, dict):
+        raise ValueError(f"{where}: expected a mapping of FIELD: VALUE, got a {type(data).__name__}")
+    items = []
+
+    def walk(d, prefix):
+        for key, value in d.items():
+            if not isinstance(key, str) or not key:
+                raise ValueError(f"{where}: field names must be text, got {key!r}")
+            if isinstance(value, dict):
+                walk(value, f"{prefix}{key}.")
+            else:
+                items.append(f"{prefix}{key}={_literal_text(value)}")
+    walk(data, "")
+    return items
+
+
+def to_yaml(config, header: str = "") -> str:
+    """The config as YAML that `--config` reads back to the same config (tuples as flow lists,
+    nested Configs as mappings); `header` becomes a leading comment."""
+    import yaml
+
+    def plain(x):
+        if dataclasses.is_dataclass(x):
+            return {f.name: plain(getattr(x, f.name)) for f in dataclasses.fields(x)}
+        if isinstance(x, (list, tuple)):
+            return [plain(v) for v in x]
+        return x
+
+    class _Flow(yaml.SafeDumper):
+        pass
+
+    _Flow.add_representer(list, lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", v, flow_style=True))
+    body = yaml.dump(plain(config), Dumper=_Flow, sort_keys=False, default_flow_style=False)
+    return (f"# {header}\n" if header else "") + body
 
 
 def describe(config, prefix: str = "") -> list[tuple[str, str, object]]:
