@@ -2,22 +2,20 @@
 
 Each `--set FIELD=VALUE` is parsed against the field of the claim's frozen `Config` and applied
 with `dataclasses.replace` (house rule 11), so the Config's own `__post_init__` checks still run.
-The type comes from the field's annotation, and for a bare `tuple` from the value the field
-has at the chosen scale:
+The type comes from the field's annotation:
 
-    int            `30000`, also `3e4` (an integral float)
-    float          `1e-3`, `2` (finite only)
-    bool           true/false, yes/no, on/off, 1/0
-    str            the text as written
-    X | None       `none` for None, else X
-    tuple          comma-separated `47,61` (each element typed like the default's elements, by
-                   position when the default mixes types), `()` or nothing for the empty tuple,
-                   or a Python literal `(("l1", 5e-5), ("none", 0.0))` for nested tuples
-    nested Config  dotted names: `model.steps=500`
+    int              `30000`, also `3e4` (an integral float)
+    float            `1e-3`, `2` (finite only)
+    bool             true/false, yes/no, on/off, 1/0
+    str              the text as written
+    X | None         `none` for None, else X (a union tries its arms in order: `int | float`)
+    tuple[T, ...]    comma-separated `47,61`, each element a T; `()` or nothing for the empty tuple
+    tuple[T1, T2]    exactly that many comma-separated values, each of its type
+    nested tuples    a Python literal `(("l1", 5e-5), ("none", 0.0))` (any tuple may be given so)
+    nested Config    dotted names: `model.steps=500`
 
-Element-typed tuples (`tuple[int, ...]`, fixed `tuple[int, int, float]`, nested
-`tuple[tuple[str, float], ...]`) are parsed by their annotation, which every claim Config carries;
-a bare `tuple` (none left in the claims) falls back to the default's element types.
+Every claim Config annotates its tuples with their element types; the elements of a bare `tuple`
+(test configs only) are inferred: none, int, float, else text.
 
 `--config run.yaml` (`config_items`) reads the same fields from a YAML mapping (nested Configs as
 nested mappings, tuples as lists) and turns them into `--set` items, so a file and the command line
@@ -97,8 +95,14 @@ def _kind(value) -> type:
     return type(value)
 
 
+def _as_tuple(x):
+    return tuple(_as_tuple(v) for v in x) if isinstance(x, (list, tuple)) else x
+
+
 def _infer(text: str, what: str):
-    """An element of a tuple whose default gives no type: int, else float, else the text."""
+    """An element of a bare `tuple`: none, else int, else float, else the text."""
+    if text.lower() == "none":
+        return None
     for k in (int, float):
         try:
             return _parse_scalar(text, k, what)
@@ -107,65 +111,16 @@ def _infer(text: str, what: str):
     return text
 
 
-def _same_shape(value, template) -> bool:
-    if isinstance(template, tuple):
-        return isinstance(value, tuple) and (not template or len(value) == len(template) or
-                                              all(_same_shape(v, template[0]) for v in value))
-    if isinstance(template, float):
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    return _kind(value) is _kind(template)
-
-
-def _coerce(value, template):
-    """ints where the template has floats become floats (a literal `0` for a default `0.0`)."""
-    if isinstance(value, tuple) and isinstance(template, tuple) and template:
-        same = len(value) == len(template) and len({_kind(t) for t in template}) > 1
-        return tuple(_coerce(v, template[i] if same else template[0]) for i, v in enumerate(value))
-    if isinstance(template, float) and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    return value
-
-
-def _as_tuple(x):
-    return tuple(_as_tuple(v) for v in x) if isinstance(x, (list, tuple)) else x
-
-
-def _parse_tuple(text: str, default: tuple, what: str) -> tuple:
-    if text in ("", "()"):
-        return ()
-    if text[0] in "([":
-        try:
-            value = _as_tuple(ast.literal_eval(text))
-        except (ValueError, SyntaxError):
-            raise ValueError(f"{what}: not a Python tuple literal: {text!r}") from None
-        if not isinstance(value, tuple):
-            raise ValueError(f"{what}: expected a tuple, got {text!r}")
-        if default and not all(_same_shape(v, default[0]) for v in value) and not _same_shape(value, default):
-            raise ValueError(f"{what}: elements must look like {default[0]!r}, got {text!r}")
-        return _coerce(value, default)
-    parts = [p.strip() for p in text.split(",")]
-    if any(v is None for v in default):  # e.g. batch sizes (None,) = full batch
-        return tuple(None if p.lower() == "none" else _infer(p, what) for p in parts)
-    kinds = [_kind(v) for v in default]
-    if any(k not in (bool, int, float, str) for k in kinds):
-        raise ValueError(f"{what}: nested tuple; give a Python literal such as {default!r}")
-    if len(set(kinds)) > 1 or not kinds:  # mixed (by position) or unknown element types
-        if kinds and len(parts) != len(kinds):
-            raise ValueError(f"{what}: expected {len(kinds)} comma-separated values like {default!r}")
-        return tuple(_parse_scalar(p, k, what) for p, k in zip(parts, kinds)) if kinds else \
-            tuple(_infer(p, what) for p in parts)
-    return tuple(_parse_scalar(p, kinds[0], what) for p in parts)
-
-
 def _is_union(annotation) -> bool:
     return typing.get_origin(annotation) is typing.Union or (
         hasattr(types, "UnionType") and isinstance(annotation, types.UnionType))
 
 
 def parse_value(text: str, annotation, default, what: str):
-    """`text` as a value for a field annotated `annotation` whose current value is `default`. An
-    element-typed tuple (`tuple[int, ...]`, `tuple[int, float]`, `tuple[tuple[str, float], ...]`) is
-    parsed by its annotation; a bare `tuple` by the types of the default's elements."""
+    """`text` as a value for a field annotated `annotation` whose current value is `default`. A tuple
+    is parsed by its element annotation (`tuple[int, ...]`, `tuple[int, float]`,
+    `tuple[tuple[str, float], ...]`); the elements of a bare `tuple` are inferred (none, int, float,
+    text)."""
     if _is_union(annotation):  # X | None, int | float: `none`, else the first arm that parses
         args = typing.get_args(annotation)
         if text.lower() == "none" and type(None) in args:
@@ -178,10 +133,10 @@ def parse_value(text: str, annotation, default, what: str):
                 error = error or exc
         raise error if error else ValueError(f"{what}: expected none, got {text!r}")
     origin = typing.get_origin(annotation) or annotation
-    if origin is tuple and typing.get_args(annotation):
-        return _parse_typed_tuple(text, typing.get_args(annotation), default, what)
     if origin is tuple or isinstance(default, tuple):
-        return _parse_tuple(text, default if isinstance(default, tuple) else (), what)
+        return _parse_typed_tuple(text, typing.get_args(annotation) or (typing.Any, ...), default, what)
+    if annotation is typing.Any:
+        return _infer(text, what)
     kind = origin if origin in (bool, int, float, str) else _kind(default)
     return _parse_scalar(text, kind, what)
 
@@ -217,10 +172,10 @@ def _typed_item(value, annotation, what: str):
     converted (an int where a float is expected becomes a float, an integral float for an int an int)."""
     if annotation is str and not isinstance(value, str):
         raise ValueError(f"{what}: expected text, got {value!r}")
+    if annotation is typing.Any:
+        return _infer(value, what) if isinstance(value, str) else _as_tuple(value)
     if isinstance(value, str) and annotation is not str:
         return parse_value(value, annotation, None, what)
-    if isinstance(value, list):
-        value = tuple(value)
     return parse_value(_literal_text(value), annotation, None, what) if not isinstance(value, str) else value
 
 

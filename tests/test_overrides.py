@@ -15,7 +15,7 @@ from grokcheck.store import result_key
 @dataclass(frozen=True)
 class Inner:
     steps: int = 10
-    sizes: tuple = (None, 64)
+    sizes: tuple[int | None, ...] = (None, 64)
 
 
 @dataclass(frozen=True)
@@ -25,11 +25,12 @@ class Cfg:
     flag: bool = False
     name: str = "gd"
     batch: int | None = 64
-    ps: tuple = (23, 31)
-    fractions: tuple = (0.1, 0.5)
-    mixed: tuple = (128, 1e-3, "adam")
-    arms: tuple = (("none", 0.0), ("l1", 5e-5))
-    empty: tuple = ()
+    ps: tuple[int, ...] = (23, 31)
+    fractions: tuple[float, ...] = (0.1, 0.5)
+    mixed: tuple[int, float, str] = (128, 1e-3, "adam")
+    arms: tuple[tuple[str, float], ...] = (("none", 0.0), ("l1", 5e-5))
+    empty: tuple = ()  # bare: elements inferred
+    typed_empty: tuple[float, ...] = ()  # typed: elements follow the annotation, not the (empty) default
     inner: Inner = field(default_factory=Inner)
 
 
@@ -39,6 +40,7 @@ class Cfg:
     ("batch=none", "batch", None), ("batch=128", "batch", 128), ("ps=47,61", "ps", (47, 61)),
     ("ps=47", "ps", (47,)), ("fractions=0.2, 0.3", "fractions", (0.2, 0.3)),
     ("mixed=64,0.01,sgd", "mixed", (64, 0.01, "sgd")), ("empty=1,2.5", "empty", (1, 2.5)),
+    ("typed_empty=1,2", "typed_empty", (1.0, 2.0)), ("ps=(47.0, 61)", "ps", (47, 61)),
     ("ps=()", "ps", ()), ('arms=(("l1", 1e-4), ("none", 0))', "arms", (("l1", 1e-4), ("none", 0.0))),
     ("inner.steps=5", "inner", Inner(steps=5)), ("inner.sizes=none,128", "inner", Inner(sizes=(None, 128))),
 ])
@@ -53,7 +55,7 @@ def test_values_are_typed_by_the_config(text, field_, expected):
     ("stepz=1", "unknown field 'stepz'; fields: steps, lr"), ("steps=abc", "expected an integer"),
     ("steps=1.5", "expected an integer"), ("lr=nan", "finite"), ("lr=inf", "finite"),
     ("flag=maybe", "true or false"), ("ps=a,b", "expected an integer"), ("mixed=1,2", "3 comma-separated"),
-    ("arms=1,2", "nested tuple"), ("arms=((1, 2)", "not a Python tuple literal"), ("inner=3", "nested config"),
+    ("arms=1,2", "nested tuple"), ("arms=((1, 2),)", "expected text"), ("ps=(1.5,)", "expected an integer"), ("arms=((1, 2)", "not a Python tuple literal"), ("inner=3", "nested config"),
     ("steps.x=1", "not a nested config"), ("inner.nope=1", "unknown field 'inner.nope'"), ("steps", "FIELD=VALUE"),
     ("=3", "FIELD=VALUE"),
 ])
