@@ -169,30 +169,37 @@ def unique_claims(claims) -> list[str]:
     return seen
 
 
+def _command(argv) -> int:
+    """Parse `argv` and run its command; its exit code."""
+    args = parser().parse_args(argv)
+    if getattr(args, "config", None) is not None:
+        from grokcheck.overrides import config_items
+        try:
+            args.set = config_items(args.config) + args.set
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    if args.command == "list":
+        return cmd_list()
+    if args.command == "run":
+        from grokcheck.cli_run import cmd_run
+        return cmd_run(args)
+    from grokcheck.cli_results import cmd_compare, cmd_export, cmd_report, cmd_show
+    if args.command == "compare":
+        return cmd_compare(args)
+    if args.command == "show":
+        return cmd_show(args)
+    if args.command == "export":
+        return cmd_export(args)
+    return cmd_report(args)
+
+
 def main(argv=None) -> int:
+    from grokcheck.progress import pipe_safe_stdout
     from grokcheck.safeio import Terminated, terminate_on_sigterm
     try:
-        with terminate_on_sigterm():
-            args = parser().parse_args(argv)
-            if getattr(args, "config", None) is not None:
-                from grokcheck.overrides import config_items
-                try:
-                    args.set = config_items(args.config) + args.set
-                except ValueError as exc:
-                    raise UsageError(str(exc)) from None
-            if args.command == "list":
-                return cmd_list()
-            if args.command == "run":
-                from grokcheck.cli_run import cmd_run
-                return cmd_run(args)
-            from grokcheck.cli_results import cmd_compare, cmd_export, cmd_report, cmd_show
-            if args.command == "compare":
-                return cmd_compare(args)
-            if args.command == "show":
-                return cmd_show(args)
-            if args.command == "export":
-                return cmd_export(args)
-            return cmd_report(args)
+        with terminate_on_sigterm(), pipe_safe_stdout() as stdout:  # a closed or full stdout: `progress`
+            code = _command(argv)
+        return EXIT_ERROR if stdout.error is not None and code < EXIT_ERROR else code
     except UsageError as exc:
         from grokcheck.schema import single_line
         print(f"grokcheck: error: {single_line(str(exc))}", file=sys.stderr)
@@ -200,6 +207,12 @@ def main(argv=None) -> int:
     except BrokenPipeError:  # e.g. `grokcheck list | head`
         sys.stderr.close()
         return 0
+    except OSError as exc:  # e.g. stdout on a full disk (`> /dev/full`): one line, not a traceback
+        from grokcheck.progress import silence_stdout
+        from grokcheck.schema import single_line
+        silence_stdout()
+        print(f"grokcheck: error: {single_line(exc.strerror or str(exc))}", file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("grokcheck: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

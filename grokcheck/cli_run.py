@@ -77,11 +77,12 @@ def finish(task, outcome, key, args, out: Path, progress):
 
 
 def cmd_run(args) -> int:
-    """`grokcheck run`; a closed stdout silences the output and never fails a claim
-    (`progress.pipe_safe_stdout`)."""
+    """`grokcheck run`; a closed stdout silences the output and never fails a claim, a stdout that
+    cannot be written (full disk) too, with exit 3 at the end (`progress.pipe_safe_stdout`)."""
     from grokcheck.progress import pipe_safe_stdout
-    with pipe_safe_stdout():
-        return _run(args)
+    with pipe_safe_stdout() as stdout:
+        code = _run(args)
+    return EXIT_ERROR if stdout.error is not None and code < EXIT_ERROR else code
 
 
 def _run(args) -> int:

@@ -16,7 +16,9 @@ A closed stdout (`grokcheck run A B | head -1`, a reader that went away) never s
 run: inside `pipe_safe_stdout()` the first write that meets a broken pipe points file descriptor 1
 at /dev/null, and from then on the run prints nothing more, while it goes on computing and
 storing every claim; its exit code is the one it would have had (the verdicts), and one line on
-stderr says that the output was cut.
+stderr says that the output was cut. Any other failed write (stdout on a full disk, `> /dev/full`)
+is handled the same way but is an error: one line on stderr, and `run` exits 3 once every claim
+is stored.
 """
 from __future__ import annotations
 
@@ -114,30 +116,42 @@ class Progress:
         self.close()
 
 
+def silence_stdout() -> None:
+    """Point file descriptor 1 at /dev/null, so nothing more (not even the flush at exit) fails."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.__stdout__.fileno())
+        os.close(devnull)
+
+
 class _PipeSafe:
-    """A text stream that turns a broken pipe into silence (module docstring)."""
+    """A text stream that turns a failed write into silence (module docstring). `broken`: the
+    output was cut; `error`: the OSError when the cause was not a closed pipe (e.g. a full disk)."""
 
     def __init__(self, stream):
         self._stream = stream
         self.broken = False
+        self.error: OSError | None = None
 
-    def _silence(self) -> None:
-        if not self.broken:
-            self.broken = True
-            with contextlib.suppress(OSError, ValueError):
-                devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, self._stream.fileno())
-                os.close(devnull)
-            print("grokcheck: note: stdout was closed; the run goes on without printing", file=sys.stderr,
-                  flush=True)
+    def _silence(self, exc: OSError) -> None:
+        if self.broken:
+            return
+        self.broken = True
+        silence_stdout()
+        if isinstance(exc, BrokenPipeError):
+            print("grokcheck: note: stdout was closed; going on without printing", file=sys.stderr, flush=True)
+        else:
+            self.error = exc
+            print(f"grokcheck: error: cannot write to stdout ({exc.strerror or exc}); going on without "
+                  "printing", file=sys.stderr, flush=True)
 
     def write(self, text):
         if self.broken:
             return len(text)
         try:
             return self._stream.write(text)
-        except BrokenPipeError:
-            self._silence()
+        except OSError as exc:
+            self._silence(exc)
             return len(text)
 
     def flush(self):
@@ -145,8 +159,8 @@ class _PipeSafe:
             return
         try:
             self._stream.flush()
-        except BrokenPipeError:
-            self._silence()
+        except OSError as exc:
+            self._silence(exc)
 
     def __getattr__(self, name):
         return getattr(self._stream, name)
@@ -154,8 +168,11 @@ class _PipeSafe:
 
 @contextlib.contextmanager
 def pipe_safe_stdout():
-    """While active, sys.stdout survives a closed pipe (module docstring); yields the wrapper
-    (`.broken` tells whether the pipe broke)."""
+    """While active, sys.stdout survives a closed pipe or a failing device (module docstring);
+    yields the wrapper (`.broken`: the output was cut, `.error`: why, unless a closed pipe)."""
+    if isinstance(sys.stdout, _PipeSafe):
+        yield sys.stdout
+        return
     old = sys.stdout
     safe = _PipeSafe(old)
     sys.stdout = safe
@@ -163,6 +180,6 @@ def pipe_safe_stdout():
         yield safe
     finally:
         sys.stdout = old
-        if safe.broken:  # the buffer still holds text for the dead pipe: drop it at exit quietly
+        if safe.broken:  # the buffer still holds text for the dead output: drop it quietly
             with contextlib.suppress(OSError, ValueError):
                 old.flush()

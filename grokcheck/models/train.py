@@ -123,6 +123,38 @@ def check_targets(n_out: int | None, *datasets: Data) -> None:
                 raise ValueError(f"targets must be class ids in [0, {n_out}) (the model's outputs), got min {lo}, max {hi}")
 
 
+def check_data(out: torch.Tensor, loss: str, **datasets: Data) -> None:
+    """ValueError (one line, naming the set) unless every dataset fits the model's outputs `out`
+    (the forward of one training input: (1, O) logits or (1,) scalars) and the loss: no complex,
+    boolean or meta tensors, finite float inputs and targets, and targets of a shape the loss reads
+    without broadcasting. ce: (N,) integer class ids or (N, O) float class probabilities; mse:
+    (N,) for scalar outputs, and (N,) integer ids (one-hot), (N,) float (the same target for every
+    output) or (N, O) for O outputs. A (N, 1) target against (N,) outputs would otherwise
+    broadcast to (N, N) and train on the wrong loss. Run once at the entry of `train`."""
+    if loss == "ce" and out.ndim != 2:
+        raise ValueError(f"loss 'ce' needs (N, O) logits from the model, got outputs of shape {tuple(out.shape)}")
+    n_out = out.shape[1] if out.ndim == 2 else None
+    for name, d in datasets.items():
+        for part, t in (("inputs", d.inputs), ("targets", d.targets)):
+            if t.is_complex() or t.dtype == torch.bool or t.is_meta:
+                kind = "on the meta device" if t.is_meta else f"of dtype {t.dtype}"
+                raise ValueError(f"{name} {part} are {kind}; train needs real tensors with values")
+            if t.is_floating_point() and len(d) and not bool(torch.isfinite(t).all()):
+                raise ValueError(f"{name} {part} have {int((~torch.isfinite(t)).sum())} non-finite entries (NaN or inf)")
+        y = d.targets
+        if loss == "ce":
+            ok = (y.ndim == 1 and not y.is_floating_point()) or (y.ndim == 2 and y.is_floating_point()
+                                                                 and y.shape[1] == n_out)
+            want = f"(N,) integer class ids or (N, {n_out}) float probabilities"
+        elif n_out is None:
+            ok, want = y.ndim == 1, "(N,) for scalar outputs"
+        else:
+            ok = y.ndim == 1 or (y.ndim == 2 and y.shape[1] == n_out)
+            want = f"(N,) or (N, {n_out}) for {n_out} outputs"
+        if not ok:
+            raise ValueError(f"{name} targets have shape {tuple(y.shape)} and dtype {y.dtype}; loss {loss!r} needs {want}")
+
+
 def _cast(data: Data, dtype: torch.dtype, device) -> Data:
     x = data.inputs.to(device)
     y = data.targets.to(device)
@@ -203,6 +235,9 @@ def train(model, train_data: Data, test_data: Data, config: TrainConfig, *,
     device = params[0].device
     model.to(dtype)
     params = [p for p in model.parameters() if p.requires_grad]
+    for name, d in (("train_data", train_data), ("test_data", test_data)):
+        if d.inputs.is_meta or d.targets.is_meta:
+            raise ValueError(f"{name} is on the meta device (shapes only, no values)")
     train_data, test_data = _cast(train_data, dtype, device), _cast(test_data, dtype, device)
     n = len(train_data)
     if n == 0:
@@ -211,6 +246,7 @@ def train(model, train_data: Data, test_data: Data, config: TrainConfig, *,
     with torch.no_grad():
         out = forward(model.eval(), train_data.inputs[:1])  # one input: the number of outputs (eval: no dropout draw)
     model.train(was_training)
+    check_data(out, config.loss, train_data=train_data, test_data=test_data)
     check_targets(out.shape[-1] if out.ndim == 2 else None, train_data, test_data)
     scale = float(train_data.targets.abs().max()) if train_data.targets.is_floating_point() else 1.0
     scale = scale if scale > 0 else 1.0

@@ -110,9 +110,35 @@ def _functional(model: nn.Module, forward: Callable | None, dtype: torch.dtype):
     return f, params
 
 
-def _prep(x: torch.Tensor, device, dtype) -> torch.Tensor:
+def _check_model(model, dtype) -> torch.device:
+    """The device of `model`'s parameters; ValueError for a model without parameters, with
+    parameters on the meta device or non-finite, or a non-floating `dtype`."""
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise ValueError(f"dtype must be a real floating dtype (float64 by default), got {dtype!r}")
+    params = list(model.parameters())
+    if not params:
+        raise ValueError(f"the model ({type(model).__name__}) has no parameters; its eNTK is zero")
+    if any(q.is_meta for q in params):
+        raise ValueError("the model's parameters are on the meta device (no values); materialize them first")
+    bad = sum(int((~torch.isfinite(q.detach())).sum()) for q in params if q.is_floating_point() or q.is_complex())
+    if bad:
+        raise ValueError(f"the model has {bad} non-finite parameter entries (NaN or inf)")
+    return params[0].device
+
+
+def _prep(x: torch.Tensor, device, dtype, name: str = "inputs") -> torch.Tensor:
+    """`x` on `device` (floating inputs cast to `dtype`); ValueError for an empty batch, a complex,
+    boolean or meta tensor, or non-finite floating entries."""
     if not isinstance(x, torch.Tensor) or x.ndim < 1 or x.shape[0] < 1:
-        raise ValueError("inputs must be tensors with a non-empty batch dimension")
+        raise ValueError(f"{name} must be tensors with a non-empty batch dimension")
+    if x.is_meta:
+        raise ValueError(f"{name} is on the meta device (shapes only, no values)")
+    if x.is_complex() or x.dtype == torch.bool:
+        raise ValueError(f"{name} has dtype {x.dtype}; the eNTK needs real (floating or integer index) inputs")
+    if x.is_floating_point() and not bool(torch.isfinite(x).all()):
+        raise ValueError(f"{name} has {int((~torch.isfinite(x)).sum())} non-finite entries (NaN or inf)")
     x = x.to(device)
     return x.to(dtype) if x.is_floating_point() else x
 
@@ -209,14 +235,16 @@ def empirical_ntk(model: nn.Module, x1: torch.Tensor, x2: torch.Tensor | None = 
         (N1, N2) for traces and int outputs, (N1, N2, O, O) for "full".
     Raises:
         ValueError: unknown method/output, bad chunk_size, closed_form on another model,
-            closed_form with a custom forward, or out-of-range indices.
+            closed_form with a custom forward, out-of-range indices, a model without parameters
+            (or with meta / non-finite ones), a non-floating dtype, empty, complex, boolean, meta
+            or non-finite inputs, or inputs the model's forward rejects (one line).
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    device = next(model.parameters()).device
-    x1 = _prep(x1, device, dtype)
+    device = _check_model(model, dtype)
+    x1 = _prep(x1, device, dtype, "x1")
     sym = x2 is None
-    x2 = x1 if sym else _prep(x2, device, dtype)
+    x2 = x1 if sym else _prep(x2, device, dtype, "x2")
     if isinstance(model, QuadraticNet) and forward is None:
         x1 = _quadratic_pairs(x1, model.p, "x1")
         x2 = x1 if sym else _quadratic_pairs(x2, model.p, "x2")
@@ -236,7 +264,12 @@ def empirical_ntk(model: nn.Module, x1: torch.Tensor, x2: torch.Tensor | None = 
     f, params = _functional(model, forward, dtype)
     with no_tf32():
         with torch.no_grad():
-            n_out = f(params, x1[:1]).shape[1]
+            try:
+                n_out = f(params, x1[:1]).shape[1]
+            except (RuntimeError, TypeError, IndexError) as exc:  # e.g. int64 inputs into nn.Linear
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise ValueError(f"the model's forward fails on x1 ({x1.dtype}, shape {tuple(x1.shape)}): "
+                                 f"{first[:200]}; pass inputs it accepts or a custom forward") from None
         output = _check_output(output, n_out)
         if method == "jacobian":
             def block(s1, s2):
@@ -263,9 +296,9 @@ def regression_ntk(model: QuadraticNet, t1: torch.Tensor, t2: torch.Tensor | Non
         raise ValueError(f"regression_ntk needs a QuadraticNet, got {type(model).__name__}")
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    device = model.W.device
-    t1 = check_indices(_prep(t1, device, dtype), 3, model.p, "triples")
-    t2 = None if t2 is None else check_indices(_prep(t2, device, dtype), 3, model.p, "triples")
+    device = _check_model(model, dtype)
+    t1 = check_indices(_prep(t1, device, dtype, "t1"), 3, model.p, "triples")
+    t2 = None if t2 is None else check_indices(_prep(t2, device, dtype, "t2"), 3, model.p, "triples")
     if method != "closed_form":
         return empirical_ntk(model, t1, t2, method=method, output="trace_sum",
                              forward=lambda m, t: m._regression_output(t),

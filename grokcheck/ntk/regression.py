@@ -4,8 +4,12 @@ Predictor (no f_0 offset; Mohamadi+24 Sec. 3, "kernel regime"):
     alpha = (K_tr,tr + lambda I)^{-1} Y,   f(x) = K(x, X_tr) alpha,
 with lambda = ridge * mean(diag K_tr,tr): the ridge is RELATIVE to the mean diagonal, as in
 neural-tangents' ``diag_reg`` (``diag_reg_absolute_scale=False``). ridge = 0 is ridgeless.
-Inputs are checked once at entry: n >= 1 training points, every entry of K, K_te,tr and Y finite
-(a NaN would otherwise give NaN predictions quietly), and K symmetric to round-off:
+Inputs are checked once at entry: real tensors (a complex kernel is refused, never cast to its real
+part; integer entries are exact in float64 and accepted), not on the meta device, n >= 1 training
+points, every entry of K, K_te,tr, Y and y_test finite (a NaN would otherwise give NaN predictions
+quietly, or a test accuracy of 1.0: argmax of a NaN row is the NaN's index), y_test of the
+predictions' shape, the ridge a real number in [0, MAX_RIDGE] (beyond, lambda I swamps K and the
+predictions underflow towards 0: every argmax would be class 0), and K symmetric to round-off:
 max|K - K^T| <= SYM_RTOL * max|K|, SYM_RTOL = 1e-5 (about 100 float32 epsilons: a kernel built in
 float32, J J^T, and cast to float64 is symmetric to a few float32 round-offs; anything larger is a
 wrong input, e.g. a (test, train) block passed as K). K is then symmetrized, (K + K^T) / 2, so the
@@ -17,6 +21,7 @@ Cost: one Cholesky (n^3/3) and two triangular solves per factorization.
 """
 from __future__ import annotations
 
+import numbers
 import warnings
 from dataclasses import dataclass
 
@@ -24,6 +29,20 @@ import torch
 
 JITTERS_REL = tuple(10.0 ** j for j in range(-12, -3))  # relative to mean(diag K)
 SYM_RTOL = 1e-5  # max|K - K^T| / max|K| allowed: ~100 float32 epsilons (module docstring)
+MAX_RIDGE = 1e12  # relative ridge: larger swamps K (module docstring)
+
+
+def _check_real_tensor(name: str, t) -> None:
+    """ValueError unless `t` is a real (floating or integer) tensor off the meta device."""
+    if not isinstance(t, torch.Tensor):
+        raise ValueError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+    if t.is_complex():
+        raise ValueError(f"{name} is complex ({t.dtype}); kernel regression needs a real kernel and real targets "
+                         "(its real part is not taken silently)")
+    if t.dtype == torch.bool:
+        raise ValueError(f"{name} is boolean; pass a float tensor")
+    if t.is_meta:
+        raise ValueError(f"{name} is on the meta device (shapes only, no values)")
 
 
 class JitterWarning(UserWarning):
@@ -84,10 +103,16 @@ def kernel_regression(k_train_train: torch.Tensor, y_train: torch.Tensor,
         y_test: optional (m,) or (m, O) targets; gives test_l2 (and test_accuracy for 2-D
             targets, labels = argmax of y_test).
     Returns: `KernelRegressionResult` (float64 tensors).
-    Raises: ValueError on shapes, n = 0, non-finite entries, a non-symmetric K (beyond SYM_RTOL) or a
-        negative / non-finite ridge; torch.linalg.LinAlgError if no jitter works.
+    Raises: ValueError on shapes, n = 0, complex / boolean / meta tensors, non-finite entries (y_test
+        included), a non-symmetric K (beyond SYM_RTOL) or a ridge that is not a real number in
+        [0, MAX_RIDGE]; torch.linalg.LinAlgError if no jitter works.
     Warns: `JitterWarning` with the absolute and relative jitter, when one was needed.
     """
+    for name, t in (("k_train_train", k_train_train), ("k_test_train", k_test_train), ("y_train", y_train)) + (
+            (("y_test", y_test),) if y_test is not None else ()):
+        _check_real_tensor(name, t)
+    if isinstance(ridge, bool) or not isinstance(ridge, numbers.Real) or not 0 <= float(ridge) <= MAX_RIDGE:
+        raise ValueError(f"ridge must be a real number in [0, {MAX_RIDGE:g}], got {ridge!r:.40}")
     k = k_train_train.to(torch.float64)
     kt = k_test_train.to(torch.float64, copy=False).to(k.device)
     y = y_train.to(torch.float64).to(k.device)
@@ -106,12 +131,7 @@ def kernel_regression(k_train_train: torch.Tensor, y_train: torch.Tensor,
     if asym > SYM_RTOL:
         raise ValueError(f"k_train_train is not symmetric: max|K - K^T| / max|K| = {asym:.2e} > {SYM_RTOL:.0e}")
     k = 0.5 * (k + k.T)
-    try:
-        ok = 0 <= float(ridge) < float("inf") and not isinstance(ridge, bool)
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ValueError(f"ridge must be a finite number >= 0, got {ridge!r}")
+    ridge = float(ridge)
     scale = float(torch.diagonal(k).mean())
     if not scale > 0:
         raise ValueError(f"mean diagonal of k_train_train must be > 0, got {scale}")
@@ -139,6 +159,10 @@ def kernel_regression(k_train_train: torch.Tensor, y_train: torch.Tensor,
     test_l2 = test_acc = None
     if y_test is not None:
         y_test = y_test.to(torch.float64).to(pred.device)
+        if y_test.shape != pred.shape:
+            raise ValueError(f"y_test must have the predictions' shape {tuple(pred.shape)}, got {tuple(y_test.shape)}")
+        if not bool(torch.isfinite(y_test).all()):
+            raise ValueError(f"y_test has {int((~torch.isfinite(y_test)).sum())} non-finite entries (NaN or inf)")
         test_l2 = l2_loss(pred, y_test)
         if y_test.ndim == 2:
             test_acc = accuracy(pred, y_test.argmax(1))

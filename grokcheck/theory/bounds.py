@@ -28,10 +28,19 @@ the exact floor is sum_{i>n} lambda_i = p^(m-2) ((p-1)^m - n + 1) / (p-1)^(m-1);
 bound replaces (n - 1) by n and (p/(p-1))^(m-1) by e^{(m-1)/(p-1)}.
 
 Everything returns FRACTIONS of ||Psi||^2 = p^(m-1); cost O(m^2) per call.
+
+Valid range (checked, ValueError outside): p an integer in [2, MAX_P], m in [2, MAX_M] (`krawtchouk`
+also takes m = 1), n an integer in [0, number of points] (p^m for regression, p^(m-1) for
+classification). Inside it every spectral quantity is computed in exact rational arithmetic
+(`fractions.Fraction` over the integer Krawtchouk matrix) and rounded once at the end, so there
+is no cancellation at any p: `spectral_floor` equals `spectral_floor_closed_form` to the last
+bit for p = 10^9 as for p = 5 (the float64 evaluation it replaces lost every digit near p = 10^5,
+where (p-1)^m eps exceeds the eigenvalues it subtracts).
 """
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from functools import lru_cache
 
 import numpy as np
@@ -39,12 +48,13 @@ import numpy as np
 from grokcheck.theory.validation import check_int, check_modulus
 
 TASKS = ("regression", "classification")
+MAX_P = 2 ** 62   # the valid range of p (module docstring)
+MAX_M = 32        # ... and of m
 
 
 def _check(p: int, n: int, task: str, m: int) -> tuple[int, int, int]:
     """Validate and return (p, m, effective dimension n_eff = n or n p)."""
-    p = check_modulus(p)
-    m = check_int("m", m, 2)
+    p, m = _check_pm(p, m)
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; expected one of {TASKS}")
     n_points = p ** (m - 1) if task == "classification" else p ** m
@@ -54,14 +64,52 @@ def _check(p: int, n: int, task: str, m: int) -> tuple[int, int, int]:
     return p, m, (n * p if task == "classification" else n)
 
 
+def _check_pm(p, m, m_min: int = 2) -> tuple[int, int]:
+    """p in [2, MAX_P] and m in [m_min, MAX_M] as ints; ValueError otherwise."""
+    p, m = check_modulus(p), check_int("m", m, m_min)
+    if p > MAX_P:
+        raise ValueError(f"p must be <= 2**62 (the bounds' valid range), got {p}")
+    if m > MAX_M:
+        raise ValueError(f"m must be <= {MAX_M} (the bounds' valid range), got {m}")
+    return p, m
+
+
+def _hamming_exact(p: int, m: int) -> list[Fraction]:
+    """C_d, d = 0..m, as exact fractions (see `hamming_entries`)."""
+    return [(1 - Fraction(1 - p) ** (1 - d)) / p ** 2 for d in range(m + 1)]
+
+
+def _krawtchouk_exact(p: int, m: int) -> list[list[int]]:
+    return [[sum((-1) ** l * (p - 1) ** (d - l) * math.comb(j, l) * math.comb(m - j, d - l)
+                 for l in range(0, min(j, d) + 1)) for d in range(m + 1)] for j in range(m + 1)]
+
+
+@lru_cache(maxsize=256)
+def _spectrum_exact(p: int, m: int) -> tuple[tuple[Fraction, int], ...]:
+    """((theta_j, multiplicity), j = 0..m) of Sigma in exact rationals."""
+    c = _hamming_exact(p, m)
+    kr = _krawtchouk_exact(p, m)
+    return tuple((sum((kr[j][d] * c[d] for d in range(m + 1)), Fraction(0)), math.comb(m, j) * (p - 1) ** j)
+                 for j in range(m + 1))
+
+
+def _floor_exact(p: int, m: int, n_eff: int) -> Fraction:
+    """sum_{i > n_eff} lambda_i(Sigma) / p^(m-1), exactly."""
+    left, rest = n_eff, Fraction(0)
+    for theta, mult in sorted(_spectrum_exact(p, m), key=lambda t: -t[0]):
+        take = min(left, mult)
+        left -= take
+        rest += (mult - take) * max(theta, Fraction(0))
+    return rest / p ** (m - 1)
+
+
 def hamming_entries(p: int, m: int = 3) -> np.ndarray:
     """C_d = Sigma(x, x') for Hamming distance d = 0..m (Mohamadi+24 Lemma D.4): (m+1,) float64.
 
     C_d = (1/p^2)(1 - (1-p)^{-(d-1)}); C_0 = 1/p, C_1 = 0.
     """
-    p, m = check_modulus(p), check_int("m", m, 2)
-    d = np.arange(m + 1, dtype=np.float64)
-    return (1.0 - (1.0 - p) ** (1.0 - d)) / p ** 2
+    p, m = _check_pm(p, m)
+    return np.array([float(c) for c in _hamming_exact(p, m)])
 
 
 def krawtchouk(p: int, m: int) -> np.ndarray:
@@ -69,26 +117,18 @@ def krawtchouk(p: int, m: int) -> np.ndarray:
 
     A_d (the distance-d adjacency matrix) acts as K_d(j) on the j-th eigenspace.
     """
-    p, m = check_modulus(p), check_int("m", m, 1)
-    kr = np.zeros((m + 1, m + 1))
-    for j in range(m + 1):
-        for d in range(m + 1):
-            kr[j, d] = sum((-1) ** l * (p - 1) ** (d - l) * math.comb(j, l) * math.comb(m - j, d - l)
-                           for l in range(0, min(j, d) + 1))
-    return kr
+    p, m = _check_pm(p, m, 1)
+    return np.array(_krawtchouk_exact(p, m), dtype=np.float64)
 
 
 @lru_cache(maxsize=256)
 def sigma_spectrum(p: int, m: int = 3) -> tuple[tuple[float, int], ...]:
     """Distinct eigenvalues of Sigma with multiplicities, ((theta_j, C(m, j)(p-1)^j), j = 0..m).
 
-    Computed from the Krawtchouk matrix (float64); exact up to round-off ~ p^m eps.
+    Computed from the Krawtchouk matrix in exact rationals, each eigenvalue rounded once.
     """
-    p, m = check_modulus(p), check_int("m", m, 2)
-    theta = krawtchouk(p, m) @ hamming_entries(p, m)  # (m+1,)
-    # the exact values are 0 for 0 < j < m; clear round-off of size ~ p^m eps
-    theta[np.abs(theta) < 1e-12 * p ** (m - 2)] = 0.0
-    return tuple((float(theta[j]), math.comb(m, j) * (p - 1) ** j) for j in range(m + 1))
+    p, m = _check_pm(p, m)
+    return tuple((float(theta), mult) for theta, mult in _spectrum_exact(p, m))
 
 
 def sigma_dense(p: int, m: int = 3) -> np.ndarray:
@@ -96,7 +136,7 @@ def sigma_dense(p: int, m: int = 3) -> np.ndarray:
 
     For cross-checks at small p only: memory p^(2m) doubles.
     """
-    p, m = check_modulus(p), check_int("m", m, 2)
+    p, m = _check_pm(p, m)
     if p ** m > 5000:
         raise ValueError(f"sigma_dense is for small tables (p^m <= 5000), got p^m = {p ** m}")
     pts = np.stack(np.unravel_index(np.arange(p ** m), (p,) * m), axis=1)  # (p^m, m)
@@ -107,14 +147,7 @@ def sigma_dense(p: int, m: int = 3) -> np.ndarray:
 def top_sum(p: int, n: int, task: str = "regression", m: int = 3) -> float:
     """sum_{i <= n_eff} lambda_i(Sigma) / p^(m-1), the best n_eff-dimensional capture."""
     p, m, n_eff = _check(p, n, task, m)
-    left, total = n_eff, 0.0
-    for theta, mult in sorted(sigma_spectrum(p, m), key=lambda t: -t[0]):
-        take = min(left, mult)
-        total += take * max(theta, 0.0)
-        left -= take
-        if left == 0:
-            break
-    return total / p ** (m - 1)
+    return float(_floor_exact(p, m, 0) - _floor_exact(p, m, n_eff))
 
 
 def spectral_floor(p: int, n: int, task: str = "regression", m: int = 3) -> float:
@@ -125,9 +158,8 @@ def spectral_floor(p: int, n: int, task: str = "regression", m: int = 3) -> floa
     of the permutation-averaged residual, attained by the top eigenvectors of Sigma.
     Raises ValueError for bad p, n, m or task.
     """
-    _, m_, _ = _check(p, n, task, m)
-    trace = sum(theta * mult for theta, mult in sigma_spectrum(p, m_)) / p ** (m_ - 1)
-    return max(trace - top_sum(p, n, task, m), 0.0)
+    p, m, n_eff = _check(p, n, task, m)
+    return float(_floor_exact(p, m, n_eff))
 
 
 def spectral_floor_closed_form(p: int, n: int, task: str = "regression", m: int = 3) -> float:
@@ -188,7 +220,7 @@ def exact_perm_residual(basis: np.ndarray, p: int, m: int = 3) -> float:
     (the projector onto characters with every frequency non-zero). basis: (p^m, r), rows in
     lexicographic order. Cost O(p^m r m).
     """
-    p, m = check_modulus(p), check_int("m", m, 2)
+    p, m = _check_pm(p, m)
     if basis.shape[0] != p ** m:
         raise ValueError(f"basis must have p^m = {p ** m} rows, got {basis.shape[0]}")
     r = basis.shape[1]
