@@ -173,3 +173,17 @@ def test_fused_refuses_bad_input():
     tdata, tmodels, tmasks = _setup(p=5, R=2, triples=True)
     with pytest.raises(ValueError, match="mse"):
         train_fused(tmodels, tdata, tmasks, cfg)
+
+
+def test_train_quadratic_switch():
+    """fused=False is exactly the autograd reference, fused=True exactly train_fused; fused-only options refuse."""
+    from grokcheck.models.fused import train_quadratic
+    data, models, masks = _setup(p=5, R=2)
+    cfg = TrainConfig(steps=5, lr=0.05, optimizer="gd", dtype="float64", eval_steps=(0, 5))
+    _, ref = _reference(models, data, masks, cfg)
+    _, off = train_quadratic(models, data, masks, cfg, fused=False)
+    _, on = train_quadratic(models, data, masks, cfg, fused=True)
+    _, fu = train_fused(models, data, masks, cfg)
+    assert torch.equal(off["W"], ref["W"]) and torch.equal(on["W"], fu["W"])
+    with pytest.raises(ValueError, match="fused"):
+        train_quadratic(models, data, masks, cfg, fused=False, stop=lambda *a: False)

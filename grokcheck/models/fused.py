@@ -33,10 +33,10 @@ import torch
 import torch.nn.functional as F
 
 from grokcheck.models.batched import _check_masks, _check_same_architecture, _fused_hidden, _log_points, \
-    _per_point_loss, masks_to_index, quadratic_pairs_forward, quadratic_triples_forward
+    _per_point_loss, masks_to_index, quadratic_pairs_forward, quadratic_triples_forward, train_batched
 from grokcheck.models.groups import _fit_budget, group_bytes
 from grokcheck.models.penalties import penalty_subgradient
-from grokcheck.models.quadratic import QuadraticNet
+from grokcheck.models.quadratic import QuadraticNet, pairs_forward
 from grokcheck.models.train import DTYPES, Data, History, TrainConfig, check_targets, default_eval_steps, lr_at
 from grokcheck.theory.validation import check_int
 
@@ -374,6 +374,28 @@ def train_fused(models: list, data: Data, train_masks: torch.Tensor, config: Tra
             grads = [torch.where(_bshape(step_alive, g) > 0, g, torch.zeros_like(g)) for g in grads]
         opt.step(grads, lr_at(step, config), lr_scale * step_alive.double(), frozen=frozen, one_lr=lrs is None)
     return histories, {"W": W.detach(), "V": V.detach()}
+
+
+def train_quadratic(models: list, data: Data, train_masks: torch.Tensor, config: TrainConfig, *, fused: bool,
+                    **kw) -> tuple[list, dict]:
+    """The quadratic net's batched training, one switch between the two engines: fused=True is
+    `train_fused`; fused=False is the autograd reference `models.batched.train_batched` with the
+    hand-batched forward (`quadratic_pairs_forward` / `quadratic_triples_forward`), its callbacks
+    seeing parameter names "model.W" / "model.V". Keyword arguments as for the chosen engine
+    (test_masks, lrs, callbacks, log; stop / eval_rows / row_chunk_rows for fused only).
+
+    The two agree to round-off step by step; a claim keeps the reference where its observables
+    are round-off sensitive (e.g. chaotic normalized GD at lr 10, float32 runs)."""
+    if fused:
+        return train_fused(models, data, train_masks, config, **kw)
+    extra = sorted(k for k in ("stop", "eval_rows", "row_chunk_rows") if kw.get(k) is not None)
+    if extra:
+        raise ValueError(f"{', '.join(extra)} need the fused engine (fused=True)")
+    kw = {k: v for k, v in kw.items() if k not in ("stop", "eval_rows", "row_chunk_rows")}
+    pairs = data.inputs.shape[1] == 2
+    return train_batched(models, data, train_masks, config,
+                         forward=pairs_forward if pairs else (lambda m, t: m.regression_output(t)),
+                         batched_forward=quadratic_pairs_forward if pairs else quadratic_triples_forward, **kw)
 
 
 def _check_lrs(lrs, R: int, config: TrainConfig, device) -> torch.Tensor:
