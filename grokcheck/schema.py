@@ -13,7 +13,7 @@ result.json, schema version 2 (`SCHEMA_VERSION`): one JSON object with
                     outcome: holds|fails|undecided|pending, passed: bool}
     series          object (plot data; its keys are the claim's business)
     notes           list of strings
-    environment     object (versions, device, git commit)
+    environment     object (versions, device, git commit, git_dirty: true/false/null)
     wall_time_s     finite number >= 0
     verdict         verified|refuted|inconclusive (the paper's settings); beyond_verdict: the same or
                     null (the settings beyond the paper); setting_verdicts: object setting -> verdict;
@@ -127,6 +127,10 @@ def validate_result_dict(d: Any) -> None:
     _check(d["claim"] != "", "claim", "a non-empty string", d["claim"])
     for k in ("config", "series", "environment"):
         _check(isinstance(d[k], dict), k, "an object", d[k])
+    env = d["environment"]  # the code version (grokcheck.version): commit text, dirty flag true/false/null
+    _check(isinstance(env.get("git_commit", ""), str), "environment.git_commit", "a string", env.get("git_commit"))
+    _check(env.get("git_dirty") in (True, False, None), "environment.git_dirty", "true, false or null",
+           env.get("git_dirty"))
     seed = d["seed"]
     _check(seed is None or (isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < 2 ** 63),
            "seed", "an integer in [0, 2**63) or null", seed)

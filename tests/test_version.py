@@ -40,3 +40,17 @@ def test_dirty_flag_follows_tracked_files(tmp_path, monkeypatch):
 def test_version_line_states_the_flag(dirty, tail):
     line = version.version_line({"version": "9.9", "commit": "a" * 40, "dirty": dirty})
     assert line == f"grokcheck 9.9 (commit {'a' * 12}{tail}"
+
+
+def test_result_json_records_the_dirty_flag_and_the_schema_checks_it(tmp_path):
+    import grokcheck
+    from grokcheck.schema import SchemaError, loads_strict, result_bytes, validate_result_dict
+    result = grokcheck.run("construction", scale="ci")
+    env = result.environment
+    assert env["git_commit"] == version.git_commit() and env["git_dirty"] == version.git_dirty()
+    d = loads_strict(result_bytes(result).decode())
+    validate_result_dict(d)
+    assert d["environment"]["git_dirty"] in (True, False)
+    d["environment"]["git_dirty"] = "yes"
+    with pytest.raises(SchemaError, match="git_dirty"):
+        validate_result_dict(d)
