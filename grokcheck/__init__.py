@@ -10,7 +10,7 @@ Python API (`grokcheck.api`): `grokcheck.run(claim, scale="ci", overrides=None, 
 `grokcheck.to_frame(result)` / `result.to_frame()` (observables as a pandas DataFrame) and
 `grokcheck.load_results(folder) -> DataFrame`; `examples/quickstart.py` shows them.
 """
-__version__ = "0.2.0"
+from grokcheck.version import __version__
 
 __all__ = ["run", "load_results", "to_frame", "__version__"]
 

@@ -109,27 +109,9 @@ def _run_storeless(claim, scale, seed, sets, device, log) -> Result:
     return result
 
 
-OBSERVABLE_COLUMNS = ("claim", "setting", "role", "name", "value", "bound", "comparison", "tolerance",
-                      "passed", "setting_verdict", "verdict", "scale", "seed", "config_hash")
-
-
 def to_frame(result: Result):
-    """The observables of `result` as a pandas DataFrame, one row per observable: claim, setting,
-    role, name, value, bound, comparison, tolerance, passed, the setting's verdict, the overall
-    verdict, scale, seed, config hash, plus the observable's interval (lo, hi) when it has one."""
-    import pandas as pd
-    rows = []
-    for o in result.observables:
-        row = {"claim": result.claim, "setting": o.setting, "role": o.role, "name": o.name, "value": o.value,
-               "bound": o.bound, "comparison": o.comparison, "tolerance": o.tolerance, "passed": o.passed,
-               "setting_verdict": result.setting_verdicts.get(o.setting, ""), "verdict": result.verdict,
-               "scale": result.scale, "seed": result.seed, "config_hash": result.config_hash}
-        for extra in ("lo", "hi"):
-            if hasattr(o, extra):
-                row[extra] = getattr(o, extra)
-        rows.append(row)
-    frame = pd.DataFrame(rows)
-    return frame if rows else pd.DataFrame(columns=list(OBSERVABLE_COLUMNS))
+    """The observables of `result` as a pandas DataFrame, one row per observable (`Result.to_frame`)."""
+    return result.to_frame()
 
 
 def load_results(path) -> "pandas.DataFrame":  # noqa: F821
@@ -156,5 +138,6 @@ def load_results(path) -> "pandas.DataFrame":  # noqa: F821
         frame["results"] = str(file.parent.parent)
         frames.append(frame)
     if not frames:
-        return pd.DataFrame(columns=[*OBSERVABLE_COLUMNS, "results"])
+        empty = Result("", "", "", "", "", {}, "", None, [])
+        return pd.DataFrame(columns=[*empty.to_frame().columns, "results"])
     return pd.concat(frames, ignore_index=True)

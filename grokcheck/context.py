@@ -9,10 +9,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import platform
-import subprocess
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable
 
 from grokcheck.core import Claim, Observable, Result, config_hash, to_jsonable
@@ -20,6 +18,7 @@ from grokcheck.numerics import set_numerics
 from grokcheck.store import memo
 from grokcheck.streams import check_seed, generator, numpy_rng
 from grokcheck.subruns import map_subruns
+from grokcheck.version import git_commit, git_dirty
 
 
 def make_context(scale: str = "ci", device: str = "cpu", seed: int = 0, *, log=None, cache=None,
@@ -47,24 +46,8 @@ def environment(device: str) -> dict:
     }
     if device.startswith("cuda") and torch.cuda.is_available():
         env["device_name"] = torch.cuda.get_device_name()
-    env.update(code_version())
+    env.update(git_commit=git_commit(), git_dirty=git_dirty())
     return env
-
-
-def code_version() -> dict:
-    """{"git_commit": HEAD of the checkout the package runs from ("unknown" outside git),
-    "git_dirty": True when tracked files differ from it (None when unknown)}."""
-    here = Path(__file__).resolve().parent
-
-    def git(*args):
-        return subprocess.run(["git", *args], cwd=here, capture_output=True, text=True, timeout=5)
-    try:
-        commit = git("rev-parse", "HEAD").stdout.strip()
-        dirty = bool(git("status", "--porcelain", "--untracked-files=no").stdout.strip()) if commit else None
-    except (OSError, subprocess.SubprocessError):
-        commit, dirty = "", None
-    return {"git_commit": commit or "unknown", "git_dirty": dirty}
-
 
 
 @dataclass

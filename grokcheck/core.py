@@ -318,9 +318,18 @@ class Result:
         raise KeyError(f"{self.claim}: no observable named {name!r}")
 
     def to_frame(self):
-        """The observables as a pandas DataFrame, one row per observable (`grokcheck.api.to_frame`)."""
-        from grokcheck.api import to_frame
-        return to_frame(self)
+        """The observables as a pandas DataFrame, one row per observable: claim, setting, role, name,
+        value, lo, hi, coverage, method, bound, comparison, tolerance, kind, source, outcome, passed,
+        the setting's verdict, the claim's verdict, the verdict beyond the paper, scale, seed, config hash."""
+        import pandas as pd  # optional and heavy: only this method needs it
+        keys = ("setting", "role", "name", "value", "lo", "hi", "coverage", "method", "bound", "comparison",
+                "tolerance", "kind", "source", "outcome", "passed")
+        rows = [{"claim": self.claim, **{k: getattr(o, k) for k in keys},
+                 "setting_verdict": self.setting_verdicts.get(o.setting, ""), "verdict": self.verdict,
+                 "beyond_verdict": self.beyond_verdict, "scale": self.scale, "seed": self.seed,
+                 "config_hash": self.config_hash} for o in self.observables]
+        columns = ["claim", *keys, "setting_verdict", "verdict", "beyond_verdict", "scale", "seed", "config_hash"]
+        return pd.DataFrame(rows, columns=columns)
 
     def to_dict(self) -> dict:
         """The result.json object (schema `grokcheck.schema.SCHEMA_VERSION`); the caller validates

@@ -34,6 +34,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
+from grokcheck.subruns import ray_module
+
 EXECUTORS = ("local", "ray")
 
 
@@ -165,15 +167,6 @@ def _run_pool(tasks, jobs, on_event):
         pool.shutdown(wait=True)
     finally:
         events.close()
-
-
-def ray_module():
-    """The `ray` module, or ValueError with the install hint."""
-    try:
-        import ray
-    except ImportError:
-        raise ValueError("--executor ray needs Ray: pip install 'grokcheck[ray]'") from None
-    return ray
 
 
 RAY_PROBE_S = 10.0  # the most a --ray-address may take to answer like a Ray server

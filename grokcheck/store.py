@@ -55,6 +55,8 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from grokcheck.version import __version__
+
 CACHE_FORMAT = 2
 CACHE_MAGIC = b"grokcheck-subrun-v2\n"
 _NUMPY_TAG = "__grokcheck_numpy__"
@@ -73,8 +75,7 @@ def source_digest(root) -> str:
 @lru_cache(maxsize=1)
 def code_version() -> str:
     """`<package version>+<source_digest of the installed grokcheck package>`, once per process."""
-    import grokcheck
-    return f"{grokcheck.__version__}+{source_digest(Path(grokcheck.__file__).resolve().parent)}"
+    return f"{__version__}+{source_digest(Path(__file__).resolve().parent)}"
 
 
 def _json_default(obj):

@@ -28,6 +28,15 @@ from typing import Any, Callable
 SUBRUN_EXECUTORS = ("local", "ray")
 
 
+def ray_module():
+    """The `ray` module, or ValueError with the install hint (Ray is an optional extra)."""
+    try:
+        import ray  # optional and heavy: imported only when Ray is asked for
+    except ImportError:
+        raise ValueError("--executor ray needs Ray: pip install 'grokcheck[ray]'") from None
+    return ray
+
+
 def check_fn(fn) -> None:
     """ValueError with one line unless `fn` is a module-level function (or a partial of one)."""
     f = fn.func if isinstance(fn, functools.partial) else fn
@@ -83,7 +92,6 @@ def _ray_items(fn, specs: dict, seed: int, device: str):
         return
     import torch
 
-    from grokcheck.executors import ray_module
     ray = ray_module()
     if not ray.is_initialized():
         ray.init(include_dashboard=False, log_to_driver=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from grokcheck import __version__
+__version__ = "0.2.0"  # keep equal to pyproject.toml [project] version
 
 _ROOT = Path(__file__).resolve().parent
 
