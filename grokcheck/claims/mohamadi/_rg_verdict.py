@@ -7,7 +7,42 @@ import math
 import numpy as np
 
 from grokcheck.core import Observable
-from grokcheck.theory.stats import MIN_BOOTSTRAP, bootstrap_ci, median_interval
+from grokcheck.theory.stats import (MIN_BOOTSTRAP, bootstrap_ci, grouped_bootstrap_ci, loglog_slope,
+                                    median_interval, rank_correlation)
+
+ACC = 0.95          # rule 1, classification (paper notes claims 7-8)
+REL_LOSS = 0.05     # rule 1, regression: relative test loss
+FIT_ACC = 0.99      # memorizer control: it must fit its training set for the control to bite
+FLAT_BAND = 0.25    # rule 3: |slope| band, half the init's p^(-1/2) rate
+REG = {"uniform": "paper: regression GD + l_inf, PyTorch uniform init", "he": "paper: regression GD + l_inf, He init"}
+CLS = "paper: classification NGD + l_inf"
+OURS = "ours: AdamW classification"
+PAPER_STEPS = {"reg": 50_000, "cls": 30_000}  # the paper's smallest stated budgets (Sec. 5)
+PAPER_CLS_P = 47                               # smallest p of the paper-scale classification set
+
+
+
+def trend_rho(ps, values_by_p, rng, n_boot: int) -> tuple[float, tuple[float, float]]:
+    """Rule 2: pooled Spearman rho of (p, value) over seeds and its bootstrap CI (ties -> 0)."""
+    def rho(groups):
+        r = rank_correlation(np.concatenate([np.full(len(g), p) for p, g in zip(ps, groups)]), np.concatenate(groups))
+        return 0.0 if math.isnan(r) else r
+    groups = [np.asarray(v, float) for v in values_by_p]
+    return rho(groups), grouped_bootstrap_ci(groups, rho, rng, n_boot=n_boot)
+
+
+def flat_slope(ps, norms_by_p, rng, n_boot: int) -> tuple[float, tuple[float, float]]:
+    """Rule 3: slope of log median ||theta||_inf on log p and its bootstrap CI (seeds resampled per p)."""
+    def slope(groups):
+        return loglog_slope(ps, [np.median(g) for g in groups])
+    groups = [np.asarray(v, float) for v in norms_by_p]
+    return slope(groups), grouped_bootstrap_ci(groups, slope, rng, n_boot=n_boot)
+
+
+def ci_misses_band(ci, band: float = FLAT_BAND) -> float:
+    """Distance from the CI to [-band, band] (0 when they meet): rule 3 holds when it is 0."""
+    lo, hi = ci
+    return max(0.0, lo - band, -band - hi)
 
 
 def _split_reg(group: dict, seeds: int, part: int) -> dict:
@@ -27,8 +62,6 @@ def _final(values, cls: bool) -> list:
 def setting_observables(name: str, groups: list, task: str, config, rng) -> tuple[list, dict]:
     """Rules 1-3 of one setting over its groups (one per p); returns (observables, summary for the series).
     A statistic whose input is not finite (a diverged run's ||theta||_inf) is None: it fails."""
-    from grokcheck.claims.mohamadi.rich_generalization import ACC, FLAT_BAND, REL_LOSS, ci_misses_band, flat_slope, \
-        trend_rho
     ps = [g["p"] for g in groups]
     cls = task == "cls"
     finals = [_final(g["final_test"], cls) for g in groups]
@@ -89,8 +122,6 @@ def setting_observables(name: str, groups: list, task: str, config, rng) -> tupl
 
 
 def assemble(config, ctx, runs, memorizer, claim):
-    from grokcheck.claims.mohamadi.rich_generalization import (ACC, CLS, FIT_ACC, OURS, PAPER_CLS_P, PAPER_STEPS,
-                                                               REG, ci_misses_band, flat_slope)
     rng = ctx.np_rng("bootstrap")
     S = config.seeds
     settings = {}

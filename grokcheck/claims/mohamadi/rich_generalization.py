@@ -33,16 +33,17 @@ with the measured R (constants unknown; the normalized margins are the max-margi
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-import numpy as np
-
 from grokcheck.claims.mohamadi._rg_runs import grid, train_group
-from grokcheck.core import Claim, Observable, Result
+# the rules and their constants live in _rg_verdict; re-exported here for readers of the claim
+from grokcheck.claims.mohamadi._rg_verdict import (ACC, CLS, FIT_ACC, FLAT_BAND, OURS, PAPER_CLS_P,  # noqa: F401
+                                                   PAPER_STEPS, REG, REL_LOSS, assemble, ci_misses_band,
+                                                   flat_slope, trend_rho)
+from grokcheck.claims.mohamadi._rg_verdict import figures as _figures
+from grokcheck.core import Claim, Result
 from grokcheck.context import Context
 from grokcheck.models.train import TrainConfig
-from grokcheck.theory.stats import bootstrap_ci, grouped_bootstrap_ci, loglog_slope, rank_correlation
 from grokcheck.theory.validation import check_int, check_modulus
 
 CLAIM = Claim(
@@ -54,17 +55,6 @@ CLAIM = Claim(
                "larger p, with ||theta||_inf flat in p."),
     source="Mohamadi+24 Sec. 5 (Fig 3, Fig 4), Prop 3.7, Thm 4.5-4.6",
 )
-
-ACC = 0.95          # rule 1, classification (paper notes claims 7-8)
-REL_LOSS = 0.05     # rule 1, regression: relative test loss
-FIT_ACC = 0.99      # memorizer control: it must fit its training set for the control to bite
-FLAT_BAND = 0.25    # rule 3: |slope| band, half the init's p^(-1/2) rate
-REG = {"uniform": "paper: regression GD + l_inf, PyTorch uniform init", "he": "paper: regression GD + l_inf, He init"}
-CLS = "paper: classification NGD + l_inf"
-OURS = "ours: AdamW classification"
-PAPER_STEPS = {"reg": 50_000, "cls": 30_000}  # the paper's smallest stated budgets (Sec. 5)
-PAPER_CLS_P = 47                               # smallest p of the paper-scale classification set
-
 
 @dataclass(frozen=True)
 class Config:
@@ -101,29 +91,6 @@ SCALES = {
 }
 
 
-def trend_rho(ps, values_by_p, rng, n_boot: int) -> tuple[float, tuple[float, float]]:
-    """Rule 2: pooled Spearman rho of (p, value) over seeds and its bootstrap CI (ties -> 0)."""
-    def rho(groups):
-        r = rank_correlation(np.concatenate([np.full(len(g), p) for p, g in zip(ps, groups)]), np.concatenate(groups))
-        return 0.0 if math.isnan(r) else r
-    groups = [np.asarray(v, float) for v in values_by_p]
-    return rho(groups), grouped_bootstrap_ci(groups, rho, rng, n_boot=n_boot)
-
-
-def flat_slope(ps, norms_by_p, rng, n_boot: int) -> tuple[float, tuple[float, float]]:
-    """Rule 3: slope of log median ||theta||_inf on log p and its bootstrap CI (seeds resampled per p)."""
-    def slope(groups):
-        return loglog_slope(ps, [np.median(g) for g in groups])
-    groups = [np.asarray(v, float) for v in norms_by_p]
-    return slope(groups), grouped_bootstrap_ci(groups, slope, rng, n_boot=n_boot)
-
-
-def ci_misses_band(ci, band: float = FLAT_BAND) -> float:
-    """Distance from the CI to [-band, band] (0 when they meet): rule 3 holds when it is 0."""
-    lo, hi = ci
-    return max(0.0, lo - band, -band - hi)
-
-
 def _configs(config: Config) -> dict:
     return {
         "reg": TrainConfig(steps=config.reg_steps, lr=1.0, optimizer="gd", penalty="linf", penalty_weight=1e-4,
@@ -138,7 +105,6 @@ def _configs(config: Config) -> dict:
 
 
 def run(config: Config, ctx: Context) -> Result:
-    from grokcheck.claims.mohamadi._rg_verdict import assemble
     cfgs, S = _configs(config), config.seeds
 
     def group(kind, p, **kw):
@@ -158,5 +124,4 @@ def run(config: Config, ctx: Context) -> Result:
 
 
 def figures(result: Result):
-    from grokcheck.claims.mohamadi._rg_verdict import figures as _figures
     return _figures(result)
