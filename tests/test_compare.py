@@ -121,3 +121,20 @@ def test_compare_refuses_another_claims_result(stored):
     result.claim = "kernel-exit"
     with pytest.raises(ValueError, match="compare reads"):
         compare.comparison(result)
+
+
+def test_a_missing_or_other_config_runs_the_claim(stored, monkeypatch, tmp_path):
+    out, result = stored
+    calls = []
+
+    def fake_run(claim, scale, overrides, where, **kw):
+        calls.append((claim, scale, list(overrides), str(where)))
+        return result
+    monkeypatch.setattr("grokcheck.api.run", fake_run)
+    sets = [(k, ",".join(map(str, v)) if isinstance(v, tuple) else str(v)) for k, v in SETS.items()]
+    assert compare.find_or_run(out, "ci", sets, log=lambda m: None) is not result  # stored, read back
+    assert calls == []
+    compare.find_or_run(tmp_path, "ci", sets, log=lambda m: None)  # nothing stored there
+    assert calls[-1][:2] == ("sample-complexity", "ci") and "steps=100" in calls[-1][2]
+    compare.find_or_run(out, "ci", compare.with_ps(sets, [7, 13], "classification"), log=lambda m: None)
+    assert len(calls) == 2 and "ps=7,13" in calls[-1][2]  # another p list: runs
