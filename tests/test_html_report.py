@@ -138,3 +138,18 @@ def test_text_is_escaped(folder):
 def test_html_needs_a_results_folder(tmp_path, capsys):
     assert main(["report", "--out", str(tmp_path / "none"), "--html"]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_overview_figure_heads_the_page_when_its_results_exist(tmp_path):
+    from grokcheck.core import Result
+    from grokcheck.reports.html import write_index
+    grid = [[{"pop_l2": 0.2, "bound": 0.5}, {"pop_l2": 0.9, "bound": 0.5}]]
+    phase = Result(claim="kernel-rich-phase", title="t", statement="s", source="src", scale="ci", config={},
+                   config_hash="0" * 12, seed=0, observables=[],
+                   series={"alphas": [1.0], "fractions": [0.3, 0.6], "grid": grid})
+    page = Page()
+    page.feed(write_index([phase], tmp_path, figures=False).read_text())
+    assert page.imgs == ["overview.png"] and (tmp_path / "overview.png").stat().st_size > 0
+    page = Page()
+    page.feed(write_index([], tmp_path / "empty", figures=False).read_text())
+    assert page.imgs == []

@@ -2,7 +2,8 @@
 
 The page holds the verdict table (one row per claim: its verdict in the paper's settings and beyond
 them, each setting's verdict, the decisive observable with its interval and bound, the wall time;
-then one `error` row per crashed claim), and one section per claim: statement and source, every
+then one `error` row per crashed claim), the summary's first figure (kernels vs networks and the
+phase diagram, `grokcheck.reports.overview`, when those results exist) and one section per claim: statement and source, every
 observable with its interval, the claim's figures (PNG files written beside the page under
 DIR/<claim>/figures/), the command that reproduces the result and the code version it was computed
 with (commit and dirty flag from result.json's environment). Everything is escaped with
@@ -174,6 +175,29 @@ def _section(result, figures: list[str]) -> str:
             f"{imgs}{'<ul>' + notes + '</ul>' if notes else ''}</section>")
 
 
+def _overview(results, out: Path, log) -> str:
+    """The summary's first figure (kernels vs networks, phase diagram) as out/overview.png, or ""."""
+    import matplotlib.pyplot as plt
+
+    from grokcheck.reports.overview import overview_figure
+    try:
+        fig = overview_figure(results)
+        if fig is None:
+            return ""
+        buf = io.BytesIO()
+        try:
+            fig.savefig(buf, format="png", dpi=90)
+        finally:
+            plt.close(fig)
+        atomic_write_bytes(out / "overview.png", buf.getvalue())
+    except Exception as exc:  # noqa: BLE001 (the overview never costs the page)
+        if log:
+            log(f"overview figure left out of index.html ({type(exc).__name__}: {exc})")
+        return ""
+    return ('<h2>Kernels vs trained networks</h2><p><img src="overview.png" '
+            'alt="samples needed by networks and kernels; kernel-to-rich phase diagram"></p>')
+
+
 def write_index(results, out, errors=(), figures: bool = True, log=None) -> Path:
     """Write out/index.html (and the figures beside it) for `results` and crashed `errors`; a claim
     whose figures fail is shown without them and named through `log`. Returns the page's path."""
@@ -199,9 +223,7 @@ def write_index(results, out, errors=(), figures: bool = True, log=None) -> Path
     for row in rows:
         word = row["verdict"].split(" ")[0]
         counts[word] = counts.get(word, 0) + 1
-    overview = ""
-    if (out / "compare.png").exists():
-        overview = '<p><img src="compare.png" alt="kernels vs networks (grokcheck compare)"></p>'
+    overview = _overview(results, out, log)
     page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>grokcheck report</title>"
             f"<style>{CSS}</style></head><body><h1>grokcheck: verdicts</h1>"
             f"<p>{e(', '.join(f'{n} {v}' for v, n in counts.items()))}. Report written by "
