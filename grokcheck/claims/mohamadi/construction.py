@@ -3,6 +3,9 @@
 Mohamadi+24 Appendix F / Prop 3.8: for h = 8p there is theta with ||theta||_inf = 1 and
 f_q(n, m) = 4p 1[n + m = q mod p]; duplicating neurons c times (weights scaled c^(-1/3))
 keeps f and gives ||theta||_inf = c^(-1/3), normalized l_inf margin 4pc = h/2.
+Decisive rule (exact theorem, fixed before any run): max |f - 4p 1[.]| / p <= 1e-9 in float64, and
+||theta||_inf and the normalized margin equal their closed forms within round-off; control: one
+perturbed weight must break the exact fit (the same rule rejects it).
 """
 from __future__ import annotations
 

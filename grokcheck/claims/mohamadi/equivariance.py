@@ -4,6 +4,9 @@ permutation group, and so do the expected kernel and (in distribution) the eNTK.
 Mohamadi+24 Thm 2.4, Thm 3.3, Prop 4.2, Cor C.7: for T = (sigma1, sigma2, sigma3) acting on inputs
 (and on labels in classification) and on the weights (theory/symmetry.py), training on T(data)
 from T(theta_0) gives theta'_t = T(theta_t), hence g(theta'_t; T x) = g(theta_t; x) at every step.
+Decisive rule (exact theorem): the maximum relative error between the two runs' outputs is <= 1e-10
+on the checkable steps; controls (a wrong V permutation, an input offset, a Fourier kernel) must
+exceed the control floor under the same rule.
 """
 from __future__ import annotations
 

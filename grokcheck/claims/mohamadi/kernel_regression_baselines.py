@@ -6,6 +6,8 @@ E l2 loss / L(Psi_0) >= 1 - 1/p - (n/p^2) e^{2/(p-1)} for input-output-equivaria
 proves an l2-loss bound, NOT an accuracy bound (it leaves a 0-1 bound open): accuracy is reported as
 an observation only. Thm 3.1 (regression): above h > 36 rho_c log(n/delta) ridgeless eNTK regression
 interpolates, yet the population loss stays above the Thm 3.4 bound; below h < n/(3p) it cannot.
+Decisive rule (fixed before any run): min over kernels, p and fractions of (population l2 / L(Psi_0)
+- bound) / SE >= -3; control: the non-equivariant Fourier kernel must fail the same rule.
 
 Sub-runs: each (kernel, p, fraction, split) of the classification sweep is one item of
 `ctx.map("point", ...)` (`split_point`, drawing from streams indexed by the spec), so finished points
