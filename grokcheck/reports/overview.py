@@ -3,7 +3,7 @@
 Left: `grokcheck compare`'s log-log plot of n* per p for the trained network and each kernel
 (claim `sample-complexity`, Mohamadi+24 Thm 4.3 vs Thm 4.5). Right: the phase diagram of claim
 `kernel-rich-phase`, log10 of the network's population l2 over the equivariant-kernel bound B(n)
-(Thm 4.3) per output scale alpha (lazy up) and training fraction: below 0 (blue) the network beats
+(Thm 4.3) per output scale alpha (lazy up) and training fraction: below 0 (red) the network beats
 every equivariant kernel, so it has left the kernel regime. Each panel is drawn from its stored
 Result alone; a missing result leaves its panel out.
 """
@@ -31,7 +31,7 @@ def draw_phase(ax, result) -> None:
     ax.set_xlabel("training fraction n / p^2")
     ax.set_ylabel("output scale alpha (lazy up)")
     ax.set_title(f"Kernel-to-rich phase: log10 L / B(n) ({result.verdict_label()});\n"
-                 "< 0 (blue): beats every equivariant kernel (Thm 4.3)", fontsize=8)
+                 "< 0 (red): beats every equivariant kernel (Thm 4.3)", fontsize=8)
     ax.figure.colorbar(im, ax=ax, fraction=0.046)
 
 
