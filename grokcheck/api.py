@@ -114,7 +114,7 @@ def to_frame(result: Result):
     return result.to_frame()
 
 
-def load_results(path) -> "pandas.DataFrame":  # noqa: F821
+def load_results(path):
     """Every readable result.json under the folder `path` (searched recursively, e.g. one folder per
     seed), as one DataFrame of observables (`to_frame`) with a `results` column naming the folder
     each came from. A file that fails the schema is skipped with one line on stderr; ValueError when `path`

@@ -8,7 +8,7 @@ import pytest
 from grokcheck.cli import main
 from grokcheck.core import config_hash
 from grokcheck.overrides import config_items, parse_assignments, resolve_config
-from grokcheck.registry import CLAIMS, SCALES, claim_module, scaled_config
+from grokcheck.registry import CLAIMS, SCALES, scaled_config
 
 
 def _hints(cls):
