@@ -146,7 +146,8 @@ def per_run(*values):
 def test_train_linear_l1_matches_serial_runs_with_per_run_lr_beta_steps(ista):
     from grokcheck.models.linear import train_linear
     X, A, y = problem(K=3)
-    lr, beta, steps = per_run(0.1, 0.2, 0.15), per_run(1e-3, 5e-4, 0.0), [120, 200, 80]
+    X, A, y = torch.cat([X, X[:2]]), torch.cat([A, A[:2]]), torch.cat([y, y[:2]])  # runs 3, 4 share data with 0, 1
+    lr, beta, steps = per_run(0.1, 0.2, 0.15, 0.2, 0.05), per_run(1e-3, 5e-4, 0.0, 2e-3, 1e-3), [120, 200, 80, 60, 200]
     out = train_linear(X, y, A, lr=lr, beta=beta, steps=steps, penalty="l1", ista=ista)
     assert_agree(out, serial(X, y, A, lr, beta, steps, penalty="l1", ista=ista))
     assert out["last"].tolist() == steps and (out["diverged"] == -1).all()
@@ -159,7 +160,8 @@ def test_train_linear_nuclear_matches_serial_runs():
     X = torch.stack([torch.eye(36, dtype=torch.float64)[torch.randperm(36, generator=g)[:25]] for _ in mats])
     A = torch.stack([m.reshape(-1) for m in mats])
     y = torch.einsum("knd,kd->kn", X, A)
-    lr, beta, steps = per_run(0.5, 1.0, 0.8), per_run(2e-2, 4e-2, 1e-2), [60, 90, 90]
+    X, A, y = torch.cat([X, X[:1]]), torch.cat([A, A[:1]]), torch.cat([y, y[:1]])  # run 3 shares data with 0
+    lr, beta, steps = per_run(0.5, 1.0, 0.8, 1.0), per_run(2e-2, 4e-2, 1e-2, 4e-2), [60, 90, 90, 40]
     out = train_linear(X, y, A, lr=lr, beta=beta, steps=steps, penalty="nuclear", shape=(6, 6))
     assert_agree(out, serial(X, y, A, lr, beta, steps, penalty="nuclear", shape=(6, 6)))
 
@@ -191,6 +193,14 @@ def test_train_linear_early_stop_freezes_a_stopped_run():
     assert torch.allclose(out["final"][0], ref["final"][0], rtol=1e-9, atol=1e-12)
     longer = serial(X[:1], y[:1], A[:1], lr[:1], beta[:1], [last[0] + 50], penalty="l1")
     assert not torch.allclose(out["final"][0], longer["final"][0], rtol=1e-9, atol=1e-12)
+
+
+def test_shared_data_groups():
+    from grokcheck.models.linear import shared_data_groups
+    X, A, y = problem(K=2)
+    X2 = X.clone()
+    X2[1, 0, 0] += 1e-12                                              # not the same data: its own group
+    assert shared_data_groups(torch.cat([X, X, X2]), torch.cat([y, y, y])) == [[0, 2, 4], [1, 3], [5]]
 
 
 def test_train_linear_rejects_bad_per_run_settings():

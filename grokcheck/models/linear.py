@@ -111,7 +111,7 @@ def prox_step(a: torch.Tensor, X: torch.Tensor, y: torch.Tensor, lr, beta, penal
 
 
 __all__ = ["sensing_data", "identity_test_data", "SensingModel", "SignedDiagonalNet", "prox_step", "fit_runs",
-           "ista_hook", "train_linear", "run_view"]
+           "ista_hook", "train_linear", "run_view", "shared_data_groups"]
 
 
 def fit_runs(model: nn.Module, X: torch.Tensor, y: torch.Tensor, target: torch.Tensor, config, *,
@@ -230,35 +230,36 @@ def train_linear(X: torch.Tensor, y: torch.Tensor, target: torch.Tensor, *, lr, 
     y_norm = torch.linalg.vector_norm(y, dim=1)                # (R,)
     t_norm = torch.linalg.vector_norm(target, dim=1)           # (R,)
 
-    # full state; the active runs' state lives in compact copies
-    if depth is None:
-        state = [init[:, None].expand(R, d).clone()]           # [a (R, d)]
-    else:
-        check_int("depth", depth, 1)
-        state = [init[:, None].expand(R, d).clone(), init[:, None].expand(R, d).clone()]  # [u, v]
-    last = st.clone()
-    diverged = torch.full((R,), -1, dtype=torch.long)
-
-    def vector(s):
-        return s[0] if depth is None else s[0] ** depth - s[1] ** depth
-
-    def compact(idx):
-        i = idx.to(dev)
-        Xa = X[i]
-        return (i, Xa, Xa.transpose(1, 2).contiguous(), y[i][:, :, None], target[i], y_norm[i], t_norm[i],
-                lr[i][:, None, None], beta[i][:, None, None], [s[i][:, :, None].clone() for s in state])
-
+    groups = shared_data_groups(X, y)
     with _one_thread(dev):
-        _loop(X, y, st, st_list, union, row, at, train_err, test_err, state, last, diverged, compact, vector,
-              depth, ista, penalty, shape, d, dt, dev, R, stop_threshold, log)
-    return {"steps": union, "train_err": train_err, "test_err": test_err, "final": vector(state),
-            "last": last, "diverged": diverged}
+        out = _loop(X, y, target, groups, lr, beta, init, st, union, row, at, depth, ista, penalty, shape,
+                    stop_threshold, log)
+    return {"steps": union, "train_err": out[0], "test_err": out[1], "final": out[2], "last": out[3],
+            "diverged": out[4]}
+
+
+def shared_data_groups(X: torch.Tensor, y: torch.Tensor) -> list[list[int]]:
+    """Runs that share their data (equal X and y), as lists of run indices in first-seen order: the
+    loop multiplies each data set once by all its runs (one GEMM, not one matrix-vector per run)."""
+    key = torch.stack([X.sum((1, 2)), (X * torch.linspace(1, 2, X.shape[2], dtype=X.dtype, device=X.device)).sum((1, 2)),
+                       y.sum(1)], 1).cpu().tolist()
+    groups: list[list[int]] = []
+    seen: dict = {}
+    for r, k in enumerate(map(tuple, key)):
+        for g in seen.get(k, []):
+            if torch.equal(X[groups[g][0]], X[r]) and torch.equal(y[groups[g][0]], y[r]):
+                groups[g].append(r)
+                break
+        else:
+            seen.setdefault(k, []).append(len(groups))
+            groups.append([r])
+    return groups
 
 
 @contextmanager
 def _one_thread(device):
-    """One intra-op thread on the CPU while the loop runs: its ops are tiny (below torch's parallel
-    grain), so a second thread only spin-waits, which on an oversubscribed CPU stalls every op."""
+    """One intra-op thread on the CPU while the loop runs: its ops are small, so a second thread
+    mostly spin-waits, which on an oversubscribed CPU stalls every op."""
     if torch.device(device).type != "cpu":
         yield
         return
@@ -270,65 +271,101 @@ def _one_thread(device):
         torch.set_num_threads(n)
 
 
-def _loop(X, y, st, st_list, union, row, at, train_err, test_err, state, last, diverged, compact, vector,
-          depth, ista, penalty, shape, d, dt, dev, R, stop_threshold, log):
-    """The step loop of `train_linear` (state, records, last, diverged are filled in place)."""
-    active = torch.arange(R)
-    i_dev, Xa, XTa, ya, ta, yna, tna, lra, ba, sa = compact(active)
-    eval_set = set(union)
-    n_evals, done = len(union), 0
-    for step in range(max(st_list) + 1 if R else 0):
+def _loop(X, y, target, groups, lr, beta, init, st, union, row, at, depth, ista, penalty, shape, stop_threshold, log):
+    """The step loop of `train_linear`. Layout: D data sets x M slots, state (D, d, M); slot (k, m) is
+    run groups[k][m] (-1: padding). A stopped run keeps its slot with lr 0 (frozen exactly); a data set
+    leaves the batch when all its runs have stopped."""
+    R, N, d = X.shape
+    dt, dev = X.dtype, X.device
+    D, M = len(groups), max(len(g) for g in groups)
+    slot = torch.full((D, M), -1, dtype=torch.long)
+    for k, g in enumerate(groups):
+        slot[k, :len(g)] = torch.tensor(g)
+    valid = slot >= 0
+    ridx = slot.clamp_min(0)
+    first = torch.tensor([g[0] for g in groups])
+    c = {"slot": slot, "alive": valid.clone(),
+         "X": X[first.to(dev)], "y": y[first.to(dev)][:, :, None],                       # (D, N, d), (D, N, 1)
+         "t": target[ridx.to(dev)].transpose(1, 2),                                         # (D, d, M)
+         "lr": lr[ridx.to(dev)][:, None, :], "beta": beta[ridx.to(dev)][:, None, :],      # (D, 1, M)
+         "st": st[ridx]}                                                                    # (D, M)
+    c["XT"] = c["X"].transpose(1, 2).contiguous()
+    c["yn"] = torch.linalg.vector_norm(c["y"], dim=(1, 2))[:, None]                        # (D, 1)
+    c["tn"] = torch.linalg.vector_norm(c["t"], dim=1)                                       # (D, M)
+    a0 = init[ridx.to(dev)][:, None, :].expand(D, d, M)
+    c["s"] = [a0.clone()] if depth is None else [a0.clone(), a0.clone()]                  # a or (u, v)
+    c["lr_eff"] = c["lr"] * valid.to(dev)[:, None, :]
+    train_err = torch.full((len(union), R), math.nan, dtype=dt)
+    test_err = torch.full((len(union), R), math.nan, dtype=dt)
+    final = torch.full((R, d), math.nan, dtype=dt, device=dev)
+    last = st.clone()
+    diverged = torch.full((R,), -1, dtype=torch.long)
+
+    def vector(s):
+        return s[0] if depth is None else s[0] ** depth - s[1] ** depth
+
+    def svd_subgrad(a, thr=None):  # a (D, d, M) -> U V^T (thr None) or the singular-value prox, same layout
+        Dc = a.shape[0]
+        mats = a.permute(0, 2, 1).reshape(Dc, M, *shape)
+        u_, s_, vh = torch.linalg.svd(mats, full_matrices=False)
+        w = (s_ > 0).to(dt) if thr is None else torch.clamp(s_ - thr.reshape(Dc, M, 1), min=0.0)
+        return ((u_ * w[..., None, :]) @ vh).reshape(Dc, M, d).permute(0, 2, 1)
+
+    eval_set, n_evals, done = set(union), len(union), 0
+    for step in range(int(st.max()) + 1 if R else 0):
         if step in eval_set:
             i = row[step]
-            a = vector(sa)                                                   # (r, d, 1)
-            tr_c = (torch.linalg.vector_norm(torch.bmm(Xa, a) - ya, dim=(1, 2)) / yna).cpu()   # (r,)
-            te_c = (torch.linalg.vector_norm(a[:, :, 0] - ta, dim=1) / tna).cpu()              # (r,)
-            here = at[i, active]
-            train_err[i, active[here]] = tr_c[here]
-            test_err[i, active[here]] = te_c[here]
-            bad = ~(torch.isfinite(te_c) & torch.isfinite(tr_c)) & here
-            stop = (st[active] == step) | bad
+            a = vector(c["s"])                                                            # (Dc, d, M)
+            tr = (torch.linalg.vector_norm(torch.bmm(c["X"], a) - c["y"], dim=1) / c["yn"]).cpu()  # (Dc, M)
+            te = (torch.linalg.vector_norm(a - c["t"], dim=1) / c["tn"]).cpu()
+            sl = c["slot"]
+            here = c["alive"] & at[i][sl.clamp_min(0)]
+            runs = sl[here]
+            train_err[i, runs], test_err[i, runs] = tr[here], te[here]
+            bad = here & ~(torch.isfinite(tr) & torch.isfinite(te))
+            stop = here & ((c["st"] == step) | bad)
             if stop_threshold is not None:
-                stop |= here & (te_c <= stop_threshold)
+                stop |= here & (te <= stop_threshold)
             if bool(stop.any()):
-                done_idx = active[stop]
-                for s, s_a in zip(state, sa):          # every active run's state back, then the batch shrinks
-                    s[i_dev] = s_a[:, :, 0]
-                last[done_idx] = step
-                diverged[active[bad]] = step
-                active = active[~stop]
-                if len(active) == 0:
+                sd = stop.to(dev)
+                final[sl[stop].to(dev)] = a.transpose(1, 2)[sd]
+                last[sl[stop]] = step
+                diverged[sl[bad]] = step
+                for t in c["s"]:                      # a diverged run's slot restarts from 0, frozen (no NaN in SVDs)
+                    t.masked_fill_(bad.to(dev)[:, None, :], 0.0)
+                c["alive"] = c["alive"] & ~stop
+                c["lr_eff"] = c["lr"] * c["alive"].to(dev)[:, None, :]
+                keep = c["alive"].any(1)
+                if not bool(keep.any()):
                     break
-                i_dev, Xa, XTa, ya, ta, yna, tna, lra, ba, sa = compact(active)
+                if not bool(keep.all()):
+                    kd = keep.to(dev)
+                    c = {k: ([t[kd] for t in v] if k == "s" else v[keep] if k in ("slot", "alive", "st") else v[kd])
+                         for k, v in c.items()}
             done += 1
             if log and done % max(1, n_evals // 10) == 0:
-                log(f"step {step}: {len(active)}/{R} runs active")
-        a = vector(sa)                                                       # (r, d, 1)
-        g = torch.bmm(XTa, torch.bmm(Xa, a) - ya)                            # (r, d, 1) = X^T (X a - y)
+                log(f"step {step}: {int(c['alive'].sum())}/{R} runs active")
+        a = vector(c["s"])
+        g = torch.bmm(c["XT"], torch.bmm(c["X"], a) - c["y"])                            # (Dc, d, M) = X^T (X a - y)
+        lr_eff = c["lr_eff"]
         if depth is not None:
-            u, v = sa
-            L = float(depth)
+            u, v = c["s"]
             gu = g * u ** (depth - 1) if depth > 1 else g
             gv = g * v ** (depth - 1) if depth > 1 else g
-            u.addcmul_(gu, lra, value=-L)
-            v.addcmul_(gv, lra, value=L)
+            u.addcmul_(gu, lr_eff, value=-float(depth))
+            v.addcmul_(gv, lr_eff, value=float(depth))
         elif ista:
-            z = sa[0] - lra * g
-            thr = lra * ba
-            if penalty == "nuclear":
-                z2 = z.reshape(-1, *shape)
-                u_, s_, vh = torch.linalg.svd(z2, full_matrices=False)
-                sa[0] = ((u_ * torch.clamp(s_ - thr[:, :, 0], min=0.0)[:, None, :]) @ vh).reshape(-1, d, 1)
-            else:
-                sa[0] = torch.sign(z) * torch.clamp(z.abs() - thr, min=0.0)
+            z = c["s"][0] - lr_eff * g
+            thr = lr_eff * c["beta"]
+            c["s"][0] = svd_subgrad(z, thr) if penalty == "nuclear" else torch.sign(z) * torch.clamp(z.abs() - thr, min=0.0)
         else:
-            a = sa[0]
+            a = c["s"][0]
             if penalty == "l1":
-                g.addcmul_(torch.sign(a), ba)
+                g.addcmul_(torch.sign(a), c["beta"])
             elif penalty == "nuclear":
-                u_, s_, vh = torch.linalg.svd(a.reshape(-1, *shape), full_matrices=False)
-                g.addcmul_(((u_ * (s_ > 0).to(dt)[:, None, :]) @ vh).reshape(-1, d, 1), ba)
-            a.addcmul_(g, lra, value=-1.0)
+                g.addcmul_(svd_subgrad(a), c["beta"])
+            a.addcmul_(g, lr_eff, value=-1.0)
+    return train_err, test_err, final.cpu() if dev.type != "cpu" else final, last, diverged
 
 
 def run_view(out: dict, cols) -> dict:
