@@ -30,11 +30,10 @@ from dataclasses import dataclass
 
 import torch
 
-from grokcheck.claims.beyond_l2._common import cs_instances, finish, fit, median_ci, median_stat
+from grokcheck.claims.beyond_l2._common import cs_instances, finish, fit_many, median_ci, median_stat
 from grokcheck.core import Claim, Observable, Result
 from grokcheck.context import Context
-from grokcheck.models.linear import SignedDiagonalNet
-from grokcheck.models.train import TrainConfig
+from grokcheck.models.linear import run_view
 from grokcheck.theory.delay import fine_grid, times_per_run
 from grokcheck.theory.sparse import least_squares_min_norm, relative_error
 
@@ -107,10 +106,8 @@ def run(config: Config, ctx: Context) -> Result:
     for L in config.depths:
         steps = config.steps_shallow if L == 1 else config.steps
         lr = config.lr_shallow if L == 1 else config.lr
-        cfg = TrainConfig(steps=steps, lr=lr, optimizer="gd", loss="mse", dtype="float64",
-                          eval_steps=fine_grid(steps, 200))
-        out = fit(ctx, {**spec, "depth": L, "lr": lr, "steps": steps},
-                  lambda: SignedDiagonalNet(I * J, config.n, L, init=scales), Xk, yk, Ak, cfg)
+        out = run_view(fit_many(ctx, spec, Xk, yk, Ak, lr=lr, steps=steps, depth=L, init=scales,
+                                eval_steps=fine_grid(steps, 200)), range(I * J))
         if out["diverged"] >= 0 or not torch.isfinite(out["test_err"][-1]).all():
             diverged.append(L)
         te, tr = out["test_err"], out["train_err"]  # (T, K)

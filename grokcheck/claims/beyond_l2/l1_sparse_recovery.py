@@ -33,13 +33,12 @@ from dataclasses import dataclass
 
 import torch
 
-from grokcheck.claims.beyond_l2._common import (cs_instances, finish, fit, grok_ratio, median_ci, median_stat,
+from grokcheck.claims.beyond_l2._common import (cs_instances, finish, fit_many, grok_ratio, median_ci, median_stat,
                                                 spreads)
 from grokcheck.core import Claim, Observable, Result
 from grokcheck.context import Context
-from grokcheck.models.linear import SensingModel, ista_hook
-from grokcheck.models.train import TrainConfig
-from grokcheck.theory.delay import fine_grid, times_per_run
+from grokcheck.models.linear import run_view
+from grokcheck.theory.delay import times_per_run
 from grokcheck.theory.sparse import least_squares_min_norm, relative_error
 
 CLAIM = Claim(
@@ -98,38 +97,41 @@ def run(config: Config, ctx: Context) -> Result:
     data_spec = {"n": config.n, "s": config.s, "N": config.N, "instances": K, "init": config.init}
 
     def go(lr, beta, steps, ista=False, data=(X, y, A), what="main"):
-        cfg = TrainConfig(steps=steps, lr=lr, optimizer="gd", penalty=None if ista or beta == 0 else "l1",
-                          penalty_weight=0.0 if ista else beta, loss="mse", dtype="float64",
-                          eval_steps=fine_grid(steps))
+        """One batched program over groups g of K runs (instance k = run g K + k): lr, beta, steps
+        lists of one value per group; returns run_view of each group."""
         Xd, yd, Ad = data
-        return fit(ctx, {**data_spec, "what": what, "lr": lr, "beta": beta, "steps": steps, "ista": ista},
-                   lambda: SensingModel(len(Xd), config.n, init=config.init), Xd, yd, Ad, cfg,
-                   post_step=(lambda m: ista_hook(lr, beta)) if ista else None)
+        G = len(lr)
+        rep = lambda v: [v[g] for g in range(G) for _ in range(len(Xd))]
+        out = fit_many(ctx, {**data_spec, "what": what, "N_data": Xd.shape[1]}, Xd.repeat(G, 1, 1), yd.repeat(G, 1),
+                       Ad.repeat(G, 1), lr=rep(lr), beta=rep(beta), steps=rep(steps), penalty="l1", ista=ista,
+                       init=config.init)
+        return [run_view(out, range(g * len(Xd), (g + 1) * len(Xd))) for g in range(G)]
 
     def times(out):
         return times_per_run(out["steps"], out["train_err"].tolist(), out["test_err"].tolist(),
                              config.train_threshold, config.test_threshold)
 
-    table = []  # (lr, beta, t1 list, t2 list, out)
-    for lr in config.lrs:
-        for beta in config.betas:
-            steps = min(config.max_steps, math.ceil(config.budget * float(gap.max()) / (lr * beta)))
-            out = go(lr, beta, steps)
-            t1, t2 = times(out)
-            table.append((lr, beta, t1, t2, out))
-            ctx.log(f"lr={lr} beta={beta:g} steps={steps}: t1={t1} t2={t2}")
-            series["runs"][f"lr={lr},beta={beta:g}"] = {"steps": out["steps"], "train_err": out["train_err"][:, 0],
-                                                        "test_err": out["test_err"][:, 0], "t1": t1, "t2": t2}
+    # one program: every (lr, beta) of the grid x instance, and the beta = 0 runs as one more group
+    grid = [(lr, beta) for lr in config.lrs for beta in config.betas]
+    steps_of = lambda lr, beta: min(config.max_steps, math.ceil(config.budget * float(gap.max()) / (lr * beta)))
     lr0, b0 = config.lrs[-1], config.betas[-1]
-    ista = go(lr0, b0, min(config.max_steps, math.ceil(config.budget * float(gap.max()) / (lr0 * b0))), ista=True)
+    *outs, zero = go([lr for lr, _ in grid] + [lr0], [b for _, b in grid] + [0.0],
+                     [steps_of(lr, b) for lr, b in grid] + [config.beta0_steps], what="grid and beta=0")
+    table = []  # (lr, beta, t1 list, t2 list, out)
+    for (lr, beta), out in zip(grid, outs):
+        t1, t2 = times(out)
+        table.append((lr, beta, t1, t2, out))
+        ctx.log(f"lr={lr} beta={beta:g} steps={out['steps'][-1]}: t1={t1} t2={t2}")
+        series["runs"][f"lr={lr},beta={beta:g}"] = {"steps": out["steps"], "train_err": out["train_err"][:, 0],
+                                                    "test_err": out["test_err"][:, 0], "t1": t1, "t2": t2}
+    ista, = go([lr0], [b0], [steps_of(lr0, b0)], ista=True, what="ista")
     t1_i, t2_i = times(ista)
     series["ista"] = {"steps": ista["steps"], "train_err": ista["train_err"][:, 0], "test_err": ista["test_err"][:, 0]}
-    zero = go(lr0, 0.0, config.beta0_steps)
     series["beta0"] = {"steps": zero["steps"], "train_err": zero["train_err"][:, 0], "test_err": zero["test_err"][:, 0]}
     # control 3: the same a* measured by N = 2n Gaussian rows (overdetermined): fits and generalizes together
     Xo, _, _ = cs_instances(ctx, K, config.n, config.s, 2 * config.n, stream="control")
-    over = go(config.lrs[0], config.betas[0], config.control_steps, data=(Xo, torch.einsum("knd,kd->kn", Xo, A), A),
-              what="overdetermined control")
+    over, = go([config.lrs[0]], [config.betas[0]], [config.control_steps],
+               data=(Xo, torch.einsum("knd,kd->kn", Xo, A), A), what="overdetermined control")
 
     # per-instance statistics
     lb = torch.tensor([lr * beta for lr, beta, *_ in table], dtype=torch.float64)                     # (pairs,)
