@@ -73,3 +73,24 @@ def test_interval_rule_at_every_scale():
     point_only, _ = stat_observable("x", 0.7, 0.4, 0.9, 0.5, ">=", "r", s)   # the estimate alone decides nothing
     assert point_only.outcome == "undecided"
     assert budget_gaps("paper", "short", [False], paper=True) == {}          # the paper's setting is judged as run
+
+
+def test_data_selection_signed_rules_fail_on_a_trend_of_the_wrong_sign():
+    from grokcheck.claims.beyond_l2.data_selection import CHANGE, DIRECTION, TREND, oriented, signed_trend
+    assert DIRECTION == {"sparse recovery": 1, "completion": -1}         # pre-registered (docstring)
+    growing = [[100.0, 150.0, 300.0], [80.0, 90.0, 200.0], [120.0, 130.0, 500.0], [90.0, 200.0, 250.0],
+               [100.0, 110.0, 400.0]]                                     # t2 grows with tau in every instance
+    shrinking = [row[::-1] for row in growing]
+    rng = lambda: np.random.default_rng(0)
+    for rows, ok in ((growing, "sparse recovery"), (shrinking, "completion")):
+        bad = "completion" if ok == "sparse recovery" else "sparse recovery"
+        est, lo, hi = signed_trend(rows, DIRECTION[ok], rng())
+        assert est >= TREND and lo >= TREND                               # the stated direction passes
+        est, lo, hi = signed_trend(rows, DIRECTION[bad], rng())
+        assert est < TREND and hi < TREND                                 # the wrong sign fails, its CI excludes it
+        assert abs(est) >= TREND                                          # while the post hoc |tau| rule passes
+        med, mlo, mhi, _ = median_ci([math.log(r[-1] / r[0]) for r in rows])
+        assert oriented(med, mlo, mhi, DIRECTION[ok])[0] >= math.log(CHANGE)
+        assert oriented(med, mlo, mhi, DIRECTION[bad])[0] < math.log(CHANGE)
+    with pytest.raises(ValueError):
+        oriented(0.5, 0.4, 0.6, 0)
