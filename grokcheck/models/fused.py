@@ -32,9 +32,9 @@ import warnings
 import torch
 import torch.nn.functional as F
 
-from grokcheck.models.batched import _check_masks, _check_same_architecture, _fused_hidden, _log_points, \
+from grokcheck.models.batched import _check_masks, _check_same_architecture, _log_points, \
     _per_point_loss, masks_to_index, quadratic_pairs_forward, quadratic_triples_forward, train_batched
-from grokcheck.models.groups import _fit_budget, group_bytes
+from grokcheck.models.groups import GROUP_BYTES, _fit_budget, group_bytes
 from grokcheck.models.penalties import penalty_subgradient
 from grokcheck.models.quadratic import QuadraticNet, pairs_forward
 from grokcheck.models.train import DTYPES, Data, History, TrainConfig, check_targets, default_eval_steps, lr_at
@@ -61,32 +61,36 @@ def scatter_matrix(targets: torch.Tensor, valid: torch.Tensor, rows_per_run: int
                                        (R * rows_per_run, R * n), check_invariants=True)
 
 
-CHUNK_BYTES = 4 << 20  # per (R, rows, h) activation of one row chunk: H, Z and dH of a chunk stay in cache
+CHUNK_BYTES = GROUP_BYTES  # per (R, rows, h) activation of one row chunk on the CPU (heap-served: see groups)
 
 
 class _Rows:
     """The training rows of a set of runs: tokens (R, n, 2 | 3) long, targets (R, n), weights (R, n)
-    (1 / n_r, 0 on padding), cut into row chunks of `chunk` rows per run, each with the CSR adjoints
-    of its W gather (and of its V[c] gather for triples)."""
+    (1 / n_r, 0 on padding), cut into row chunks of `chunk` rows per run. Each chunk keeps its
+    gather indices into the stacked tables (W^T as (R * 2p, h), V as (R * p, h)) and the CSR
+    adjoints of those gathers, built once."""
 
     def __init__(self, tokens, targets, weights, p: int, chunk: int):
         self.tokens, self.y, self.w, self.p, self.chunk = tokens, targets, weights, p, chunk
         R, n, k = tokens.shape
+        base = torch.arange(R, device=tokens.device)[:, None]
         self.chunks = []
         for s in range(0, n, chunk):
             tk, w = tokens[:, s:s + chunk], weights[:, s:s + chunk]
             cols = torch.stack([tk[..., 0], tk[..., 1] + p], 2)  # (R, c, 2) columns of W
+            flat_ab = (cols + 2 * p * base[..., None]).reshape(-1, 2)  # (R c, 2) rows of the W^T table
             S_W = scatter_matrix(cols, w > 0, 2 * p, weights.dtype)
+            flat_c = tk[..., 2] + p * base if k == 3 else None  # (R, c) rows of the V table
             S_V = scatter_matrix(tk[..., 2:], w > 0, p, weights.dtype) if k == 3 else None
-            self.chunks.append((tk, targets[:, s:s + chunk], w, S_W, S_V))
+            self.chunks.append((flat_ab, flat_c, targets[:, s:s + chunk], w, S_W, S_V))
 
     def subset(self, runs: torch.Tensor) -> "_Rows":
         return _Rows(self.tokens[runs], self.y[runs], self.w[runs], self.p, self.chunk)
 
 
 def row_chunk(R: int, width: int, dtype, device) -> int:
-    """Rows per run of one chunk: the most whose (R, rows, max(h, ...)) activation fits CHUNK_BYTES on the
-    CPU (working set in cache, heap-served buffers), a share of the free memory on CUDA (`group_bytes`)."""
+    """Rows per run of one chunk: the most whose (R, rows, width) activation fits CHUNK_BYTES on the CPU
+    (heap-served buffers, a working set near the cache), a share of the free memory on CUDA (`group_bytes`)."""
     budget = CHUNK_BYTES if torch.device(device).type != "cuda" else group_bytes(device)
     return max(64, budget // (R * width * torch.empty((), dtype=dtype).element_size()))
 
@@ -95,51 +99,41 @@ def quadratic_grads(W: torch.Tensor, V: torch.Tensor, rows: _Rows, loss: str):
     """Per-run mean losses (R,) and the analytic gradients (dW (R, h, 2p), dV (R, p, h)) of the
     quadratic net on `rows` (module docstring), summed over the row chunks. W (R, h, 2p), V (R, p, h)."""
     R, width, two_p = W.shape
-    run_loss, dV, dWt = None, None, None
-    for chunk in rows.chunks:
-        l_c, dV_c, dWt_c = _chunk_grads(W, V, *chunk, loss)
-        if run_loss is None:
-            run_loss, dV, dWt = l_c, dV_c, dWt_c
+    p = V.shape[1]
+    table = W.transpose(1, 2).reshape(R * two_p, width)  # W^T stacked: row r * 2p + j is column j of W_r
+    run_loss = torch.zeros(R, dtype=W.dtype, device=W.device)
+    dV = torch.zeros_like(V)
+    dWt = torch.zeros(R * two_p, width, dtype=W.dtype, device=W.device)
+    for flat_ab, flat_c, y, w, S_W, S_V in rows.chunks:
+        n = y.shape[1]
+        H = F.embedding_bag(flat_ab, table, mode="sum").reshape(R, n, width)  # W[:, a] + W[:, p + b], (R, n, h)
+        Z = H * H
+        if flat_c is None:
+            out = torch.bmm(Z, V.transpose(1, 2))  # (R, n, p)
+            w2 = 2 * w[..., None]  # G2 = 2 G: the factor 2 of dH rides on the small (n, p) tensor (exact)
+            if loss == "ce":
+                ls = torch.log_softmax(out, 2)
+                run_loss += (-ls.gather(2, y[..., None])[..., 0] * w).sum(1)
+                G2 = ls.exp_().mul_(w2)
+                G2.scatter_add_(2, y[..., None], -w2)  # 2 w (softmax - onehot)
+            else:
+                d = out.sub_(F.one_hot(y, p).to(out.dtype) if not y.is_floating_point() else y[..., None])
+                run_loss += ((d * d).sum(2) * w).sum(1)
+                G2 = d.mul_(2 * w2)  # 2 (2 w d)
+            dV.baddbmm_(G2.transpose(1, 2), Z, alpha=0.5)  # (R, p, h)
+            dH = torch.bmm(G2, V).mul_(H)  # (R, n, h)
         else:
-            run_loss += l_c
-            dV += dV_c
-            dWt += dWt_c
+            if loss != "mse":
+                raise ValueError(f"the regression output (triples) trains with loss 'mse', got {loss!r}")
+            Vc = F.embedding(flat_c, V.reshape(R * p, width))  # (R, n, h)
+            d = (Z * Vc).sum(2) - y.to(Z.dtype)  # (R, n)
+            run_loss += (d * d * w).sum(1)
+            dg = (2 * w * d)[..., None]  # (R, n, 1)
+            dV.view(R * p, width).addmm_(S_V, (Z * dg).reshape(R * n, width))
+            dH = (Vc * (2 * dg)).mul_(H)
+        dWt.addmm_(S_W, dH.reshape(R * n, width))
     dW = dWt.reshape(R, two_p, width).transpose(1, 2)  # (R, h, 2p)
     return run_loss.double(), dW, dV
-
-
-def _chunk_grads(W, V, tokens, y, w, S_W, S_V, loss: str):
-    """One row chunk: (losses (R,), dV (R, p, h), dW^T as a table (R * 2p, h))."""
-    R, width, two_p = W.shape
-    p = V.shape[1]
-    n = tokens.shape[1]
-    H = _fused_hidden(W, tokens[..., :2], p)  # (R, n, h)
-    Z = H * H
-    if tokens.shape[2] == 2:
-        out = torch.bmm(Z, V.transpose(1, 2))  # (R, n, p)
-        w2 = 2 * w[..., None]  # G2 = 2 G: the factor 2 of dH rides on the small (n, p) tensor (exact)
-        if loss == "ce":
-            ls = torch.log_softmax(out, 2)
-            run_loss = (-ls.gather(2, y[..., None])[..., 0] * w).sum(1)  # (R,)
-            G2 = ls.exp_().mul_(w2)
-            G2.scatter_add_(2, y[..., None], -w2)  # 2 w (softmax - onehot)
-        else:
-            d = out.sub_(F.one_hot(y, p).to(out.dtype) if not y.is_floating_point() else y[..., None])
-            run_loss = ((d * d).sum(2) * w).sum(1)
-            G2 = d.mul_(2 * w2)  # 2 (2 w d)
-        dV = torch.bmm(G2.transpose(1, 2), Z).mul_(0.5)  # (R, p, h)
-        dH = torch.bmm(G2, V).mul_(H)  # (R, n, h)
-    else:
-        if loss != "mse":
-            raise ValueError(f"the regression output (triples) trains with loss 'mse', got {loss!r}")
-        flat_c = tokens[..., 2] + (torch.arange(R, device=W.device) * p)[:, None]  # (R, n)
-        Vc = F.embedding(flat_c, V.reshape(R * p, width))  # (R, n, h)
-        d = (Z * Vc).sum(2) - y.to(Z.dtype)  # (R, n)
-        run_loss = (d * d * w).sum(1)
-        dg = (2 * w * d)[..., None]  # (R, n, 1)
-        dV = (S_V @ (Z * dg).reshape(R * n, width)).reshape(R, p, width)
-        dH = (Vc * (2 * dg)).mul_(H)
-    return run_loss, dV, S_W @ dH.reshape(R * n, width)
 
 
 class StackedOptimizer:
