@@ -1,4 +1,5 @@
 """`grokcheck compare`: the kernels-vs-networks table equals the stored sample-complexity Result."""
+import copy
 import csv
 import math
 
@@ -117,7 +118,7 @@ def test_bad_input_is_one_line_exit_2(stored, capsys, tmp_path, extra, msg):
 
 
 def test_compare_refuses_another_claims_result(stored):
-    _, result = stored
+    result = copy.deepcopy(stored[1])
     result.claim = "kernel-exit"
     with pytest.raises(ValueError, match="compare reads"):
         compare.comparison(result)
@@ -138,3 +139,22 @@ def test_a_missing_or_other_config_runs_the_claim(stored, monkeypatch, tmp_path)
     assert calls[-1][:2] == ("sample-complexity", "ci") and "steps=100" in calls[-1][2]
     compare.find_or_run(out, "ci", compare.with_ps(sets, [7, 13], "classification"), log=lambda m: None)
     assert len(calls) == 2 and "ps=7,13" in calls[-1][2]  # another p list: runs
+
+
+def test_regression_rows_equal_the_claims_regression_n_star(stored):
+    from types import SimpleNamespace
+
+    from grokcheck.claims.mohamadi._sc_regression import regression_observables
+    result = copy.deepcopy(stored[1])
+    groups = [{"p": 5, "ns": [25, 50, 100], "l2": [[0.9, 0.8], [0.4, 0.7], [0.1, 0.6]]},
+              {"p": 7, "ns": [49, 98, 196], "l2": [[0.3, 0.9], [0.2, 0.6], [0.1, 0.2]]}]
+    _, series, _ = regression_observables(groups, SimpleNamespace(bootstrap=20, reg_steps=100),
+                                          np.random.default_rng(0))
+    result.series = dict(result.series, regression=series)
+    rows = compare.rows_from_result(result, task="regression")
+    method = compare.METHODS["regression"]
+    assert [_col(rows, method, p) for p in (5, 7)] == series["n_star"]
+    assert [r["censored"] for r in rows] == ["none", "right", "left", "none"]
+    assert rows[1]["n_star"] == rows[1]["hi"] == 125.0  # censored: p^3, the claim's upper value
+    k = compare.comparison(result, task="regression").exponents[0]["k"]
+    assert k == pytest.approx(series["exponent"][0], rel=1e-12)
