@@ -80,8 +80,10 @@ def _bracket(ns, passed) -> tuple[float, float, str]:
     return float(ns[i - 1]), float(ns[i]), "none"
 
 
-def _method_rows(p, method, ns, acc, l2, criterion, acc_t, l2_t, censored_value) -> list[dict]:
-    """Rows of one (p, method): per seed (columns of the (F, S) curves) n*, bracket and censoring."""
+def _method_rows(p, method, ns, acc, l2, criterion, acc_t, l2_t, censored_value, upper=None) -> list[dict]:
+    """Rows of one (p, method): per seed (columns of the (F, S) curves) n*, bracket and censoring;
+    a right-censored n* becomes `censored_value(largest grid n)` with bracket [largest grid n, upper]
+    (upper: all p^2 pairs unless given)."""
     from grokcheck.claims.mohamadi import _nstar
     acc, l2 = np.asarray(acc, float), np.asarray(l2, float)
     if criterion == "acc" or (criterion == "claim" and method == "network"):
@@ -96,7 +98,7 @@ def _method_rows(p, method, ns, acc, l2, criterion, acc_t, l2_t, censored_value)
         n, where = _nstar.n_star(ns, passed[:, s], values[:, s], threshold)
         lo, hi, cens = _bracket(ns, passed[:, s])
         if where == _nstar.RIGHT:
-            n, hi = censored_value(n), float(p * p)
+            n, hi = censored_value(n), float(p * p if upper is None else upper)
         rows.append({"p": int(p), "method": METHODS[method], "seed": s, "n_star": float(n), "lo": lo, "hi": hi,
                      "censored": cens})
     return rows
@@ -118,10 +120,7 @@ def rows_from_result(result, criterion: str = "claim", acc: float = ACC, l2: flo
             p, ns = g["p"], g["ns"]
             l2c = np.asarray(g["l2"], float)
             rows += _method_rows(p, "regression", ns, np.zeros_like(l2c), l2c, "l2", acc, l2,
-                                 lambda n, p=p: float(p ** 3))
-            for r in rows[-l2c.shape[1]:]:
-                if r["censored"] == "right":
-                    r["hi"] = float(p ** 3)
+                                 lambda n, p=p: float(p ** 3), upper=p ** 3)
         return rows
     fractions = s["kernel_fractions"]
     for j, p in enumerate(s["ps"]):
