@@ -207,11 +207,9 @@ def main(argv=None) -> int:
     except BrokenPipeError:  # e.g. `grokcheck list | head`
         sys.stderr.close()
         return 0
-    except OSError as exc:  # e.g. stdout on a full disk (`> /dev/full`): one line, not a traceback
-        from grokcheck.progress import silence_stdout
+    except OSError as exc:  # a file the command needed failed in a way no check caught: one line
         from grokcheck.schema import single_line
-        silence_stdout()
-        print(f"grokcheck: error: {single_line(exc.strerror or str(exc))}", file=sys.stderr)
+        print(f"grokcheck: error: {single_line(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("grokcheck: interrupted", file=sys.stderr)

@@ -23,6 +23,7 @@ is stored.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import sys
 import time
@@ -116,12 +117,16 @@ class Progress:
         self.close()
 
 
-def silence_stdout() -> None:
-    """Point file descriptor 1 at /dev/null, so nothing more (not even the flush at exit) fails."""
-    with contextlib.suppress(OSError, ValueError, AttributeError):
+def silence_stdout(stream=None) -> None:
+    """Point the file descriptor of `stream` (default: the real stdout under any wrapper) at
+    /dev/null, so nothing more written to it (not even the flush at exit) fails."""
+    stream = stream if stream is not None else getattr(sys.stdout, "_stream", sys.stdout)
+    with contextlib.suppress(OSError, ValueError, AttributeError, io.UnsupportedOperation):
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.__stdout__.fileno())
-        os.close(devnull)
+        try:
+            os.dup2(devnull, stream.fileno())
+        finally:
+            os.close(devnull)
 
 
 class _PipeSafe:
@@ -137,7 +142,7 @@ class _PipeSafe:
         if self.broken:
             return
         self.broken = True
-        silence_stdout()
+        silence_stdout(self._stream)
         if isinstance(exc, BrokenPipeError):
             print("grokcheck: note: stdout was closed; going on without printing", file=sys.stderr, flush=True)
         else:
@@ -179,6 +184,7 @@ def pipe_safe_stdout():
     try:
         yield safe
     finally:
+        safe.flush()  # what is still buffered meets the failure here, not at interpreter exit
         sys.stdout = old
         if safe.broken:  # the buffer still holds text for the dead output: drop it quietly
             with contextlib.suppress(OSError, ValueError):

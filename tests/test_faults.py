@@ -1,11 +1,28 @@
 """Faults at the edges of a run, each reproduced and held (README "Exit codes and errors", "Results
-and the store"): processes that must stop (SIGTERM / SIGINT / kill -9 of `run --jobs 2`), a closed
-stdout, a `--ray-address` that is not Ray, damaged or special files where results and cache
-entries should be, concurrent exports. Each case runs the real CLI in a subprocess with a
-timeout, so a hang is a failure, not a stuck test run.
+and the store"). The failures of the fault probe, and where each is held:
 
+  a bit flipped inside a cached sub-run's payload           test_a_bit_flipped_in_a_cached_payload_...
+                                                            (+ tests/test_store.py, API level)
+  a damaged result.json shown by report / export            test_a_damaged_result_json_is_skipped_...
+  export through a fixed temporary name / planted symlink   test_a_full_workflow_never_writes_outside_...
+                                                            (+ tests/test_export.py, csv and parquet)
+  a FIFO / /dev/zero / directory for result.json,           test_a_special_file_where_a_stored_file_...
+    store.json or a cache entry (run, report, export)       (27 cases; + tests/test_store.py)
+  {"key": null} store.json, an unreadable file              tests/test_store.py
+  two concurrent parquet exports to one file                test_two_concurrent_parquet_exports_...
+  --jobs N ignoring SIGTERM / SIGINT                        test_jobs_stop_on_a_signal_...
+  workers outliving kill -9 of the main process             test_workers_end_when_the_main_process_...
+  `run A B | head -1` turning A into an error               test_a_closed_stdout_never_turns_...
+  a --ray-address that answers TCP but is not Ray           test_a_ray_address_that_is_not_ray_..., _cli_exits_2
+  stdout on a full disk (/dev/full)                         test_stdout_on_a_full_disk_...
+  sizes without a guard (ps=100000, steps=1e12, ...)        tests/test_guards.py
+  science-layer inputs (NaN y_test, complex kernels, ...)   tests/test_science_inputs.py
+
+Process-level faults (signals, kill -9, a closed pipe, the Ray probe through the CLI) run the real
+CLI in a subprocess with a timeout, so a hang is a failure, not a stuck test run; the rest call
+`grokcheck.cli.main` in this process, under an alarm that turns a blocking read into a failure.
 The claim is tests/fake_claim.py (memoized sub-runs that sleep and log "pid run" to a marker
-file), registered under two ids so that `--jobs 2` runs two workers at once.
+file), registered under several ids so that `--jobs 2` runs two workers at once.
 """
 from __future__ import annotations
 
@@ -76,6 +93,34 @@ def gone_within(workers: set[int], seconds: float) -> set[int]:
     return {p for p in workers if alive(p)}
 
 
+@pytest.fixture
+def inproc(monkeypatch):
+    """Register the fake claim ids in this process and pin the code version; run(*argv) calls
+    grokcheck.cli.main under a 60 s alarm and returns (exit code, stdout + stderr lines)."""
+    sys.path.insert(0, str(TESTS))
+    from grokcheck import registry, store
+    from grokcheck.cli import main
+    for cid in CLAIMS + FAULTS:
+        monkeypatch.setitem(registry.CLAIMS, cid, "fake_claim")
+    monkeypatch.setattr(store, "code_version", lambda: "test")
+
+    def boom(*_):
+        raise TimeoutError("the command blocked")
+    old = signal.signal(signal.SIGALRM, boom)
+
+    def run(capsys, *argv):
+        signal.alarm(60)
+        try:
+            code = main([str(a) for a in argv])
+        finally:
+            signal.alarm(0)
+        got = capsys.readouterr()
+        return code, (got.out + got.err).splitlines()
+    yield run
+    signal.signal(signal.SIGALRM, old)
+    sys.path.remove(str(TESTS))
+
+
 # ------------------------------------------------------------------------------ processes stop
 
 @pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143),
@@ -126,20 +171,20 @@ def test_a_closed_stdout_never_turns_a_claim_into_an_error(tmp_path):
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 @pytest.mark.parametrize("cmd", ["list", "run", "report"])
-def test_stdout_on_a_full_disk_is_one_line_and_exit_3(tmp_path, cmd):
+def test_stdout_on_a_full_disk_is_one_line_and_exit_3(tmp_path, cmd, inproc, capsys, monkeypatch):
     """Was: writing the output (the verdict table, the summary lines) to a full disk (/dev/full)
     gave a traceback. Now one line on stderr and exit 3; run still computes and stores its claim."""
     out = tmp_path / "out"
-    argv = {"list": ["list"], "run": ["run", "fake-claim", "--scale", "ci", "--out", out, "--set", "runs=2"],
-            "report": ["report", "--out", out]}[cmd]
+    run = ["run", "fake-claim", "--scale", "ci", "--out", out, "--set", "runs=2"]
     if cmd == "report":
-        assert cli("run", "fake-claim", "--scale", "ci", "--out", out, "--set", "runs=2").wait(timeout=120) == 0
+        assert inproc(capsys, *run)[0] == 0
+    argv = {"list": ["list"], "run": run, "report": ["report", "--out", out]}[cmd]
     with open("/dev/full", "w") as full:
-        proc = cli(*argv, stdout=full)
-        code = proc.wait(timeout=120)
-    err = proc.stderr.read()
-    assert code == 3 and "Traceback" not in err, err
-    assert len([x for x in err.splitlines() if "error" in x]) == 1 and "No space left on device" in err, err
+        monkeypatch.setattr(sys, "stdout", full)
+        code, lines = inproc(capsys, *argv)
+        monkeypatch.undo()
+    errors = [x for x in lines if "error" in x]
+    assert code == 3 and len(errors) == 1 and "No space left on device" in errors[0], lines
     if cmd != "list":
         assert (out / "fake-claim" / "result.json").is_file() and (out / "summary.pdf").is_file()
 
@@ -240,24 +285,14 @@ def _plant(path: Path, kind: str) -> None:
         path.mkdir()
 
 
-def _fault_cli(*argv):
-    driver = DRIVER.replace("from grokcheck.cli import main", "".join(
-        f"registry.CLAIMS[{c!r}] = 'fake_claim'\n" for c in FAULTS) + "from grokcheck.cli import main")
-    proc = subprocess.Popen([sys.executable, "-c", driver, *map(str, argv)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    out, err = proc.communicate(timeout=180)  # a hang on a FIFO would end here, not in a stuck suite
-    return proc.returncode, out + err  # stdout lines first, then stderr
-
-
-@pytest.fixture(scope="module")
-def faulted(tmp_path_factory) -> dict:
+@pytest.fixture
+def faulted(tmp_path, inproc, capsys) -> dict:
     """Run every fault claim, plant its special file, then report, export and run again; the output
     lines (stdout and stderr) of each command and their exit codes."""
-    tmp = tmp_path_factory.mktemp("faults")
-    out = tmp / "out"
+    out = tmp_path / "out"
     run = ["run", *FAULTS, "--scale", "ci", "--out", out, "--set", "runs=3"]
-    code, err = _fault_cli(*run)
-    assert code == 0, err
+    code, lines = inproc(capsys, *run)
+    assert code == 0, lines
     for cid in FAULTS:
         _, name, kind = cid.split("-")
         if name == "cache":  # no stored result, so the next run reads the cache
@@ -266,17 +301,24 @@ def faulted(tmp_path_factory) -> dict:
             _plant(sorted((out / cid / "cache").glob("*.pt"))[0], kind)
         else:
             _plant(out / cid / FILES[name], kind)
-    got = {"report": _fault_cli("report", "--out", out),
-           "export": _fault_cli("export", "--out", out, "--to", tmp / "x.csv"),
-           "run": _fault_cli(*run)}
+    got = {"report": inproc(capsys, "report", "--out", out),
+           "export": inproc(capsys, "export", "--out", out, "--to", tmp_path / "x.csv"),
+           "run": inproc(capsys, *run)}
     # the fault ids all run fake_claim, whose results name "fake-claim": that skip line is expected
-    return {cmd: (code, [x for x in text.splitlines() if "holds claim 'fake-claim'" not in x])
-            for cmd, (code, text) in got.items()}
+    return {cmd: (code, [x for x in lines if "holds claim 'fake-claim'" not in x]) for cmd, (code, lines) in got.items()}
 
 
-@pytest.mark.parametrize("cid", FAULTS)
-@pytest.mark.parametrize("cmd", ["run", "report", "export"])
-def test_a_special_file_where_a_stored_file_should_be_never_hangs(faulted, cmd, cid):
+def test_a_special_file_where_a_stored_file_should_be_never_hangs(faulted):
+    """All 27 cases at once (one run, report, export and run again in this process)."""
+    for cmd in ("run", "report", "export"):
+        for cid in FAULTS:
+            try:
+                check_fault(faulted, cmd, cid)
+            except AssertionError as exc:
+                raise AssertionError(f"{cmd} with {cid}: {exc}") from None
+
+
+def check_fault(faulted, cmd, cid):
     """Was: a FIFO in place of result.json, store.json or a cache entry hung run, report and export;
     /dev/zero there read until memory ran out; a directory gave a traceback. Now each is refused
     without opening it blocking, in one line: report and export skip the claim, run recomputes it
@@ -303,3 +345,79 @@ def test_a_special_file_where_a_stored_file_should_be_never_hangs(faulted, cmd, 
     else:
         assert "recomputing" in mine[0] and (name != "result" or what in mine[0]), lines
         assert re.search(rf"-> {cid}: verified", mine[-1]), lines
+
+
+# ------------------------------------------------------------------------------ data never falsified
+
+def _observables(path: Path) -> list:
+    import json
+    return [(o["name"], o["value"]) for o in json.loads(path.read_text())["observables"]]
+
+
+def test_a_bit_flipped_in_a_cached_payload_is_caught_by_the_cli(tmp_path, inproc, capsys):
+    """Was: a bit flipped inside a cached sub-run's tensor was trusted: exit 0, a different result,
+    no warning. Now: one line naming the entry, that sub-run recomputed, the same result."""
+    out = tmp_path / "out"
+    run = ["run", "fake-claim", "--scale", "ci", "--out", out, "--set", "runs=3"]
+    assert inproc(capsys, *run)[0] == 0
+    before = _observables(out / "fake-claim" / "result.json")
+    (out / "fake-claim" / "result.json").unlink()  # so the next run reads its cache
+    entry = sorted((out / "fake-claim" / "cache").glob("*.pt"))[0]
+    data = bytearray(entry.read_bytes())
+    data[-200] ^= 0x10  # inside the payload (the tensors sit at the end of the torch.save zip)
+    entry.write_bytes(bytes(data))
+    code, lines = inproc(capsys, *run)
+    assert code == 0
+    assert any(re.search(r"cache entry .*\.pt checksum mismatch .*recomputing", x) for x in lines), lines
+    assert _observables(out / "fake-claim" / "result.json") == before
+
+
+def test_a_damaged_result_json_is_skipped_by_report_and_export(tmp_path, inproc, capsys):
+    """A result.json edited after the run (a number changed, still valid JSON) no longer matches the
+    SHA-256 in store.json: report and export skip it in one line instead of showing the edit."""
+    out = tmp_path / "out"
+    assert inproc(capsys, "run", "fake-claim", "--scale", "ci", "--out", out, "--set", "runs=2")[0] == 0
+    path = out / "fake-claim" / "result.json"
+    path.write_text(re.sub(r'"wall_time_s": [0-9.e-]+', '"wall_time_s": 12345.0', path.read_text(), count=1))
+    for argv in (["report", "--out", out], ["export", "--out", out, "--to", tmp_path / "t.csv"]):
+        code, lines = inproc(capsys, *argv)
+        assert sum("checksum mismatch" in x for x in lines) == 1, lines
+        assert code in (0, 2), lines  # export: nothing left to export is a usage error
+        assert not any("12345" in x for x in lines)
+
+
+def test_a_full_workflow_never_writes_outside_its_folders(tmp_path, inproc, capsys):
+    """Was: one run / --force / report / export / show workflow changed a file outside --out
+    (export's fixed temporary name followed a planted symlink). Now symlinks planted at every
+    temporary name an exporter or the store might use point at a victim that stays untouched."""
+    pytest.importorskip("pyarrow")
+    out, exp, victim = tmp_path / "out", tmp_path / "exp", tmp_path / "victim"
+    victim.write_text("precious")
+    (out / "fake-claim").mkdir(parents=True)
+    exp.mkdir()
+    for folder, names in ((out / "fake-claim", ["result.json", "store.json"]),
+                          (exp, ["t.parquet", "t_series.parquet"])):
+        for name in names:
+            (folder / f".{name}.tmp").symlink_to(victim)
+    steps = [["run", "fake-claim", "--scale", "ci", "--out", out, "--set", "runs=2"],
+             ["run", "fake-claim", "--scale", "ci", "--out", out, "--set", "runs=2", "--force"],
+             ["report", "--out", out], ["export", "--out", out, "--to", exp / "t.parquet"], ["show", "construction"]]
+    for argv in steps:
+        code, lines = inproc(capsys, *argv)
+        assert code == 0, lines
+    assert victim.read_text() == "precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exp", "out", "victim"]
+
+
+def test_two_concurrent_parquet_exports_to_one_file_both_succeed(tmp_path, inproc, capsys):
+    """Was: two concurrent parquet exports to one file raced on a fixed temporary name (one exited 2
+    on a vanished file). Now each process writes its own mkstemp file and renames it."""
+    pytest.importorskip("pyarrow")
+    out = tmp_path / "out"
+    assert inproc(capsys, "run", "fake-claim", "--scale", "ci", "--out", out, "--set", "runs=2")[0] == 0
+    procs = [cli("export", "--out", out, "--to", tmp_path / "t.parquet") for _ in range(2)]
+    codes = [p.wait(timeout=120) for p in procs]
+    assert codes == [0, 0], [p.stderr.read() for p in procs]
+    import pandas as pd
+    assert len(pd.read_parquet(tmp_path / "t.parquet")) > 0
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
