@@ -1,132 +1,373 @@
-"""Throughput of batched training (models/batched.py) against R sequential models.train.train runs.
+"""Training speed of the quadratic net: where a batched step spends its time, and the fused step's rate.
 
-Task: modular-addition classification, all p^2 pairs, training fraction 0.5, QuadraticNet width 4p,
-AdamW, full batch, float32. Both sides evaluate only at steps 0 and `steps`. Each side first runs a
-warm-up (`--warmup` steps, not timed), then the timed run; ratio = (R * steps / t_batched) /
-(R * steps / t_sequential) = t_sequential / t_batched. The CPU is shared, so repeat and quote the
-median (--repeats).
+Setting: the paper's classification task (Mohamadi+24 Sec. 5): p^2 addition pairs, n = 2 p^(5/3)
+training pairs per run (own split per run), QuadraticNet width h = 4p, normalized GD lr 10 with the
+l_inf penalty 1e-20, R runs in one stacked pass. Two paths:
+- "autograd": `models.batched.train_batched` with `quadratic_pairs_forward` (the reference);
+- "fused":    `models.fused.train_fused` (analytic gradients, CSR adjoint, stacked optimizer).
 
-Achieved FLOP/s counts the matmuls analytically: per run and step the forward (h^2) @ V^T and the
-backward's two products (dV and d(h^2)) are 3 x 2 n h p FLOPs with n = the run's training points,
-h = 4p, p outputs (gathers and elementwise ops not counted; the 2 eval steps neither). The chip's
-float32 matmul rate is measured in the same run by one large GEMM (--gemm N: N x N @ N x N, TF32
-off, as in the training runs), and the batched rate is printed as a fraction of it. The run group
-(`models.batched.run_group_size`: CPU 16 MiB, CUDA free memory / 16) is printed per row.
+Sections (all in one run; the CPU is shared, so every timing is the best of --repeats blocks and
+the GEMM is re-measured next to each row: the ratios are what count):
+1. profile: ms per step of each part of the autograd step (forward incl. loss, backward,
+   penalty, masks (alive / finite), normalization (the NGD norm), optimizer update) and of one
+   evaluation (amortized over the claim grid's ~70 evals in 3e4 steps), beside the fused step's
+   parts (forward + analytic backward, penalty, optimizer), p = 31, 47, 97, float32 and float64.
+2. rates: achieved matmul FLOP/s of the fused step (3 x 2 n h p FLOPs per run and step: the
+   forward Z V^T and the backward's G^T Z and G V; gathers and elementwise ops not counted) as a
+   share of one large GEMM of the same dtype measured in the same run (--gemm N: N x N @ N x N, TF32
+   off), and the speed-up over the autograd step.
+3. paper: the paper's setting timed end to end by `train_fused` over a measured fraction of the
+   steps (--paper-steps), extrapolated to 3e4 steps plus the claim grid's evaluations:
+   p = 47 with 5 seeds and p = 97 with 3 seeds, float64 and float32.
 
-    python bench/bench_train.py [--ps 31 97] [--rs 8 32] [--steps 30] [--device cpu|cuda] [--gemm 4096]
+    python bench/bench_train.py [--ps 31 47 97] [--R 8] [--repeats 5] [--device cpu|cuda] [--skip-paper]
+
+Profile measured with `--threads 1` on 2 CPU cores shared with four other agents (load average 12;
+ms per step, best of 3 steps; eval = ms per call, eval/step = amortized over the claim grid):
+
+       dtype    p     n      path group   forward  backward   penalty     masks normalization optimizer      eval      step eval/step
+     float32   31   612  autograd     8     16.77     21.31      0.63      0.26      0.15      0.33     67.07     39.45     0.157
+                            fused     8     28.54   (above)      0.64      0.09   (above)      0.52     42.78     29.78     0.100
+     float32   47  1224  autograd     8     66.88    124.63      1.10      0.41      0.17      0.41     82.81    193.60     0.193
+                            fused     8     77.15   (above)      1.00      0.08   (above)      0.76    214.32     79.00     0.500
+     float32   97  4096  autograd     2    597.66   1400.80    107.27      1.07      1.55      2.65   1859.36   2111.00     4.339
+                            fused     8   1463.94   (above)     19.92      0.10   (above)     31.36   2141.88   1515.32     4.998
+     float64   31   612  autograd     8     73.58     78.39      0.79      0.34      0.10      0.44    129.41    153.64     0.302
+                            fused     8    132.98   (above)      0.66      0.07   (above)      0.53    144.49    134.24     0.337
+     float64   47  1224  autograd     8    223.96   1059.31     49.74      0.46      0.21      0.66    561.38   1334.33     1.310
+                            fused     8    400.41   (above)      1.24      0.08   (above)      1.19    373.84    402.93     0.872
+     float64   97  4096  autograd     1   1043.70   1551.15     65.13      1.40      0.85      2.43   2643.85   2664.66     6.169
+                            fused     8   1458.78   (above)     25.69      0.10   (above)     23.34   2302.93   1507.91     5.373
+
+The autograd step spends its time in the backward (embedding_bag's scatter, the bmm adjoints, the
+autograd bookkeeping) and the forward with its graph; at p = 97 the 16 MiB run groups cut R = 8
+into passes of 1-2 runs. The penalty, masks, NGD norm and update are a few percent each; the
+evaluation (whole p^2 table, ~70 times in 3e4 steps) is < 1%. The fused step removes the graph,
+the run groups and the per-step host syncs; its time is the three products plus ~6 passes over
+the (R, rows, h) activations.
 """
 from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import time
 
 import torch
 
-from grokcheck.models.batched import quadratic_pairs_forward, run_group_size, train_batched
-from grokcheck.models.quadratic import QuadraticNet
-from grokcheck.models.train import Data, TrainConfig, train
+from grokcheck.models.batched import (_Forward, _loss_and_grads, _measure, _per_point_loss, _step, masks_to_index,
+                                      quadratic_pairs_forward, run_group_size)
+from grokcheck.models.fused import StackedOptimizer, _Rows, evaluate_runs, quadratic_grads, row_chunk, train_fused
+from grokcheck.models.groups import _fit_budget, _widest, group_bytes
+from grokcheck.models.penalties import penalty_subgradient
+from grokcheck.models.quadratic import QuadraticNet, pairs_forward
+from grokcheck.models.train import Data, TrainConfig, _make_torch_optimizer
+from grokcheck.theory.delay import eval_grid
 from grokcheck.theory.tasks import binary_table, split_indices
 
-
-def _fwd(m, inp):
-    return m.logits(inp[:, 0], inp[:, 1])
+PAPER_STEPS = 30_000
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 def _sync(device):
-    if device == "cuda":
+    if torch.device(device).type == "cuda":
         torch.cuda.synchronize()
 
 
-def gemm_flops(n: int, device: str, repeats: int = 3) -> float:
-    """float32 FLOP/s of one n x n @ n x n matmul (TF32 off): the best of `repeats` after a warm-up."""
-    g = torch.Generator().manual_seed(0)
-    a = torch.randn(n, n, generator=g).to(device)
-    b = torch.randn(n, n, generator=g).to(device)
-    a @ b
+def _best(fn, repeats: int, device) -> float:
+    """Best wall time of `repeats` calls of fn (after one warm-up call)."""
+    fn()
     best = float("inf")
     for _ in range(repeats):
         _sync(device)
         t = time.perf_counter()
-        a @ b
+        fn()
         _sync(device)
         best = min(best, time.perf_counter() - t)
-    return 2 * n ** 3 / best
+    return best
 
 
-def step_flops(p: int, n_train: int) -> int:
-    """Analytic matmul FLOPs of one training step of one run (module docstring): 3 x 2 n h p, h = 4p."""
-    return 3 * 2 * n_train * (4 * p) * p
+def gemm_rate(n: int, dtype, device, repeats: int = 5) -> float:
+    """FLOP/s of one n x n @ n x n matmul of `dtype` (TF32 off): the best of `repeats`."""
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(n, n, generator=g, dtype=dtype).to(device)
+    b = torch.randn(n, n, generator=g, dtype=dtype).to(device)
+    return 2 * n ** 3 / _best(lambda: a @ b, repeats, device)
 
 
-def setup(p: int, R: int, device: str):
+def n_paper(p: int) -> int:
+    """The paper's classification budget n = 2 p^(5/3) (below p^2)."""
+    return min(p * p - 1, round(2 * p ** (5 / 3)))
+
+
+def step_flops(p: int, n: int) -> int:
+    """Matmul FLOPs of one step of one run: 3 x 2 n h p with h = 4p (module docstring)."""
+    return 3 * 2 * n * (4 * p) * p
+
+
+def case(p: int, R: int, dtype: str, device, steps: int = 1):
+    """(models, data, masks, config) of the paper's classification setting, R runs, seeds 0..R-1."""
     x, y = binary_table(p)
-    models = [QuadraticNet(p, 4 * p, generator=torch.Generator().manual_seed(s)).to(device) for s in range(R)]
-    masks = torch.zeros(R, len(y), dtype=torch.bool)
+    N = len(y)
+    masks = torch.zeros(R, N, dtype=torch.bool)
     for r in range(R):
-        masks[r, split_indices(len(y), 0.5, seed=r)[0]] = True
-    return Data(x.to(device), y.to(device)), models, masks.to(device)
+        masks[r, split_indices(N, n_paper(p) / N, seed=r)[0]] = True
+    models = [QuadraticNet(p, 4 * p, generator=torch.Generator().manual_seed(r), dtype=DTYPES[dtype], device=device)
+              for r in range(R)]
+    cfg = TrainConfig(steps=steps, lr=10.0, optimizer="ngd", penalty="linf", penalty_weight=1e-20, dtype=dtype,
+                      eval_steps=(0, steps))
+    return models, Data(x.to(device), y.to(device)), masks.to(device), cfg
 
 
-def time_batched(data, models, masks, steps, device, fused=True) -> float:
-    cfg = TrainConfig(steps=steps, lr=1e-3, optimizer="adamw", weight_decay=1.0, eval_steps=(0, steps))
-    _sync(device)
-    t = time.perf_counter()
-    train_batched(models, data, masks, cfg, forward=_fwd, batched_forward=quadratic_pairs_forward if fused else None)
-    _sync(device)
-    return time.perf_counter() - t
+class _Timer:
+    """Per-step sums of named parts: T.next() opens a step, T(name, fn) times fn into it; best() is the
+    fastest step of each part, the first (warm-up) step dropped."""
+
+    def __init__(self, device):
+        self.device, self.steps = device, []
+
+    def next(self):
+        self.steps.append({})
+
+    def __call__(self, name, fn):
+        _sync(self.device)
+        t = time.perf_counter()
+        out = fn()
+        _sync(self.device)
+        self.steps[-1][name] = self.steps[-1].get(name, 0.0) + time.perf_counter() - t
+        return out
+
+    def best(self) -> dict:
+        kept = self.steps[1:] or self.steps
+        return {k: min(s[k] for s in kept if k in s) for k in kept[0]}
 
 
-def time_sequential(data, models, masks, steps, device) -> float:
-    cfg = TrainConfig(steps=steps, lr=1e-3, optimizer="adamw", weight_decay=1.0, eval_steps=(0, steps))
-    _sync(device)
-    t = time.perf_counter()
-    for m, mask in zip(models, masks):
-        train(m, Data(data.inputs[mask], data.targets[mask]), Data(data.inputs[~mask], data.targets[~mask]), cfg,
-              forward=_fwd)
-    _sync(device)
-    return time.perf_counter() - t
+def profile_autograd(models, data, masks, cfg, steps: int) -> dict:
+    """Best ms per step of each part of train_batched's step (its own code, split at the same places)."""
+    from torch.func import stack_module_state
+    device = data.inputs.device
+    dtype = DTYPES[cfg.dtype]
+    params, _ = stack_module_state([_Forward(m, pairs_forward) for m in models])
+    plist = list(params.values())
+    R = len(models)
+    idx, wts = masks_to_index(masks)
+    wts = wts.to(dtype)
+    xb, yb = data.inputs[idx], data.targets[idx]
+    fwd = lambda p, inp: quadratic_pairs_forward({k[len("model."):]: v for k, v in p.items()}, inp)  # noqa: E731
+    group = run_group_size(R, idx.shape[1], plist, dtype)
+    opt = _make_torch_optimizer(plist, cfg)
+    alive = torch.ones(R, dtype=torch.bool, device=device)
+    T = _Timer(device)
+    for _ in range(steps + 1):  # first step: warm-up, dropped
+        T.next()
+        grads = [torch.zeros_like(v) for v in plist]
+        for g0 in range(0, R, group):
+            sl = slice(g0, min(R, g0 + group))
+            leaves = {k: v[sl].detach().requires_grad_() for k, v in params.items()}
+            rl = T("forward", lambda: (_per_point_loss(fwd(leaves, xb[sl]), yb[sl], cfg.loss) * wts[sl]).sum(1))
+            gs = T("backward", lambda: torch.autograd.grad(rl.sum(), list(leaves.values())))
+            for full, g in zip(grads, gs):
+                full[sl] = g
+        T("masks", lambda: bool((~torch.isfinite(rl) & alive[sl]).any()))
+        pen = T("penalty", lambda: penalty_subgradient(cfg.penalty, plist, runs=True))
+        torch._foreach_add_(grads, pen, alpha=cfg.penalty_weight)
+        grads = T("masks", lambda: [torch.where(a[:, None, None] > 0, g, torch.zeros_like(g))
+                                    for a, g in ((alive, g) for g in grads)])
+        T("normalization", lambda: sum(g.double().pow(2).flatten(1).sum(1) for g in grads).sqrt())
+        T("optimizer", lambda: _step(plist, grads, cfg.lr, torch.ones(R, dtype=torch.float64, device=device),
+                                     cfg, opt))
+    rows = _fit_budget(R * _widest(plist) * torch.empty((), dtype=dtype).element_size(),
+                       max(1, cfg.eval_chunk // R), group_bytes(device))
+    for _ in range(2):
+        T.next()
+        T("eval", lambda: _measure(fwd, params, data.inputs, data.targets, masks, ~masks, cfg, 1.0, rows))
+    ev = T.steps[-1]["eval"]
+    T.steps = T.steps[:-2]
+    return {**T.best(), "eval": ev, "_group": group}
+
+
+def profile_fused(models, data, masks, cfg, steps: int, chunk: int | None = None) -> dict:
+    """Best ms per step of the fused step's parts (train_fused's hot loop, all runs live)."""
+    R = len(models)
+    device = data.inputs.device
+    dtype = DTYPES[cfg.dtype]
+    W = torch.stack([m.W.detach() for m in models]).to(dtype).contiguous()
+    V = torch.stack([m.V.detach() for m in models]).to(dtype).contiguous()
+    idx, wts = masks_to_index(masks)
+    rows = _Rows(data.inputs[idx], data.targets[idx], wts.to(dtype), models[0].p,
+                 chunk or row_chunk(R, 4 * models[0].p, dtype, device))
+    opt = StackedOptimizer([W, V], cfg)
+    ones = torch.ones(R, dtype=torch.float64, device=device)
+    T = _Timer(device)
+    for _ in range(steps + 1):
+        T.next()
+        loss, gW, gV = T("fwd+bwd", lambda: quadratic_grads(W, V, rows, cfg.loss))
+        T("masks", lambda: bool((~torch.isfinite(loss)).any()))
+        pen = T("penalty", lambda: penalty_subgradient(cfg.penalty, [W, V], runs=True))
+        grads = [gW, gV]
+        torch._foreach_add_(grads, pen, alpha=cfg.penalty_weight)
+        T("optimizer", lambda: opt.step(grads, cfg.lr, ones))
+    rows = _fit_budget(R * max(W.shape[1], W.shape[2]) * W.element_size(), max(1, cfg.eval_chunk // R),
+                       group_bytes(device))
+    for _ in range(2):
+        T.next()
+        T("eval", lambda: evaluate_runs(W, V, data.inputs, data.targets, masks, ~masks, cfg, 1.0, rows))
+    ev = T.steps[-1]["eval"]
+    T.steps = T.steps[:-2]
+    return {**T.best(), "eval": ev}
+
+
+def fused_step_time(models, data, masks, cfg, steps: int, repeats: int, chunk: int | None = None) -> float:
+    """Best seconds per fused step (hot loop: grads, penalty, finite check, update) over `repeats` blocks."""
+    R = len(models)
+    device = data.inputs.device
+    dtype = DTYPES[cfg.dtype]
+    W = torch.stack([m.W.detach() for m in models]).to(dtype).contiguous()
+    V = torch.stack([m.V.detach() for m in models]).to(dtype).contiguous()
+    idx, wts = masks_to_index(masks)
+    rows = _Rows(data.inputs[idx], data.targets[idx], wts.to(dtype), models[0].p,
+                 chunk or row_chunk(R, 4 * models[0].p, dtype, device))
+    opt = StackedOptimizer([W, V], cfg)
+    ones = torch.ones(len(models), dtype=torch.float64, device=device)
+
+    def block():
+        for _ in range(steps):
+            loss, gW, gV = quadratic_grads(W, V, rows, cfg.loss)
+            bool((~torch.isfinite(loss)).any())
+            grads = [gW, gV]
+            torch._foreach_add_(grads, penalty_subgradient(cfg.penalty, [W, V], runs=True), alpha=cfg.penalty_weight)
+            opt.step(grads, cfg.lr, ones)
+    return _best(block, repeats, device) / steps
+
+
+def autograd_step_time(models, data, masks, cfg, steps: int, repeats: int) -> float:
+    """Best seconds per step of train_batched's hot loop (its own functions: `_loss_and_grads` over the
+    run groups, penalty, alive masks, `_step`) over `repeats` blocks of `steps` steps."""
+    from torch.func import stack_module_state
+    device = data.inputs.device
+    dtype = DTYPES[cfg.dtype]
+    params, _ = stack_module_state([_Forward(m, pairs_forward) for m in models])
+    plist = list(params.values())
+    R = len(models)
+    idx, wts = masks_to_index(masks)
+    wts = wts.to(dtype)
+    xb, yb = data.inputs[idx], data.targets[idx]
+    fwd = lambda p, inp: quadratic_pairs_forward({k[len("model."):]: v for k, v in p.items()}, inp)  # noqa: E731
+    group = run_group_size(R, idx.shape[1], plist, dtype)
+    opt = _make_torch_optimizer(plist, cfg)
+    alive = torch.ones(R, dtype=torch.bool, device=device)
+    scale = torch.ones(R, dtype=torch.float64, device=device)
+
+    def block():
+        for _ in range(steps):
+            grads, run_loss = _loss_and_grads(fwd, params, xb, yb, wts, alive, cfg.loss, group)
+            bool((~torch.isfinite(run_loss) & alive).any())
+            torch._foreach_add_(grads, penalty_subgradient(cfg.penalty, plist, runs=True), alpha=cfg.penalty_weight)
+            grads = [torch.where(alive.reshape(-1, 1, 1) > 0, g, torch.zeros_like(g)) for g in grads]
+            _step(plist, grads, cfg.lr, scale * alive.double(), cfg, opt)
+    return _best(block, repeats, device) / steps
+
+
+def print_profile(ps, R, dtypes, device, steps: int):
+    print(f"\n## 1. profile: ms per step (best of {steps} steps), R = {R}, NGD + l_inf, n = 2p^(5/3), h = 4p")
+    cols = ["forward", "backward", "penalty", "masks", "normalization", "optimizer", "eval"]
+    print(f"{'dtype':>8} {'p':>4} {'n':>5} {'path':>9} {'group':>5} " + " ".join(f"{c:>9}" for c in cols)
+          + f" {'step':>9} {'eval/step':>9}")
+    n_evals = len(eval_grid(PAPER_STEPS, n_uniform=30, per_decade=10))
+    for dtype in dtypes:
+        for p in ps:
+            models, data, masks, cfg = case(p, R, dtype, device)
+            a = profile_autograd(models, data, masks, cfg, steps)
+            f = profile_fused(models, data, masks, cfg, steps)
+            step_a = sum(a[c] for c in cols[:-1])
+            print(f"{dtype:>8} {p:>4} {n_paper(p):>5} {'autograd':>9} {a['_group']:>5} "
+                  + " ".join(f"{1e3 * a[c]:>9.2f}" for c in cols)
+                  + f" {1e3 * step_a:>9.2f} {1e3 * a['eval'] * n_evals / PAPER_STEPS:>9.3f}")
+            fused = {"forward": f["fwd+bwd"], "backward": float("nan"), "penalty": f["penalty"], "masks": f["masks"],
+                     "normalization": float("nan"), "optimizer": f["optimizer"], "eval": f["eval"]}
+            step_f = f["fwd+bwd"] + f["penalty"] + f["masks"] + f["optimizer"]
+            print(f"{'':>8} {'':>4} {'':>5} {'fused':>9} {R:>5} "
+                  + " ".join(f"{1e3 * fused[c]:>9.2f}" if fused[c] == fused[c] else f"{'(above)':>9}" for c in cols)
+                  + f" {1e3 * step_f:>9.2f} {1e3 * f['eval'] * n_evals / PAPER_STEPS:>9.3f}", flush=True)
+    print("fused: 'forward' = forward + analytic backward; the NGD norm is inside its optimizer; "
+          f"eval/step = eval x {n_evals} evals / {PAPER_STEPS} steps (the claim's grid)")
+
+
+def print_rates(ps, R, dtypes, device, repeats: int, gemm: int, target_flops: float):
+    print(f"\n## 2. rates: fused step vs one {gemm}^3 GEMM of the same dtype (both best of {repeats}), R = {R}")
+    print(f"{'dtype':>8} {'p':>4} {'n':>5} {'steps':>5} {'GEMM GFLOP/s':>12} {'fused GFLOP/s':>13} {'of GEMM':>7} "
+          f"{'fused ms':>9} {'autograd ms':>11} {'speed-up':>8}")
+    for dtype in dtypes:
+        for p in ps:
+            models, data, masks, cfg = case(p, R, dtype, device)
+            flops = sum(step_flops(p, int(n)) for n in masks.sum(1).tolist())
+            steps = max(2, min(50, round(target_flops / flops)))
+            g1 = gemm_rate(gemm, DTYPES[dtype], device, repeats)
+            tf = fused_step_time(models, data, masks, cfg, steps, repeats)
+            ta = autograd_step_time(models, data, masks, cfg, max(2, steps // 2), max(2, repeats // 2))
+            g2 = gemm_rate(gemm, DTYPES[dtype], device, repeats)
+            g = max(g1, g2)
+            rate = flops / tf
+            print(f"{dtype:>8} {p:>4} {n_paper(p):>5} {steps:>5} {g / 1e9:>12.1f} {rate / 1e9:>13.1f} {rate / g:>7.1%} "
+                  f"{1e3 * tf:>9.2f} {1e3 * ta:>11.2f} {ta / tf:>7.2f}x", flush=True)
+
+
+def print_paper(device, dtypes, frac_steps: dict):
+    print(f"\n## 3. paper setting (NGD lr 10, l_inf 1e-20, n = 2p^(5/3), h = 4p, {PAPER_STEPS} steps), "
+          f"train_fused, extrapolated from a measured fraction")
+    print(f"{'dtype':>8} {'p':>4} {'seeds':>5} {'measured steps':>14} {'s measured':>10} {'ms/step':>8} "
+          f"{'eval ms':>8} {'evals':>5} {'total (3e4 steps)':>17}")
+    grid = eval_grid(PAPER_STEPS, n_uniform=30, per_decade=10)
+    for p, seeds in ((47, 5), (97, 3)):
+        for dtype in dtypes:
+            S = frac_steps[p]
+            models, data, masks, cfg = case(p, seeds, dtype, device, S)
+            _sync(device)
+            t0 = time.perf_counter()
+            train_fused(models, data, masks, cfg)  # S steps, evals at 0 and S
+            _sync(device)
+            t = time.perf_counter() - t0
+            W = torch.stack([m.W.detach() for m in models]).to(DTYPES[dtype])
+            V = torch.stack([m.V.detach() for m in models]).to(DTYPES[dtype])
+            rows = _fit_budget(seeds * 4 * p * W.element_size(), max(1, cfg.eval_chunk // seeds), group_bytes(device))
+            t_eval = _best(lambda: evaluate_runs(W, V, data.inputs, data.targets, masks, ~masks, cfg, 1.0, rows),
+                           2, device)
+            per_step = max(t - 2 * t_eval, 0.0) / S
+            total = PAPER_STEPS * per_step + len(grid) * t_eval
+            print(f"{dtype:>8} {p:>4} {seeds:>5} {S:>14} {t:>10.1f} {1e3 * per_step:>8.2f} {1e3 * t_eval:>8.1f} "
+                  f"{len(grid):>5} {total / 60:>13.1f} min", flush=True)
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--ps", type=int, nargs="+", default=[31, 97])
-    ap.add_argument("--rs", type=int, nargs="+", default=[8, 32])
-    ap.add_argument("--steps", type=int, default=30, help="timed steps at p=31; scaled by (31/p)^2, >= 4")
-    ap.add_argument("--vmap", action="store_true", help="time the generic vmap(functional_call) path, not the fused one")
-    ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--ps", type=int, nargs="+", default=[31, 47, 97])
+    ap.add_argument("--R", type=int, default=8)
+    ap.add_argument("--dtypes", nargs="+", default=["float32", "float64"], choices=list(DTYPES))
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--profile-steps", type=int, default=3)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu", choices=["cpu", "cuda"])
-    ap.add_argument("--gemm", type=int, default=None, help="GEMM size for the float32 peak (default 8192 cuda, 1024 cpu)")
+    ap.add_argument("--gemm", type=int, default=None, help="GEMM size (default 8192 cuda, 1024 cpu)")
+    ap.add_argument("--paper-steps", type=int, nargs=2, default=[600, 60], metavar=("P47", "P97"),
+                    help="measured steps of the paper-setting runs at p = 47 and 97")
+    ap.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's, = cores)")
+    ap.add_argument("--skip-profile", action="store_true")
+    ap.add_argument("--skip-paper", action="store_true")
     args = ap.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     torch.backends.cuda.matmul.allow_tf32 = False
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     name = torch.cuda.get_device_name() if args.device == "cuda" else "cpu"
-    peak = gemm_flops(args.gemm or (8192 if args.device == "cuda" else 1024), args.device)
-    print(f"device={args.device} ({name}) torch_threads={torch.get_num_threads()} steps(p=31)={args.steps} "
-          f"repeats={args.repeats} path={'vmap' if args.vmap else 'fused'} load_avg_1min={load:.1f}")
-    print(f"float32 GEMM rate (one large GEMM, TF32 off): {peak / 1e12:.3f} TFLOP/s")
-    print(f"{'p':>4} {'R':>4} {'group':>5} {'seq run-steps/s':>16} {'batched run-steps/s':>20} {'ratio':>6} "
-          f"{'batched GFLOP/s':>15} {'of GEMM':>7}")
-    for p in args.ps:
-        for R in args.rs:
-            steps = max(4, round(args.steps * (31 / p) ** 2))
-            data, models, masks = setup(p, R, args.device)
-            time_batched(data, models, masks, args.warmup, args.device, not args.vmap)
-            time_sequential(data, models[:2], masks[:2], args.warmup, args.device)
-            ratios, tb, ts = [], [], []
-            for _ in range(args.repeats):
-                ts.append(time_sequential(data, models, masks, steps, args.device))
-                tb.append(time_batched(data, models, masks, steps, args.device, not args.vmap))
-                ratios.append(ts[-1] / tb[-1])
-            work = R * steps
-            plist = [prm.detach()[None].expand(R, *prm.shape) for prm in models[0].parameters()]
-            group = run_group_size(R, int(masks.sum(1).max()), plist, torch.float32)
-            flops = sum(step_flops(p, int(n)) for n in masks.sum(1).tolist()) * steps / statistics.median(tb)
-            print(f"{p:>4} {R:>4} {group:>5} {work / statistics.median(ts):>16.1f} {work / statistics.median(tb):>20.1f} "
-                  f"{statistics.median(ratios):>6.2f} {flops / 1e9:>15.2f} {flops / peak:>7.1%}  "
-                  f"(ratios {', '.join(f'{r:.2f}' for r in ratios)})", flush=True)
+    load = " ".join(f"{v:.1f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+    print(f"device={args.device} ({name}) torch {torch.__version__} threads={torch.get_num_threads()} "
+          f"cpus={os.cpu_count()} load avg (1/5/15 min) at start: {load}")
+    gemm = args.gemm or (8192 if args.device == "cuda" else 1024)
+    target = 4e9 if args.device == "cpu" else 4e11  # FLOPs per timed block
+    if not args.skip_profile:
+        print_profile(args.ps, args.R, args.dtypes, args.device, args.profile_steps)
+    print_rates(args.ps, args.R, args.dtypes, args.device, args.repeats, gemm, target)
+    if not args.skip_paper:
+        print_paper(args.device, args.dtypes, {47: args.paper_steps[0], 97: args.paper_steps[1]})
+    load = " ".join(f"{v:.1f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+    print(f"\nload avg (1/5/15 min) at end: {load} (2 cores shared: ratios to the same-run GEMM are what count)")
 
 
 if __name__ == "__main__":
