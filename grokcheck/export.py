@@ -32,8 +32,9 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-OBSERVABLE_COLUMNS = ("claim", "setting", "role", "name", "value", "bound", "comparison", "tolerance",
-                      "passed", "setting_verdict", "verdict", "scale", "seed", "config_hash", "device",
+OBSERVABLE_COLUMNS = ("claim", "setting", "role", "name", "value", "lo", "hi", "coverage", "method", "bound",
+                      "comparison", "tolerance", "kind", "source", "outcome", "passed", "setting_verdict",
+                      "verdict", "beyond_verdict", "scale", "seed", "config_hash", "device",
                       "commit", "wall_time_s", "reason", "results")
 SERIES_COLUMNS = ("claim", "scale", "seed", "config_hash", "device", "commit", "results", "series",
                   "index", "subindex", "step", "value", "text")
@@ -82,9 +83,11 @@ def _meta(folder: Path, r) -> dict:
 
 def observable_rows(folder: Path, r) -> list[dict]:
     meta = _meta(folder, r)
-    return [{**meta, "setting": o.setting, "role": o.role, "name": o.name, "value": o.value,
-             "bound": o.bound, "comparison": o.comparison, "tolerance": o.tolerance, "passed": o.passed,
+    return [{**meta, "setting": o.setting, "role": o.role, "name": o.name, "value": o.value, "lo": o.lo,
+             "hi": o.hi, "coverage": o.coverage, "method": o.method, "bound": o.bound, "comparison": o.comparison,
+             "tolerance": o.tolerance, "kind": o.kind, "source": o.source, "outcome": o.outcome, "passed": o.passed,
              "setting_verdict": r.setting_verdicts.get(o.setting, ""), "verdict": r.verdict_label(),
+             "beyond_verdict": r.beyond_label(),
              "wall_time_s": r.wall_time_s, "reason": o.reason} for o in r.observables]
 
 
