@@ -1,5 +1,5 @@
 """Tracked quadratic-net runs of `kernel-exit`: one batched training pass over a group of runs
-(alphas x seeds of one optimizer, `models.batched.train_batched`) with, at every eval step and for
+(alphas x seeds of one optimizer, `models.fused.train_quadratic`) with, at every eval step and for
 every run, the eNTK distances on a fixed subset (`ntk.diagnostics.KernelTrajectory`, closed form),
 the linearization gap and the after-kernel accuracy (Mohamadi+24 Sec. 5; issue 13).
 
@@ -12,8 +12,9 @@ from __future__ import annotations
 import torch
 
 from grokcheck.claims.mohamadi._kernel_regime import K_INIT, calibrate, kernel_subset, linearization_gap
-from grokcheck.models.batched import load_run, quadratic_pairs_forward, train_batched
-from grokcheck.models.quadratic import QuadraticNet, pairs_forward
+from grokcheck.models.batched import load_run
+from grokcheck.models.fused import train_quadratic
+from grokcheck.models.quadratic import QuadraticNet
 from grokcheck.models.train import Data, TrainConfig, train
 from grokcheck.ntk.diagnostics import KernelTrajectory, Linearized, after_kernel_accuracy, linearized_outputs
 from grokcheck.ntk.empirical import empirical_ntk
@@ -77,7 +78,7 @@ class _Probe:
 
 def tracked_group(ctx, *, p: int, width: int, n: int, runs: list, steps: int, optimizer: str, lr: float,
                   weight_decay: float, penalty_weight: float, eval_steps: tuple, subset: int,
-                  after_kernel: bool = True) -> list[dict]:
+                  after_kernel: bool = True, fused: bool = False) -> list[dict]:
     """Train the runs [(alpha, init index), ...] in one batched pass; returns one series dict per run
     (steps, train_acc, test_acc, l2, dist, dist_train, dist_test, dist_cross, raw_drift, lin_gap,
     after_acc). after_kernel: measure the after-kernel accuracy (a (p^2, p^2) eNTK per eval step, the
@@ -86,6 +87,8 @@ def tracked_group(ctx, *, p: int, width: int, n: int, runs: list, steps: int, op
     spec = {"p": p, "width": width, "n": n, "runs": [list(r) for r in runs], "steps": steps, "optimizer": optimizer,
             "lr": lr, "weight_decay": weight_decay, "penalty_weight": penalty_weight, "eval_steps": list(eval_steps),
             "subset": subset, "after_kernel": after_kernel}
+    if fused:  # the analytic-gradient engine (models.fused); absent from the spec for the reference
+        spec["fused"] = True
 
     def compute():
         pairs, labels = binary_table(p)  # (p^2, 2), (p^2,)
@@ -108,8 +111,7 @@ def tracked_group(ctx, *, p: int, width: int, n: int, runs: list, steps: int, op
                           penalty="linf" if penalty_weight else None, penalty_weight=penalty_weight,
                           dtype="float64", eval_steps=eval_steps)
         masks = torch.stack(masks).to(ctx.device)  # (R, p^2)
-        hists, _ = train_batched(nets, Data(pairs, labels), masks, cfg, forward=pairs_forward,
-                                 batched_forward=quadratic_pairs_forward, callbacks=[callback])
+        hists, _ = train_quadratic(nets, Data(pairs, labels), masks, cfg, fused=fused, callbacks=[callback])
         return [probe.series(h) for probe, h in zip(probes, hists)]
 
     return ctx.memo("tracked-group", spec, compute)

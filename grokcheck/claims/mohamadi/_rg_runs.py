@@ -12,8 +12,8 @@ import math
 
 import torch
 
-from grokcheck.models.batched import quadratic_pairs_forward, quadratic_triples_forward, train_batched
-from grokcheck.models.quadratic import QuadraticNet, pairs_forward
+from grokcheck.models.fused import train_quadratic
+from grokcheck.models.quadratic import QuadraticNet
 from grokcheck.models.train import Data, TrainConfig
 from grokcheck.theory.delay import eval_grid
 from grokcheck.theory.tasks import binary_table, regression_triples, split_indices
@@ -35,7 +35,8 @@ def make_net(p: int, width: int, init: str, ctx, index: int, dtype=torch.float32
 
 
 def train_group(task: str, p: int, n: int, seeds: int, cfg: TrainConfig, width: int, ctx, *,
-                inits=("uniform",), shuffle: bool = False, fit_value: float = 1.0, gen_value: float = 0.95) -> dict:
+                inits=("uniform",), shuffle: bool = False, fit_value: float = 1.0, gen_value: float = 0.95,
+                fused: bool = False) -> dict:
     """Train len(inits) x seeds runs (run r = i * seeds + s; seed s shares its split across inits).
 
     task: "cls" (p^2 pairs, cross-entropy; fit = train acc >= fit_value, generalize = test acc >=
@@ -58,12 +59,8 @@ def train_group(task: str, p: int, n: int, seeds: int, cfg: TrainConfig, width: 
         for s in range(seeds):
             masks[i * seeds + s, split_indices(N, n / N, ctx.rng("split", s))[0]] = True
             models.append(make_net(p, width, init, ctx, s, dtype))
-    if task == "cls":
-        fwd, bfwd = pairs_forward, quadratic_pairs_forward
-    else:
-        fwd, bfwd = (lambda m, t: m.regression_output(t)), quadratic_triples_forward
-    hists, _ = train_batched(models, Data(x, y), masks.to(ctx.device), cfg, forward=fwd, batched_forward=bfwd,
-                             log=lambda m: ctx.log(f"[{task} p={p}] {m}"))
+    hists, _ = train_quadratic(models, Data(x, y), masks.to(ctx.device), cfg, fused=fused,
+                               log=lambda m: ctx.log(f"[{task} p={p}] {m}"))
     key_tr, key_te, cmp = ("train_acc", "test_acc", ">=") if task == "cls" else ("train_loss", "test_loss", "<=")
     scale = 1.0 if task == "cls" else float(p)  # relative loss L / L(Psi_0), L(Psi_0) = p per triple
     out = {k: [] for k in ("final_test", "final_train", "fit_step", "gen_step", "linf0", "linf", "steps", "test",

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import torch
 
-from grokcheck.models.batched import load_run, quadratic_pairs_forward, train_batched
-from grokcheck.models.quadratic import QuadraticNet, pairs_forward
+from grokcheck.models.batched import load_run, quadratic_pairs_forward
+from grokcheck.models.fused import train_quadratic
+from grokcheck.models.quadratic import QuadraticNet
 from grokcheck.models.train import Data, TrainConfig
 from grokcheck.theory.delay import eval_grid
 from grokcheck.theory.margins import margins
@@ -52,7 +53,7 @@ def train_runs(ctx, *, p: int, width: int, fraction: float, steps: int, runs: li
                lr: float = 1e-2, weight_decay: float = 1.0, penalty: str | None = None, penalty_weight: float = 0.0,
                loss: str = "ce", init_scale: float = 1.0, antisymmetric: bool = False, lrs=None,
                shuffle: bool = False, dtype: str = "float32", n_eval: int = 40, track_margin: bool = True,
-               tag: str = "runs") -> dict:
+               tag: str = "runs", fused: bool = False) -> dict:
     """Train the runs `runs` (list of run indices) in one batched pass; memoized as one sub-run.
 
     Returns a dict of plain values: histories (list of History.to_dict), masks (R, p^2) bool,
@@ -67,11 +68,13 @@ def train_runs(ctx, *, p: int, width: int, fraction: float, steps: int, runs: li
             "antisymmetric": antisymmetric,
             "lrs": None if lrs is None else [float(v) for v in lrs],
             "shuffle": shuffle, "dtype": dtype, "n_eval": n_eval, "track_margin": track_margin}
+    if fused:  # the analytic-gradient engine (models.fused); absent from the spec for the reference
+        spec["fused"] = True
     return ctx.memo(tag, spec, lambda: _train(ctx, **spec))
 
 
 def _train(ctx, *, p, width, fraction, steps, runs, optimizer, lr, weight_decay, penalty, penalty_weight, loss,
-           init_scale, antisymmetric, lrs, shuffle, dtype, n_eval, track_margin) -> dict:
+           init_scale, antisymmetric, lrs, shuffle, dtype, n_eval, track_margin, fused=False) -> dict:
     x, y = binary_table(p)
     if shuffle:
         y = y[torch.randperm(len(y), generator=ctx.rng("control", runs[0]))]
@@ -104,9 +107,7 @@ def _train(ctx, *, p, width, fraction, steps, runs, optimizer, lr, weight_decay,
                 fit_params[r] = (step, {k: v[r].detach().clone().cpu() for k, v in params.items()})
         margin_rows.append(row)
 
-    hist, final = train_batched(models, Data(x, y), masks, cfg, forward=pairs_forward,
-                                batched_forward=quadratic_pairs_forward,
-                                lrs=lrs, callbacks=[snapshot],
+    hist, final = train_quadratic(models, Data(x, y), masks, cfg, fused=fused, lrs=lrs, callbacks=[snapshot],
                                 log=lambda m: ctx.log(f"[p={p} {optimizer}, {R} runs] {m}"))
     final = _stack(final)
     W0 = torch.stack([m.W.detach().cpu() for m in models])

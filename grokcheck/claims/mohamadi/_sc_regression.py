@@ -18,7 +18,7 @@ import torch
 from grokcheck.claims.mohamadi import _nstar
 from grokcheck.claims.mohamadi._rg_runs import make_net
 from grokcheck.core import Observable
-from grokcheck.models.batched import quadratic_triples_forward, train_batched
+from grokcheck.models.fused import train_quadratic
 from grokcheck.models.train import Data, TrainConfig
 from grokcheck.theory.bounds import half_loss_fraction
 from grokcheck.theory.delay import eval_grid
@@ -33,7 +33,7 @@ def regression_sizes(p: int, c_grid) -> list[int]:
     return sorted({min(p ** 3 - 1, max(1, round(c * p * p))) for c in c_grid})
 
 
-def train_regression(p: int, ns: list, seeds: int, steps: int, ctx) -> dict:
+def train_regression(p: int, ns: list, seeds: int, steps: int, ctx, fused: bool = False) -> dict:
     """All (n, seed) regression runs of one p in one batched pass: relative population l2 (F, S) and the
     first step with relative test loss <= 1/2."""
     x, y = regression_triples(p)
@@ -47,8 +47,7 @@ def train_regression(p: int, ns: list, seeds: int, steps: int, ctx) -> dict:
             models.append(make_net(p, 8 * p, "uniform", ctx, s, torch.float64))
     cfg = TrainConfig(steps=steps, lr=1.0, optimizer="gd", penalty="linf", penalty_weight=1e-4, loss="mse",
                       dtype="float64", eval_steps=eval_grid(steps, n_uniform=30, per_decade=10))
-    hists, _ = train_batched(models, Data(x, y), masks.to(ctx.device), cfg, forward=lambda m, t: m.regression_output(t),
-                             batched_forward=quadratic_triples_forward, log=ctx.log)
+    hists, _ = train_quadratic(models, Data(x, y), masks.to(ctx.device), cfg, fused=fused, log=ctx.log)
     pop = []
     for r, h in enumerate(hists):
         n = int(masks[r].sum())

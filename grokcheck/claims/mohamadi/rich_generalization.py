@@ -116,7 +116,7 @@ def run(config: Config, ctx: Context) -> Result:
         return ctx.memo("group", spec, lambda: dict(train_group(task, p, n, S, cfgs[kind], config.width_factor * p,
                                                                 ctx, fit_value=fit, gen_value=gen, **kw), p=p, n=n))
 
-    runs = {"reg": [group("reg", p, inits=("uniform", "he")) for p in config.reg_ps],
+    runs = {"reg": [group("reg", p, inits=("uniform", "he"), fused=True) for p in config.reg_ps],  # float64 GD: fused
             "cls": [group("cls", p) for p in config.cls_ps],
             "ours": [group("ours", p) for p in config.cls_ps]}
     memorizer = group("memorizer", config.cls_ps[0], shuffle=True)
