@@ -304,12 +304,16 @@ def _loop(X, y, target, groups, lr, beta, init, st, union, row, at, depth, ista,
     def vector(s):
         return s[0] if depth is None else s[0] ** depth - s[1] ** depth
 
-    def svd_subgrad(a, thr=None):  # a (D, d, M) -> U V^T (thr None) or the singular-value prox, same layout
-        Dc = a.shape[0]
-        mats = a.permute(0, 2, 1).reshape(Dc, M, *shape)
-        u_, s_, vh = torch.linalg.svd(mats, full_matrices=False)
-        w = (s_ > 0).to(dt) if thr is None else torch.clamp(s_ - thr.reshape(Dc, M, 1), min=0.0)
-        return ((u_ * w[..., None, :]) @ vh).reshape(Dc, M, d).permute(0, 2, 1)
+    def svd_subgrad(a, thr=None):
+        """a (Dc, d, M) -> U V^T (thr None; 0 on stopped slots) or the singular-value prox with
+        thresholds thr (Dc, 1, M) (a itself on stopped slots), same layout; SVDs of live slots only."""
+        alive = c["alive"].to(dev)                                                  # (Dc, M)
+        flat = a.transpose(1, 2)                                                    # (Dc, M, d)
+        u_, s_, vh = torch.linalg.svd(flat[alive].reshape(-1, *shape), full_matrices=False)
+        w = (s_ > 0).to(dt) if thr is None else torch.clamp(s_ - thr.transpose(1, 2)[alive], min=0.0)
+        out = torch.zeros_like(flat) if thr is None else flat.clone()
+        out[alive] = ((u_ * w[..., None, :]) @ vh).reshape(-1, d)
+        return out.transpose(1, 2)
 
     eval_set, n_evals, done = set(union), len(union), 0
     for step in range(int(st.max()) + 1 if R else 0):
@@ -350,8 +354,8 @@ def _loop(X, y, target, groups, lr, beta, init, st, union, row, at, depth, ista,
         lr_eff = c["lr_eff"]
         if depth is not None:
             u, v = c["s"]
-            gu = g * u ** (depth - 1) if depth > 1 else g
-            gv = g * v ** (depth - 1) if depth > 1 else g
+            gu = g if depth == 1 else g * (u if depth == 2 else u ** (depth - 1))
+            gv = g if depth == 1 else g * (v if depth == 2 else v ** (depth - 1))
             u.addcmul_(gu, lr_eff, value=-float(depth))
             v.addcmul_(gv, lr_eff, value=float(depth))
         elif ista:

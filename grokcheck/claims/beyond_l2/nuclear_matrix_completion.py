@@ -78,8 +78,11 @@ class Config:
 SCALES = {
     "ci": Config(),
     "default": Config(pool=10),
-    "paper": Config(pool=20, lrs=(0.1,), betas=(1e-4,), train_threshold=1e-4, test_threshold=1e-4,
-                    budget=3000.0, setting="paper"),
+    # the paper's Fig. 6 sweep: lr from its set {.0825, .1, .75, .825, 1, 1.5} (0.1: its main run), beta doubling
+    # from its main run's 1e-4 (inside its 1e-6..1e-1 range); thresholds 1e-4; steps per (lr, beta) = 100 / (lr beta),
+    # the main run's 1e7 iterations at lr beta = 1e-5 (the delay law's budget)
+    "paper": Config(pool=20, lrs=(0.1, 0.75, 1.0), betas=(1e-4, 2e-4, 4e-4), train_threshold=1e-4,
+                    test_threshold=1e-4, budget=100.0, setting="paper"),
 }
 BUDGET_GAP = "beta >= 2e-2 (paper 1e-4), thresholds 0.05/0.1 (paper 1e-4), <= 3e3 steps (paper 1e7)"
 
