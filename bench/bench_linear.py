@@ -8,7 +8,9 @@ Cases (float64, CPU unless --device):
            (lr, beta) grid in one program; serial: one fit of the I instances per (lr, beta).
 - nuclear: 10x10 rank-2 completion, N=80, nuclear subgradient (one batched SVD per step).
 - depth:   a = u^2 - v^2 on the CS data, I instances x 4 init scales.
-Per run-step time = wall time / (steps x runs advanced). Only the first and last steps are
+Per run-step time = wall time / (steps x runs advanced). train_linear always runs on one CPU
+thread (its ops are small); --threads sets torch's threads for the serial loop (the claims ran it
+at torch's default, 2 here): quote both. Only the first and last steps are
 evaluated in both loops, so the ratio is the per-step cost. The CPU may be shared: compare the
 ratios of the same run (minimum over --repeats).
 

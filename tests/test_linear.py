@@ -153,7 +153,8 @@ def test_train_linear_l1_matches_serial_runs_with_per_run_lr_beta_steps(ista):
     assert out["last"].tolist() == steps and (out["diverged"] == -1).all()
 
 
-def test_train_linear_nuclear_matches_serial_runs():
+@pytest.mark.parametrize("ista", [False, True])
+def test_train_linear_nuclear_matches_serial_runs(ista):
     from grokcheck.models.linear import train_linear
     g = gen(3)
     mats = [low_rank_matrix(6, 6, 2, g) for _ in range(3)]
@@ -162,8 +163,8 @@ def test_train_linear_nuclear_matches_serial_runs():
     y = torch.einsum("knd,kd->kn", X, A)
     X, A, y = torch.cat([X, X[:1]]), torch.cat([A, A[:1]]), torch.cat([y, y[:1]])  # run 3 shares data with 0
     lr, beta, steps = per_run(0.5, 1.0, 0.8, 1.0), per_run(2e-2, 4e-2, 1e-2, 4e-2), [60, 90, 90, 40]
-    out = train_linear(X, y, A, lr=lr, beta=beta, steps=steps, penalty="nuclear", shape=(6, 6))
-    assert_agree(out, serial(X, y, A, lr, beta, steps, penalty="nuclear", shape=(6, 6)))
+    out = train_linear(X, y, A, lr=lr, beta=beta, steps=steps, penalty="nuclear", shape=(6, 6), ista=ista)
+    assert_agree(out, serial(X, y, A, lr, beta, steps, penalty="nuclear", shape=(6, 6), ista=ista))
 
 
 def test_train_linear_depth_matches_serial_runs_with_per_run_init():

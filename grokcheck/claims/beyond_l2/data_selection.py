@@ -17,7 +17,8 @@ Rules, statistics and seeds (stated before running):
 - Instances: `instances` per task; CS instance i draws a* and X from stream ("instance", i) and
   its coordinate reads from ("subset", i); MC instance i draws A* from ("instance-completion", i)
   and its entries from ("subset-completion", i). All (instance, tau) runs of a task are one
-  batched, memoized fit. t2 = first eval step with test error <= the test threshold (inf = not
+  memoized tensor program with the beta = 0 runs (`models.linear.train_linear`); a run stops at its
+  t2, the only event these rules read. t2 = first eval step with test error <= the test threshold (inf = not
   recovered within the budget, the largest value).
 - Trend (per task): Kendall's tau-a of t2 against tau within each instance (pairs whose t2 agree
   within 2.5%, the eval grid's resolution, or are both inf, are ties), pooled = averaged over

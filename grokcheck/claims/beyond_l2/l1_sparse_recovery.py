@@ -7,7 +7,8 @@ after a delay ~ ||a_LS - a*||_inf / (lr beta). With beta = 0 GD stays at a_LS = 
 
 Rules, statistics and seeds (stated before running; issue 14):
 - Instances: `instances` independent (X, a*) draws, instance i from stream ("instance", i);
-  every (lr, beta) run of an instance is one batched fit, memoized per (lr, beta).
+  every (lr, beta) x instance run and the beta = 0 runs advance together in one memoized tensor program
+  (`models.linear.train_linear`, per-run lr, beta and step count).
 - Per instance we compute: the grokking ratio g_i = min over (lr, beta) of test error at t1 /
   LS error; the worst final test error; the delay-law spread (max - min)/mean of t2 lr beta over
   the grid; t2 lr beta / ||a_LS - a*||_inf (min and max over the grid). Each claim observable is

@@ -8,7 +8,8 @@ delay ~ 1/(lr beta).
 
 Rules, statistics and seeds (stated before running; issue 14):
 - Instances: a pool of `pool` random instances, instance k from stream ("instance", k); every
-  (lr, beta) is one batched, memoized fit of the whole pool.
+  (lr, beta) x instance run and the beta = 0 runs advance together in one memoized tensor program
+  (`models.linear.train_linear`, per-run lr, beta and step count = budget / (lr beta)).
 - Recovery: the share of instances with t2 at every (lr, beta), with a Clopper-Pearson CI; claim:
   share >= 1/2 (the paper recovers its instances; the seed note saw 2 of 4 recover at N = 70,
   so at N = 80 we require a majority, not all).
