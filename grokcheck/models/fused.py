@@ -108,20 +108,21 @@ def quadratic_grads(W: torch.Tensor, V: torch.Tensor, rows: _Rows, loss: str):
         n = y.shape[1]
         H = F.embedding_bag(flat_ab, table, mode="sum").reshape(R, n, width)  # W[:, a] + W[:, p + b], (R, n, h)
         Z = H * H
-        if flat_c is None:
-            out = torch.bmm(Z, V.transpose(1, 2))  # (R, n, p)
-            w2 = 2 * w[..., None]  # G2 = 2 G: the factor 2 of dH rides on the small (n, p) tensor (exact)
+        if flat_c is None:  # logits transposed, (R, p, n): the faster layout of the three products on the CPU
+            out = torch.bmm(V, Z.transpose(1, 2))  # F^T = V Z^T, (R, p, n)
+            w2 = 2 * w[:, None, :]  # G2 = 2 G: the factor 2 of dH rides on the small (p, n) tensor (exact)
             if loss == "ce":
-                ls = torch.log_softmax(out, 2)
-                run_loss += (-ls.gather(2, y[..., None])[..., 0] * w).sum(1)
+                ls = torch.log_softmax(out, 1)
+                run_loss += (-ls.gather(1, y[:, None, :])[:, 0] * w).sum(1)
                 G2 = ls.exp_().mul_(w2)
-                G2.scatter_add_(2, y[..., None], -w2)  # 2 w (softmax - onehot)
+                G2.scatter_add_(1, y[:, None, :], -w2)  # 2 w (softmax - onehot), (R, p, n)
             else:
-                d = out.sub_(F.one_hot(y, p).to(out.dtype) if not y.is_floating_point() else y[..., None])
-                run_loss += ((d * d).sum(2) * w).sum(1)
+                target = F.one_hot(y, p).to(out.dtype).transpose(1, 2) if not y.is_floating_point() else y[:, None, :]
+                d = out.sub_(target)
+                run_loss += ((d * d).sum(1) * w).sum(1)
                 G2 = d.mul_(2 * w2)  # 2 (2 w d)
-            dV.baddbmm_(G2.transpose(1, 2), Z, alpha=0.5)  # (R, p, h)
-            dH = torch.bmm(G2, V).mul_(H)  # (R, n, h)
+            dV.baddbmm_(G2, Z, alpha=0.5)  # G^T Z, (R, p, h)
+            dH = torch.bmm(G2.transpose(1, 2), V).mul_(H)  # 2 (G V) * H, (R, n, h)
         else:
             if loss != "mse":
                 raise ValueError(f"the regression output (triples) trains with loss 'mse', got {loss!r}")
