@@ -50,8 +50,9 @@ from scipy.stats import t as student_t
 from grokcheck.claims.mohamadi import _nstar
 from grokcheck.claims.mohamadi._sc_plots import figures, summary_figures  # noqa: F401 (registry reads them)
 from grokcheck.core import Claim, Context, Observable, Result
-from grokcheck.models.batched import quadratic_pairs_forward, train_batched
-from grokcheck.models.quadratic import QuadraticNet, pairs_forward
+from grokcheck.models.batched import quadratic_pairs_forward
+from grokcheck.models.fused import train_quadratic
+from grokcheck.models.quadratic import QuadraticNet
 from grokcheck.models.train import Data, TrainConfig
 from grokcheck.ntk.empirical import empirical_ntk
 from grokcheck.ntk.infinite import expected_quadratic_ntk, quadratic_init_bounds
@@ -126,7 +127,7 @@ def network_sizes(p: int, config: Config) -> list[int]:
     return ns
 
 
-def train_networks(p: int, ns: list, config: Config, ctx: Context) -> dict:
+def train_networks(p: int, ns: list, config: Config, ctx: Context, fused: bool = False) -> dict:
     """All (n, seed) networks at one p in one batched pass (run r = i * S + s). Returns lists (F, S):
     final test accuracy, relative population l2, first step with test accuracy >= 0.95."""
     x, y = binary_table(p)
@@ -141,9 +142,7 @@ def train_networks(p: int, ns: list, config: Config, ctx: Context) -> dict:
             models.append(QuadraticNet(p, config.width_factor * p, generator=ctx.rng("init", s), device=ctx.device))
     cfg = TrainConfig(steps=config.steps, lr=config.lr, optimizer="adamw", weight_decay=config.weight_decay,
                       loss="ce", eval_steps=eval_grid(config.steps, n_uniform=50, per_decade=10))
-    hists, params = train_batched(models, Data(x, y), masks.to(ctx.device), cfg,
-                                  forward=pairs_forward,
-                                  batched_forward=quadratic_pairs_forward, log=ctx.log)
+    hists, params = train_quadratic(models, Data(x, y), masks.to(ctx.device), cfg, fused=fused, log=ctx.log)
     with torch.no_grad():
         probs = torch.softmax(quadratic_pairs_forward(params, x.expand(len(models), *x.shape)).double(), -1)  # (R, N, p)
     pop_l2 = ((probs - one_hot_targets(y, p).to(probs.device)) ** 2).sum(-1).mean(1)  # (R,)
@@ -231,6 +230,7 @@ def run(config: Config, ctx: Context) -> Result:
     for p in config.reg_ps:
         from grokcheck.claims.mohamadi._sc_regression import regression_sizes, train_regression
         ns = regression_sizes(p, config.reg_c_grid)
-        spec = {"p": p, "ns": ns, "seeds": config.seeds, "steps": config.reg_steps, "width": 8 * p}
-        reg.append(ctx.memo("regression", spec, lambda: train_regression(p, ns, config.seeds, config.reg_steps, ctx)))
+        spec = {"p": p, "ns": ns, "seeds": config.seeds, "steps": config.reg_steps, "width": 8 * p, "fused": True}
+        reg.append(ctx.memo("regression", spec,  # float64 GD on triples: the fused engine (as rich-generalization's)
+                            lambda: train_regression(p, ns, config.seeds, config.reg_steps, ctx, fused=True)))
     return assemble(config, ctx, nets, kerns, oracle, CLAIM, reg)
