@@ -11,7 +11,9 @@ or, for an exact theorem, a value with a stated tolerance (a point interval). Ag
 pre-registered bound (`value comparison bound`, within `tolerance`) an observable's `outcome` is
 - "holds" when the whole interval lies on the claim's side of the bound,
 - "fails" when the whole interval lies on the other side,
-- "undecided" when the interval straddles the bound (or there is no value to compare),
+- "undecided" when the interval straddles the bound, there is no value to compare, or the interval's
+  coverage is below MIN_COVERAGE = 0.5 (a statistic of one seed, [v, v] at coverage 0, is not evidence
+  either way; [min, max] of 2 seeds has 50%, of 3 seeds 75%),
 - "pending" for an event (`kind="event"`: something happens within the run, e.g. test accuracy
   reaches 0.95) that has not happened yet: no value, or an interval wholly on the other side.
 
@@ -52,6 +54,7 @@ ERROR = "error"  # the verdict shown for a claim that crashed (no Result; see `C
 PAPER = "paper"
 OURS = "ours"  # settings whose name starts with this are beyond the paper
 BUDGET = "budget:"  # prefix of a setting reason that makes it `inconclusive (budget)`
+MIN_COVERAGE = 0.5  # an interval of known coverage below this decides nothing (module docstring)
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,8 @@ class Observable:
     def _outcome(self) -> str:
         if self.value is None and self.lo is None:
             return "pending" if self.kind == "event" else "undecided"
+        if self.coverage is not None and self.coverage < MIN_COVERAGE:
+            return "undecided"
         out = interval_outcome(*self.interval, self.bound, self.comparison, self.tolerance)
         return "pending" if out == "fails" and self.kind == "event" else out
 

@@ -71,6 +71,15 @@ def test_a_statement_of_ours_needs_a_setting_of_ours():
     assert Observable("x", 1, 0, ">=", setting="paper").source == "text"
 
 
+def test_an_interval_of_low_coverage_decides_nothing():
+    """One seed gives [v, v] at coverage 0: neither a pass nor a refutation; two seeds (50%) decide."""
+    assert Observable("x", 0.1, 0.5, ">=", lo=0.1, hi=0.1, coverage=0.0).outcome == "undecided"
+    assert Observable("x", 0.9, 0.5, ">=", lo=0.9, hi=0.9, coverage=0.0).outcome == "undecided"
+    assert Observable("x", 0.1, 0.5, ">=", lo=0.05, hi=0.1, coverage=0.5).outcome == "fails"
+    assert Observable("x", 0.9, 0.5, ">=", lo=0.8, hi=0.9, coverage=0.75).outcome == "holds"
+    assert Observable("x", 0.9, 0.5, ">=").outcome == "holds"  # an exact value has no coverage to lack
+
+
 def test_missing_values_and_events():
     assert Observable("x", None, 0, ">=").outcome == "undecided"  # nothing to measure decides nothing
     assert Observable("x", float("nan"), 0, ">=").outcome == "undecided"

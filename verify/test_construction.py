@@ -12,4 +12,4 @@ NAMES = [
     "max_(odd p) max|f_half - (2 + 2p 1)| / p",
 ]
 
-test_observable, test_controls_and_verdict = standard_tests(CLAIM_ID, NAMES)
+test_observable, test_verdict = standard_tests(CLAIM_ID, NAMES)

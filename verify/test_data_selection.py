@@ -7,7 +7,7 @@ CLAIM_ID = "data-selection"
 NAMES = ["sparse recovery: |pooled Kendall tau| of t2 vs tau", "sparse recovery: |median log t2(tau_max)/t2(0)|",
          "completion: |pooled Kendall tau| of t2 vs tau", "completion: |median log t2(tau_max)/t2(0)|"]
 
-test_observable, test_controls_and_verdict = standard_tests(CLAIM_ID, NAMES)
+test_observable, test_verdict = standard_tests(CLAIM_ID, NAMES)
 
 
 def test_trend_statistics_and_their_shuffle_control(ci_result):

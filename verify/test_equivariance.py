@@ -10,7 +10,7 @@ NAMES = [
 ]
 
 
-test_observable, test_controls_and_verdict = standard_tests(CLAIM_ID, NAMES)
+test_observable, test_verdict = standard_tests(CLAIM_ID, NAMES)
 
 
 def test_equivariance_monte_carlo_and_three_controls(ci_result):

@@ -1,11 +1,11 @@
-"""Executable claim `kernel-exit` at ci scale (Mohamadi+24 Sec. 5, eNTK measurements; issue 13).
+"""Executable claim `kernel-exit` at ci scale (Mohamadi+24 Sec. 5, eNTK measurements).
 
 What ci measures (p = 23, h = 4p, n = 2p^(5/3), NGD lr 10, alphas 0.5 / 1 / 2, 200 steps; eNTK of the
 first logit on 256 pairs from the "subset" stream; rules of claims/mohamadi/_kernel_regime.py):
 - calibration: the init-to-init band of 1 - cos is ~[0.04, 0.06] (the issue's 0.05 at p = 23);
 - the paper's NGD lr 10 run leaves the band and the linearized model at step 1-3, long before its fit
-  (t_fit ~ 74), so the paper's interpretation fails, and its raw drift at t_fit is > 0.05 of its max:
-  both paper settings fail below the paper's budget, i.e. `inconclusive (budget)`;
+  (t_fit ~ 74): measured, but with one seed per alpha at ci the rules' [min, max] has coverage 0, so
+  no paper setting is decided at ci (3 seeds at default decide it);
 - the lazy control (the linearized net) stays and does not generalize; the AdamW run groks while its
   kernel distance stays inside the band (the functional rule sees the exit, the kernel rule does not).
 """
@@ -33,7 +33,8 @@ def test_calibration_band(ci_result):
 
 def test_lazy_control_stays_and_does_not_generalize(ci_result):
     r = ci_result(CLAIM_ID)
-    lazy = [o for o in r.observables if o.role == "control" and o.name.startswith("lazy control")]
+    lazy = [o for o in r.observables if o.role == "control" and o.name.startswith("lazy control")
+            and o.setting == ke.INTERP]
     assert len(lazy) == 2 and all(o.passed for o in lazy), [(o.name, o.value) for o in lazy]
 
 
@@ -51,12 +52,13 @@ def test_every_event_value_is_the_series_at_its_step(ci_result):
 
 
 def test_paper_run_leaves_the_kernel_before_the_fit(ci_result):
-    """Measured: both exits precede t_fit; below the paper's budget the verdict is inconclusive (budget)."""
+    """Measured: both exits precede t_fit; one seed decides nothing (coverage 0): inconclusive."""
     r = ci_result(CLAIM_ID)
     ev = next(x["events"] for x in _runs(r, "paper") if x["alpha"] == 1.0)
     assert ev["t_fit"] is not None and ev["t_exit_kernel"] < ev["t_fit"] and ev["t_exit_fn"] < ev["t_fit"]
-    assert not r.observable("t_exit(kernel) / t_fit").passed
-    assert r.verdict_label(ke.INTERP) == "inconclusive (budget)"
+    o = r.observable("t_exit(kernel) / t_fit")
+    assert o.value < 1 and o.coverage == 0 and o.outcome == "undecided", o.describe()
+    assert r.verdict_label(ke.INTERP) == "inconclusive"
 
 
 def test_blocks_reported_separately(ci_result):

@@ -12,7 +12,7 @@ NAMES = [
     "equivariant kernels: min over n of (residual at sigma=id - bound) / SE",
 ]
 
-test_observable, test_controls_and_verdict = standard_tests(CLAIM_ID, NAMES)
+test_observable, test_verdict = standard_tests(CLAIM_ID, NAMES)
 
 
 test_default_scale = default_scale_test(CLAIM_ID)

@@ -11,4 +11,4 @@ NAMES = ["min over kernels, p, n of [seed-mean relative population l2 - Thm D.2 
          "max_p (95% CI upper end of network median n*) / best kernel median l2-n*",
          "control: oracle kernel 1[a+b=a'+b'] same statistic"]
 
-test_observable, test_controls_and_verdict = standard_tests(CLAIM_ID, NAMES)
+test_observable, test_verdict = standard_tests(CLAIM_ID, NAMES)

@@ -100,7 +100,7 @@ def observables(runs: dict, rng_of) -> tuple[list, dict, list]:
         R.rule("seed setting: median best train accuracy, CI upper end", st[SEED_SETTING]["train"], FIT, "<",
                "the seed's Fig. 8: the training set is not fitted either", kind="absence"),
         Observable("number of single changes that learn the task (CI lower ends: train >= 0.99, test >= 0.95)",
-                   len(learned), 1, ">=", setting=OURS,
+                   len(learned), 1, ">=", setting=OURS, kind="event",
                    reason=f"ours: the smallest change that learns it exists among those tried ({learned or 'none'})"),
     ]
     obs.append(R.rule("control: does-not-fit rule on k = 2, median best train, CI upper end", st[CONTROL]["train"], FIT, "<", "a setting that fits must fail the does-not-fit rule", role="control"))
