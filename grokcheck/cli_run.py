@@ -14,9 +14,9 @@ from grokcheck.numerics import set_numerics
 
 
 def verdict_table(rows) -> str:
-    lines = [f"{'claim':28s} {'verdict':21s} {'key observable vs bound':60s} {'time':>8s}"]
+    lines = [f"{'claim':28s} {'verdict (paper | ours)':44s} {'key observable vs bound':50s} {'time':>8s}"]
     for claim, verdict, key, secs in rows:
-        lines.append(f"{claim:28s} {verdict:21s} {key[:60]:60s} {secs:7.1f}s")
+        lines.append(f"{claim:28s} {verdict:44s} {key[:50]:50s} {secs:7.1f}s")
     return "\n".join(lines)
 
 
@@ -25,7 +25,8 @@ def table_row(cid: str, o) -> tuple:
     from grokcheck.reports.render import fmt
     key = o.key_observable() if hasattr(o, "key_observable") else None
     key_txt = f"{key.name}: {fmt(key.value)} {key.comparison} {fmt(key.bound)}" if key else getattr(o, "message", "")
-    return cid, o.verdict_label() if hasattr(o, "verdict_label") else o.verdict, key_txt, o.wall_time_s
+    verdict = f"{o.verdict_label()} | ours: {o.beyond_label()}" if hasattr(o, "verdict_label") else o.verdict
+    return cid, verdict, key_txt, o.wall_time_s
 
 
 def skip_stored(planned, store, force: bool, progress):

@@ -305,11 +305,11 @@ class Result:
         return f"{verdict} (budget)" if verdict == "inconclusive" and budget else verdict
 
     def key_observable(self) -> Observable | None:
-        """The observable that decides the claim's verdict: in the paper's settings, a failing
+        """The observable that decides the claim's verdict (without a paper setting, ours'): a failing
         claim observable (it refutes), else a control that did not reject, else a pending, straddling
         or below-budget claim observable, else the first claim observable (None when there is none)."""
         paper = set(self.paper_settings)
-        mine = [o for o in self.observables if o.setting in paper]
+        mine = [o for o in self.observables if o.setting in paper] or self.observables  # no paper setting: ours
         claims = [o for o in mine if o.role == "claim"]
         below = [o for o in claims if o.setting in self.budget_gaps and o.kind == "absence"]
         return ([o for o in claims if o.outcome == "fails"]
