@@ -166,3 +166,26 @@ def test_export_skips_a_damaged_result_with_one_line(tmp_path, capsys):
     skipped = []
     _, _, n_obs, _ = export([tmp_path / "out"], tmp_path / "x", "csv", skipped)
     assert n_obs == 4 and len(skipped) == 1 and "checksum mismatch" in skipped[0]
+
+
+def test_observable_rows_carry_every_field_of_their_observable(tmp_path):
+    from grokcheck.export import observable_rows, series_rows
+    r = result("alpha", 0, 3.0)
+    rows = observable_rows(tmp_path, r)
+    assert [set(row) for row in rows] == [set(OBSERVABLE_COLUMNS)] * len(r.observables)
+    for row, o in zip(rows, r.observables):
+        assert (row["name"], row["value"], row["bound"], row["tolerance"], row["reason"], row["role"]) == \
+            (o.name, o.value, o.bound, o.tolerance, o.reason, o.role)
+        assert row["wall_time_s"] == 1.5 and row["results"] == str(tmp_path) and row["claim"] == "alpha"
+        assert row["setting_verdict"] == r.setting_verdicts.get(o.setting, "")
+    r.setting_verdicts.pop("ours", None)
+    assert {row["setting_verdict"] for row in observable_rows(tmp_path, r) if row["setting"] == "ours"} == {""}
+    ser = series_rows(tmp_path, r)
+    assert {row["results"] for row in ser} == {str(tmp_path)}
+    loss = [row for row in ser if row["series"] == "loss"]  # a sibling "steps" list gives the step
+    assert [(row["index"], row["step"], row["value"]) for row in loss] == [(0, 0, 2.0), (1, 10, 1.0), (2, 20, 0.5)]
+    acc = [row for row in ser if row["series"] == "train/acc"]  # no "steps" beside it: no step
+    assert [(row["index"], row["step"], row["value"]) for row in acc] == [(0, None, 0.1), (1, None, 0.5), (2, None, 1.0)]
+    heat = [row for row in ser if row["series"] == "heatmap"]
+    assert [(row["index"], row["subindex"], row["value"]) for row in heat] == [(0, 0, 1.0), (0, 1, 2.0), (1, 0, 3.0),
+                                                                              (1, 1, 4.0)]

@@ -131,3 +131,56 @@ def test_sigterm_raises_terminated_and_the_handler_is_restored():
             time.sleep(5)  # the handler interrupts the sleep
     assert signal.getsignal(signal.SIGTERM) is old
     assert not issubclass(Terminated, Exception)
+
+
+def test_atomic_write_with_umask_0_gives_0o666_and_a_hidden_temp_in_the_folder(tmp_path, monkeypatch):
+    seen = []
+    real = os.replace
+
+    def spy(src, dst):
+        seen.append((src, dst))
+        return real(src, dst)
+    monkeypatch.setattr(safeio.os, "replace", spy)
+    old = os.umask(0)
+    try:
+        atomic_write_bytes(tmp_path / "f", b"x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "f").stat().st_mode) == 0o666
+    (src, dst), = seen
+    src = os.fspath(src)
+    assert os.path.dirname(src) == str(tmp_path) and os.path.basename(src).startswith(".f.") and src.endswith(".tmp")
+
+
+def test_current_umask_without_proc_leaves_the_umask_unchanged(monkeypatch):
+    old = os.umask(0o027)
+    try:
+        assert safeio.current_umask() == 0o027
+        monkeypatch.setattr(safeio.Path, "read_text", lambda self: (_ for _ in ()).throw(OSError("no /proc")))
+        assert safeio.current_umask() == 0o027
+        assert os.umask(0o027) == 0o027  # still the same after the fallback's set-and-restore
+    finally:
+        os.umask(old)
+
+
+def test_read_regular_bytes_reads_past_one_chunk_and_names_the_file_over_the_limit(tmp_path):
+    data = os.urandom((1 << 24) + 5)  # one 16 MiB read is not enough
+    (tmp_path / "big").write_bytes(data)
+    assert read_regular_bytes(tmp_path / "big") == data
+    with pytest.raises(NotRegularFile) as exc:
+        read_regular_bytes(tmp_path / "big", limit=1 << 24)
+    assert str(exc.value) == f"{tmp_path / 'big'} is larger than {1 << 24} bytes"
+
+
+def test_check_writable_dir_accepts_an_existing_folder_and_probes_inside_it(tmp_path, monkeypatch):
+    import tempfile
+    (tmp_path / "d").mkdir()
+    dirs = []
+    real = tempfile.mkstemp
+
+    def spy(*a, **kw):
+        dirs.append(kw.get("dir"))
+        return real(*a, **kw)
+    monkeypatch.setattr(safeio.tempfile, "mkstemp", spy)
+    assert check_writable_dir(tmp_path / "d") == tmp_path / "d"
+    assert dirs == [tmp_path / "d"] and os.listdir(tmp_path / "d") == []

@@ -2,6 +2,7 @@
 exactly, finished sub-runs are read back instead of recomputed, and a corrupt, foreign or
 malicious cache entry is reported in one line and recomputed, never trusted."""
 import hashlib
+import json
 import pickle
 
 import numpy as np
@@ -346,3 +347,90 @@ def test_an_unwritable_cache_entry_is_one_line_and_the_value_is_kept(tmp_path):
     value = cache.memo("run", {}, f)
     assert_same(value, roundtrip(Counter()()))
     assert "a directory" in lines[0] and "not written" in lines[-1] and all("\n" not in x for x in lines)
+
+
+# --- counts, keys and records (each pins a behaviour a mutation tool found unchecked) ------------
+
+def test_hits_misses_and_progress_ticks(tmp_path):
+    ticks, f = [], Counter()
+    cache = SubrunCache(tmp_path, "c", 0, "cpu", on_subrun=lambda *t: ticks.append(t))
+    cache.memo("run", {"i": 0}, f)
+    cache.memo("run", {"i": 0}, f)
+    cache.memo("run", {"i": 1}, f)
+    assert (cache.misses, cache.hits, f.calls) == (2, 1, 2)
+    assert [(name, cached) for name, cached, _ in ticks] == [("run", False), ("run", True), ("run", False)]
+    assert all(isinstance(s, float) and 0 <= s < 60 for _, _, s in ticks)
+
+
+def test_sub_run_keys_ignore_dict_order_and_take_numpy_scalars():
+    cache = SubrunCache(None, "c", 0, "cpu")
+    assert cache.key("run", {"a": 1, "b": 2}) == cache.key("run", {"b": 2, "a": 1})
+    assert cache.key("run", {"n": np.int64(3)}) == cache.key("run", {"n": 3})
+    keys = {cache.key("run", {"a": 1}), cache.key("other", {"a": 1}), cache.key("run", {"a": 2}),
+            SubrunCache(None, "c", 1, "cpu").key("run", {"a": 1}), SubrunCache(None, "c", 0, "cuda").key("run", {"a": 1}),
+            SubrunCache(None, "d", 0, "cpu").key("run", {"a": 1})}
+    assert len(keys) == 6
+
+
+def test_result_key_and_the_claim_cache(tmp_path):
+    import dataclasses
+
+    @dataclasses.dataclass(frozen=True)
+    class Cfg:
+        p: int = 5
+        seed: int = 7
+    key = store.result_key("c", "ci", Cfg(), "cpu")
+    assert key == {"claim": "c", "scale": "ci", "config_hash": key["config_hash"], "seed": 7, "device": "cpu",
+                   "code_version": "test"}
+    assert store.result_key("c", "ci", Cfg(p=7), "cpu")["config_hash"] != key["config_hash"]
+    lines = []
+    cache = ResultStore(tmp_path).cache("c", np.int64(3), "cpu", report=lines.append)
+    assert cache.folder == tmp_path / "c" / "cache" and cache.read and cache.seed == 3 and type(cache.seed) is int
+    assert (cache.claim, cache.device, cache.report) == ("c", "cpu", lines.append)
+    assert not ResultStore(tmp_path).cache("c", 0, "cpu", force=True).read
+
+
+def test_the_default_report_is_one_line_on_stderr(tmp_path, capsys):
+    f = Counter()
+    cache = SubrunCache(tmp_path, "c", 0, "cpu")
+    cache.memo("run", {}, f)
+    entry_path(cache, {}).write_bytes(b"junk")
+    cache.memo("run", {}, f)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a cache entry of this format; recomputing" in err
+
+
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
+def test_a_correctly_framed_evil_pickle_is_still_refused(tmp_path):
+    """The checksum only proves the bytes are the ones written: a payload that is not a cache
+    entry (here a pickle that would run code) is refused by torch.load(weights_only=True)."""
+    lines, f, flag = [], Counter(), tmp_path / "flag"
+    cache = SubrunCache(tmp_path, "c", 0, "cpu", report=lines.append)
+    cache.memo("run", {}, f)
+    payload = pickle.dumps({"format": store.CACHE_FORMAT, "key": cache.key("run", {}), "value": Evil(flag)})
+    framed = store.CACHE_MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
+    entry_path(cache, {}).write_bytes(framed)
+    cache.memo("run", {}, f)
+    assert f.calls == 2 and not flag.exists() and len(lines) == 1 and "unreadable (" in lines[0]
+
+
+def test_entry_framing_boundaries():
+    empty = store.CACHE_MAGIC + hashlib.sha256(b"").hexdigest().encode() + b"\n"
+    assert store._entry_payload(empty) == b""
+    for bad in (empty[:-1], empty[:-1] + b"x", b"x" + empty, empty + b"x"):
+        with pytest.raises(ValueError, match="not a cache entry|checksum mismatch"):
+            store._entry_payload(bad)
+
+
+def test_lookup_messages_name_what_differs(tmp_path):
+    st = ResultStore(tmp_path)
+    st.save(_result(), _key(), subruns=2)
+    assert st.lookup(_key(config_hash="h2", seed=1))[1] == "stored result differs in config_hash (h -> h2), seed (0 -> 1)"
+    rec = st.record("fake")
+    assert rec["wall_time_s"] == _result().wall_time_s and rec["subruns"] == 2
+    path = tmp_path / "fake" / "result.json"
+    path.write_text("{not json")  # and a record that vouches for these bytes: only the parse fails
+    (tmp_path / "fake" / "store.json").write_text(json.dumps({**rec, "result_sha256": hashlib.sha256(
+        path.read_bytes()).hexdigest()}))
+    got, why = st.lookup(_key())
+    assert got is None and why.startswith(f"{path}: unreadable result")
