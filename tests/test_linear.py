@@ -213,3 +213,16 @@ def test_train_linear_rejects_bad_per_run_settings():
         train_linear(X, y, A, lr=0.1, steps=[10, 10])                  # 2 step counts for 3 runs
     with pytest.raises(ValueError):
         train_linear(X, y, A, lr=0.1, steps=10, penalty="nuclear")     # no matrix shape
+
+
+def test_train_linear_a_diverging_run_stops_alone():
+    from grokcheck.models.linear import run_view, train_linear
+    X, A, y = problem(K=1)
+    X, A, y = X.repeat(2, 1, 1), A.repeat(2, 1), y.repeat(2, 1)      # one data set, two slots
+    lr, beta, steps = per_run(10.0, 0.1), per_run(1e-3, 1e-3), [400, 400]
+    out = train_linear(X, y, A, lr=lr, beta=beta, steps=steps, penalty="l1")
+    assert int(out["diverged"][0]) > 0 and int(out["diverged"][1]) == -1   # lr 10 >> 2 / lambda_max blows up
+    assert not torch.isfinite(run_view(out, [0])["train_err"][-1]).all()
+    healthy = {"steps": out["steps"], "train_err": out["train_err"][:, 1:], "test_err": out["test_err"][:, 1:],
+               "final": out["final"][1:], "diverged": out["diverged"][1:]}          # the other slot is untouched
+    assert_agree(healthy, serial(X[1:], y[1:], A[1:], lr[1:], beta[1:], steps[1:], penalty="l1"))
