@@ -22,22 +22,23 @@ the GEMM is re-measured next to each row: the ratios are what count):
 
     python bench/bench_train.py [--ps 31 47 97] [--R 8] [--repeats 5] [--device cpu|cuda] [--skip-paper]
 
-Profile measured with `--threads 1` on 2 CPU cores shared with four other agents (load average 12;
-ms per step, best of 3 steps; eval = ms per call, eval/step = amortized over the claim grid):
+Profile measured with `--threads 1 --clock cpu` on 2 CPU cores shared with four other agents (load
+average 10-11; ms of CPU time per step, best of 3 steps; eval = ms per call, eval/step = amortized
+over the claim grid):
 
        dtype    p     n      path group   forward  backward   penalty     masks normalization optimizer      eval      step eval/step
-     float32   31   612  autograd     8     16.77     21.31      0.63      0.26      0.15      0.33     67.07     39.45     0.157
-                            fused     8     28.54   (above)      0.64      0.09   (above)      0.52     42.78     29.78     0.100
-     float32   47  1224  autograd     8     66.88    124.63      1.10      0.41      0.17      0.41     82.81    193.60     0.193
-                            fused     8     77.15   (above)      1.00      0.08   (above)      0.76    214.32     79.00     0.500
-     float32   97  4096  autograd     2    597.66   1400.80    107.27      1.07      1.55      2.65   1859.36   2111.00     4.339
-                            fused     8   1463.94   (above)     19.92      0.10   (above)     31.36   2141.88   1515.32     4.998
-     float64   31   612  autograd     8     73.58     78.39      0.79      0.34      0.10      0.44    129.41    153.64     0.302
-                            fused     8    132.98   (above)      0.66      0.07   (above)      0.53    144.49    134.24     0.337
-     float64   47  1224  autograd     8    223.96   1059.31     49.74      0.46      0.21      0.66    561.38   1334.33     1.310
-                            fused     8    400.41   (above)      1.24      0.08   (above)      1.19    373.84    402.93     0.872
-     float64   97  4096  autograd     1   1043.70   1551.15     65.13      1.40      0.85      2.43   2643.85   2664.66     6.169
-                            fused     8   1458.78   (above)     25.69      0.10   (above)     23.34   2302.93   1507.91     5.373
+     float32   31   612  autograd     8      3.50      6.53      0.60      0.30      0.15      0.36      6.95     11.44     0.016
+                            fused     8      3.67   (above)      0.57      0.07   (above)      0.60      4.55      4.93     0.011
+     float32   47  1224  autograd     8      8.93     21.96      1.15      0.46      0.35      0.55     23.58     33.40     0.055
+                            fused     8     14.33   (above)      1.00      0.09   (above)      0.83     17.98     16.25     0.042
+     float32   97  4096  autograd     2     74.78    134.46      8.95      1.06      1.31      2.32    198.93    222.88     0.464
+                            fused     8    194.75   (above)      4.50      0.11   (above)      3.59    217.56    202.94     0.508
+     float64   31   612  autograd     8      4.41      8.22      0.76      0.28      0.10      0.32      8.44     14.09     0.020
+                            fused     8      8.54   (above)      0.74      0.09   (above)      0.47      8.45      9.85     0.020
+     float64   47  1224  autograd     8     16.16     32.58      2.26      0.65      0.24      0.69     34.19     52.58     0.080
+                            fused     8     35.07   (above)      1.37      0.15   (above)      1.23     35.86     37.82     0.084
+     float64   97  4096  autograd     1    170.95    295.25      6.24      1.57      0.68      2.34    375.23    477.02     0.876
+                            fused     8    330.28   (above)      5.83      0.10   (above)      4.56    507.39    340.77     1.184
 
 The autograd step spends its time in the backward (embedding_bag's scatter, the bmm adjoints, the
 autograd bookkeeping) and the forward with its graph; at p = 97 the 16 MiB run groups cut R = 8
@@ -65,6 +66,8 @@ from grokcheck.theory.delay import eval_grid
 from grokcheck.theory.tasks import binary_table, split_indices
 
 PAPER_STEPS = 30_000
+_CLOCK = {"wall": time.perf_counter, "cpu": time.process_time}
+_clock = _CLOCK["wall"]  # --clock cpu: this process's CPU time (one thread on a shared machine)
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
@@ -79,10 +82,10 @@ def _best(fn, repeats: int, device) -> float:
     best = float("inf")
     for _ in range(repeats):
         _sync(device)
-        t = time.perf_counter()
+        t = _clock()
         fn()
         _sync(device)
-        best = min(best, time.perf_counter() - t)
+        best = min(best, _clock() - t)
     return best
 
 
@@ -130,10 +133,10 @@ class _Timer:
 
     def __call__(self, name, fn):
         _sync(self.device)
-        t = time.perf_counter()
+        t = _clock()
         out = fn()
         _sync(self.device)
-        self.steps[-1][name] = self.steps[-1].get(name, 0.0) + time.perf_counter() - t
+        self.steps[-1][name] = self.steps[-1].get(name, 0.0) + _clock() - t
         return out
 
     def best(self) -> dict:
@@ -322,10 +325,10 @@ def print_paper(device, dtypes, frac_steps: dict):
             S = frac_steps[p]
             models, data, masks, cfg = case(p, seeds, dtype, device, S)
             _sync(device)
-            t0 = time.perf_counter()
+            t0 = _clock()
             train_fused(models, data, masks, cfg)  # S steps, evals at 0 and S
             _sync(device)
-            t = time.perf_counter() - t0
+            t = _clock() - t0
             W = torch.stack([m.W.detach() for m in models]).to(DTYPES[dtype])
             V = torch.stack([m.V.detach() for m in models]).to(DTYPES[dtype])
             rows = _fit_budget(seeds * 4 * p * W.element_size(), max(1, cfg.eval_chunk // seeds), group_bytes(device))
@@ -349,16 +352,21 @@ def main(argv=None):
     ap.add_argument("--paper-steps", type=int, nargs=2, default=[600, 60], metavar=("P47", "P97"),
                     help="measured steps of the paper-setting runs at p = 47 and 97")
     ap.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's, = cores)")
+    ap.add_argument("--clock", default="wall", choices=list(_CLOCK),
+                    help="cpu: time by this process's CPU time (with --threads 1 on a shared machine: the time the "
+                         "work took while it ran, without the waits for a core)")
     ap.add_argument("--skip-profile", action="store_true")
     ap.add_argument("--skip-paper", action="store_true")
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+    global _clock
+    _clock = _CLOCK[args.clock]
     torch.backends.cuda.matmul.allow_tf32 = False
     name = torch.cuda.get_device_name() if args.device == "cuda" else "cpu"
     load = " ".join(f"{v:.1f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     print(f"device={args.device} ({name}) torch {torch.__version__} threads={torch.get_num_threads()} "
-          f"cpus={os.cpu_count()} load avg (1/5/15 min) at start: {load}")
+          f"cpus={os.cpu_count()} clock={args.clock} load avg (1/5/15 min) at start: {load}")
     gemm = args.gemm or (8192 if args.device == "cuda" else 1024)
     target = 4e9 if args.device == "cpu" else 4e11  # FLOPs per timed block
     if not args.skip_profile:
