@@ -45,11 +45,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from scipy.stats import t as student_t
 
-from grokcheck.claims.mohamadi import _nstar
+# the rules and their constants live in _sc_run; re-exported here for readers of the claim
+from grokcheck.claims.mohamadi._sc_run import (ACC, HALF, KERNEL_RATE, KERNELS, NET, NET_EXP,  # noqa: F401
+                                               PAPER_P, THM45_RATE, assemble, bound_margin, per_seed_n_star)
 from grokcheck.claims.mohamadi._sc_plots import figures, summary_figures  # noqa: F401 (registry reads them)
-from grokcheck.core import Claim, Context, Observable, Result
+from grokcheck.core import Claim, Result
+from grokcheck.context import Context
 from grokcheck.models.batched import quadratic_pairs_forward
 from grokcheck.models.fused import train_quadratic
 from grokcheck.models.quadratic import QuadraticNet
@@ -57,7 +59,6 @@ from grokcheck.models.train import Data, TrainConfig
 from grokcheck.ntk.empirical import empirical_ntk
 from grokcheck.ntk.infinite import expected_quadratic_ntk, quadratic_init_bounds
 from grokcheck.ntk.regression import kernel_regression, one_hot_targets
-from grokcheck.theory.bounds import kernel_lower_bound
 from grokcheck.theory.delay import eval_grid
 from grokcheck.theory.tasks import binary_table, split_indices
 from grokcheck.theory.validation import check_fraction, check_int, check_modulus
@@ -70,16 +71,6 @@ CLAIM = Claim(
                "width-8p network reaches 95% test accuracy with fewer samples, n* = O~(p^(5/3)) (Thm 4.5)."),
     source="Mohamadi+24 Thm 4.3 (D.2), Thm 4.5, Sec. 5",
 )
-
-KERNELS = "paper: Thm 4.3 equivariant kernels"
-NET = "ours: AdamW network h=8p vs kernels"
-NET_EXP = "ours: network exponent vs Thm 4.5"
-ACC = 0.95        # network criterion: test accuracy (Thm 4.5 bounds the 0-1 error; the issue's 95%)
-HALF = 0.5        # l2 criterion: relative population l2 <= 1/2, Thm 4.3's 1/2 L(Psi_0)
-KERNEL_RATE = 2.0  # Thm 4.3: n* = Omega(p^2)
-THM45_RATE = 5 / 3  # Thm 4.5: n* = O~(p^(5/3))
-PAPER_P = 97      # the paper's classification sizes reach p = 97 (Sec. 5): below it, exponents are budget-limited
-
 
 @dataclass(frozen=True)
 class Config:
@@ -189,26 +180,7 @@ def kernel_curves(p: int, config: Config, kind: str, ctx: Context) -> dict:
     return {"l2": l2.tolist(), "acc": acc.tolist()}
 
 
-def bound_margin(p: int, fractions, l2) -> list[float]:
-    """Rule 1 per fraction: seed-mean relative population l2 - Thm D.2 bound + t(0.995, S-1) SE (>= 0 passes)."""
-    l2 = np.asarray(l2, float)  # (F, S)
-    S = l2.shape[1]
-    se = l2.std(1, ddof=1) / np.sqrt(S)
-    tq = float(student_t.ppf(0.995, S - 1))
-    N = p * p
-    bound = np.array([kernel_lower_bound(p, max(1, round(f * N)), "classification") for f in fractions])
-    return (l2.mean(1) - bound + tq * se).tolist()
-
-
-def per_seed_n_star(ns, passed, values, threshold) -> tuple[list, list]:
-    """n* and its position for each seed (columns of (F, S) arrays)."""
-    passed, values = np.asarray(passed), np.asarray(values, float)
-    out = [_nstar.n_star(ns, passed[:, s], values[:, s], threshold) for s in range(passed.shape[1])]
-    return [o[0] for o in out], [o[1] for o in out]
-
-
 def run(config: Config, ctx: Context) -> Result:
-    from grokcheck.claims.mohamadi._sc_run import assemble
     nets, kerns, oracle = [], {"entk": [], "expected": []}, None
     for p in config.ps:
         ns = network_sizes(p, config)
