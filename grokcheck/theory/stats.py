@@ -158,23 +158,23 @@ def rank_correlation(x: Sequence[float], y: Sequence[float]) -> float:
     """Spearman's rho of paired samples (average ranks for ties; `scipy.stats.spearmanr`); NaN when x
     or y is constant."""
     from scipy.stats import spearmanr
-    x, y = _sample(x, "x"), _sample(y, "y")
-    if x.size != y.size or x.size < 2:
-        raise ValueError(f"x and y need the same length >= 2, got {x.size} and {y.size}")
-    if np.ptp(x) == 0 or np.ptp(y) == 0:
-        return float("nan")
-    return float(spearmanr(x, y).statistic)
+    return _rank_statistic(spearmanr, x, y)
 
 
 def kendall_tau(x: Sequence[float], y: Sequence[float]) -> float:
     """Kendall's tau-b of paired samples (`scipy.stats.kendalltau`); NaN when x or y is constant."""
     from scipy.stats import kendalltau
+    return _rank_statistic(kendalltau, x, y)
+
+
+def _rank_statistic(test, x, y) -> float:
+    """test(x, y).statistic of paired finite samples (same length >= 2); NaN when x or y is constant."""
     x, y = _sample(x, "x"), _sample(y, "y")
     if x.size != y.size or x.size < 2:
         raise ValueError(f"x and y need the same length >= 2, got {x.size} and {y.size}")
     if np.ptp(x) == 0 or np.ptp(y) == 0:
         return float("nan")
-    return float(kendalltau(x, y).statistic)
+    return float(test(x, y).statistic)
 
 
 def pooled_rank_ci(xs: Sequence[float], ys_by_x: Sequence[Sequence[float]], rng: np.random.Generator | None = None,
