@@ -99,21 +99,37 @@ def test_interpretation_passes_on_late_exit_and_fails_on_early_exit():
     late = kr.events(_series([0.0] * 5 + [0.5] * 3, [0.0] * 5 + [0.9] * 3), d_exit=0.1)  # exits at 20 > t_fit 10
     early = kr.events(_series([0.0, 0.5] + [0.5] * 6, [0.0, 0.9] + [0.9] * 6), d_exit=0.1)  # exits at step 1
     frozen = kr.events(_series([0.0] * 8, [0.0] * 8), d_exit=0.1)
-    ok = kr.interpretation_observables("s", [late], 100)
-    assert all(o.passed for o in ok), [(o.name, o.value) for o in ok]
-    assert not any(o.passed for o in kr.interpretation_observables("s", [early], 100)[:2])
-    frozen_obs = kr.interpretation_observables("s", [frozen], 100)
-    assert frozen_obs[0].passed and not frozen_obs[2].passed  # a kernel that never moves cannot pass
+    ok = kr.interpretation_observables("s", [late, late], 100)  # two seeds: [min, max] at coverage 50%
+    assert all(o.outcome == "holds" for o in ok), [o.describe() for o in ok]
+    assert all(o.outcome == "fails" for o in kr.interpretation_observables("s", [early, early], 100)[:2])
+    mixed = kr.interpretation_observables("s", [late, early], 100)  # one seed each way: undecided
+    assert all(o.outcome == "undecided" for o in mixed[:2])
+    assert all(o.outcome == "undecided" for o in kr.interpretation_observables("s", [early], 100))  # one seed
+    frozen_obs = kr.interpretation_observables("s", [frozen, frozen], 100)
+    assert frozen_obs[0].passed and frozen_obs[2].outcome == "fails"  # a kernel that never moves cannot pass
 
 
 def test_measurement_rule():
     flat = kr.events(_series([0.0] * 8, [0.0] * 8), d_exit=0.1)  # raw drift 0.04 at fit vs max 9
-    assert all(o.passed for o in kr.measurement_observables("s", [flat]))
+    assert all(o.passed for o in kr.measurement_observables("s", [flat, flat]))
     moved = kr.events(_series([0.0] * 8, [0.0] * 8, raw=[0.0, 1, 2, 3, 4, 5, 3, 2]), d_exit=0.1)
-    frac, late = kr.measurement_observables("s", [moved])  # 4/5 of the max at t_fit; peak (step 20) after it
-    assert not frac.passed and late.passed
+    frac, late = kr.measurement_observables("s", [moved, moved])  # 4/5 of the max at t_fit; peak after it
+    assert frac.outcome == "fails" and late.passed
     peak_at_fit = kr.events(_series([0.0] * 8, [0.0] * 8, raw=[0.0, 1, 2, 3, 9, 5, 3, 2]), d_exit=0.1)
-    assert not any(o.passed for o in kr.measurement_observables("s", [peak_at_fit]))
+    assert all(o.outcome == "fails" for o in kr.measurement_observables("s", [peak_at_fit, peak_at_fit]))
+
+
+def test_the_measurement_rule_passes_a_kernel_that_only_rescales():
+    """The rescaling control: a kernel K_t = c_t K_0 whose scale grows like ||theta||^4 passes the paper's
+    raw-drift rule whenever the norm grows after the fit, so the control fails (the rule cannot tell)."""
+    s = _series([0.0] * 8, [0.0] * 8)
+    s["l2"] = [1.0, 1.0, 1.0, 1.0, 1.05, 1.5, 2.0, 3.0]  # the norm grows after t_fit = 10
+    ev = kr.events(s, d_exit=0.1)
+    control = kr.measurement_control("s", [kr.rescaling_events(s, ev)] * 2)
+    assert control.value == 1.0 and control.outcome == "fails"
+    s["l2"] = [1.0, 2.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0]  # all growth before the fit: the rule rejects it
+    control = kr.measurement_control("s", [kr.rescaling_events(s, kr.events(s, d_exit=0.1))] * 2)
+    assert control.value == 0.0 and control.passed
 
 
 def test_kendall_tau_and_alpha_trend():
