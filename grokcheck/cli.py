@@ -1,4 +1,4 @@
-"""grokcheck command line: list, run, show, report, export, compare (DESIGN.md "What the user does").
+"""grokcheck command line: list, run, show, report, export, compare.
 
 `run` keeps a result store under --out (`grokcheck.store`): a claim whose stored result has the
 same key (claim, scale, config hash, seed, device, code version) is skipped and says so; `--force`

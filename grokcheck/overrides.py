@@ -1,7 +1,7 @@
-"""Per-field config overrides: `grokcheck run CLAIM --set steps=30000 --set ps=47,61` (issue 16).
+"""Per-field config overrides: `grokcheck run CLAIM --set steps=30000 --set ps=47,61`.
 
 Each `--set FIELD=VALUE` is parsed against the field of the claim's frozen `Config` and applied
-with `dataclasses.replace` (house rule 11), so the Config's own `__post_init__` checks still run.
+with `dataclasses.replace`, so the Config's own `__post_init__` checks still run.
 The type comes from the field's annotation:
 
     int              `30000`, also `3e4` (an integral float)

@@ -1,4 +1,4 @@
-"""Named random streams (DESIGN.md "Randomness"): one seed per run of grokcheck, and every draw
+"""Named random streams: one seed per run of grokcheck, and every draw
 from a stream named for its purpose.
 
 `stream_seed(seed, name, index)` hashes (seed, name, index) with SHA-256 into a 63-bit integer,

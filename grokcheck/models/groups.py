@@ -19,7 +19,7 @@ def group_bytes(device) -> int:
     CPU: GROUP_BYTES = 16 MiB (`run_group_size` says why). CUDA: free memory / CUDA_FREE_SHARE
     (`torch.cuda.mem_get_info`): a quadratic-net group holds about 6 activations of the largest size
     (h, h^2, logits, their gradients) plus the allocator's slack, so 1/16 of what is free leaves
-    room; a fixed CPU budget would chop a GPU pass into tiny groups (issue 12: 1.97x at p=97, R=64).
+    room; a fixed CPU budget would chop a GPU pass into tiny groups (measured 1.97x at p=97, R=64).
     Other devices (meta, mps): GROUP_BYTES."""
     device = torch.device(device)
     if device.type == "cuda":

@@ -36,7 +36,7 @@ class QuadraticNet(nn.Module):
         p: modulus (number of tokens and of logits).
         width: hidden units h.
         init_scale: alpha, multiplies PyTorch's default uniform fan-in init (Fig. 1/2 sweeps).
-        generator: torch.Generator for the init (house rule 9), e.g. `ctx.rng("init", run)`; None
+        generator: torch.Generator for the init, e.g. `ctx.rng("init", run)`; None
             draws from torch's global default generator (only on purpose: not reproducible by seed).
         dtype: parameter dtype. device: where the parameters live (the init is drawn on the
             generator's device and copied there).

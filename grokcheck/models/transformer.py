@@ -70,7 +70,7 @@ class TokenModel(nn.Module):
 
 
 class Dropout(nn.Module):
-    """Inverted dropout whose masks come from its own stream (house rule 9): the CPU generator of
+    """Inverted dropout whose masks come from its own stream: the CPU generator of
     stream (seed, "dropout", index) (`grokcheck.streams`), so the layers of a model and the models of
     different seeds never share masks.
 

@@ -1,7 +1,7 @@
 """Regime diagnostics: how far a network has moved from its initial kernel (Mohamadi+24 Sec. 5,
 "eNTK measurements", Fig. 1 left / Fig. 2 right; Kumar+24; Fort+20; Cortes+12).
 
-Pure functions of kernels, parameters and metric curves (house rule 6): no I/O, no state.
+Pure functions of kernels, parameters and metric curves: no I/O, no state.
 
 - `kernel_drift_fro(K_t, K_0) = ||K_t - K_0||_F`, the paper's measure, and its relative form
   `relative_kernel_drift = ||K_t - K_0||_F / ||K_0||_F`. The quadratic net is 3-homogeneous,

@@ -1,1 +1,1 @@
-"""PDF reports rendered from stored Results alone (DESIGN.md "A report")."""
+"""PDF reports rendered from stored Results alone."""

@@ -1,6 +1,6 @@
 """What an output folder holds: readable results, crashed claims, and files skipped with a reason.
 
-Layout (DESIGN.md): `DIR/<claim>/result.json`, `DIR/<claim>/report.pdf`, and, when the claim's
+Layout: `DIR/<claim>/result.json`, `DIR/<claim>/report.pdf`, and, when the claim's
 last run crashed, `DIR/<claim>/error.log` (first line: the one-line error; then the traceback).
 A claim folder with an `error.log` is in the `error` state: its older result.json (if any) is
 stale and is not shown; the next successful run of the claim removes the log.

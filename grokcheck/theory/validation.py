@@ -1,4 +1,4 @@
-"""Argument checks shared by every module: one clear ValueError per bad input (house rule 8)."""
+"""Argument checks shared by every module: one clear ValueError per bad input."""
 from __future__ import annotations
 
 import math

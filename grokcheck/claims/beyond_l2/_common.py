@@ -2,7 +2,7 @@
 streams, one memoized batched linear fit, the pre-registered statistics over instances / seeds,
 and the budget rule of their verdicts.
 
-Statistics (fixed before any run; issue 14 item 2):
+Statistics (fixed before any run):
 - `median_ci`: the median of per-instance values with a distribution-free order-statistic
   interval (binomial: [x_(k), x_(n+1-k)] with the largest k of coverage >= `level`; below that
   many values, [min, max] and its true coverage 1 - 2^(1-n)).

@@ -9,7 +9,7 @@ error); for L >= 2 a small init biases GD toward sparse interpolants (Woodworth+
 init toward the min-norm one. We record t1, t2 and whether generalization, once reached, is lost
 (un-grokking) in each (L, init) setting.
 
-Rules, statistics and seeds (stated before running; issue 14):
+Rules, statistics and seeds (stated before running):
 - Instances: `instances` draws, instance i from stream ("instance", i) (the same draws as
   l1-sparse-recovery's instances); per depth one batched, memoized fit of every (instance, init).
 - Per instance: final test error at L = 2 and the smallest init (claim: <= the test threshold,

@@ -5,7 +5,7 @@ N = 30; subgradient descent on 1/2 ||X a - y||^2 + beta ||a||_1 from a0 = 1e-6 *
 train error falls first while the test error stays near the least-squares error; it drops
 after a delay ~ ||a_LS - a*||_inf / (lr beta). With beta = 0 GD stays at a_LS = X^+ y.
 
-Rules, statistics and seeds (stated before running; issue 14):
+Rules, statistics and seeds (stated before running):
 - Instances: `instances` independent (X, a*) draws, instance i from stream ("instance", i);
   every (lr, beta) x instance run and the beta = 0 runs advance together in one memoized tensor program
   (`models.linear.train_linear`, per-run lr, beta and step count).

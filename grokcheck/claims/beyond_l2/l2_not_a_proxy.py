@@ -8,7 +8,7 @@ Tikeng Notsawo+25 Sec. 7 (Figs 1-2, 30): p = 97, 40% of the p^2 pairs for traini
 nuclear, or unsquared Frobenius ("fro", not weight decay), beta ~ 1e-5. Logged: l0
 (|w| > 1e-4), l1, l2 and nuclear norms of all weights.
 
-Rules, statistics and seeds (stated before running; issue 14):
+Rules, statistics and seeds (stated before running):
 - Seeds: `seeds` runs per arm, batched (models.batched.train_batched, full batch); run r draws its
   init from stream ("init", r) and its train/test split from ("split", r), the same for every arm
   (a paired design). One memoized sub-run per arm.

@@ -6,7 +6,7 @@ subgradient U V^T. The train error falls at once; the test error ||A - A*||_F/||
 at the unobserved share ||P_Omega^c A*||_F/||A*||_F (the beta = 0 limit) and drops after a
 delay ~ 1/(lr beta).
 
-Rules, statistics and seeds (stated before running; issue 14):
+Rules, statistics and seeds (stated before running):
 - Instances: a pool of `pool` random instances, instance k from stream ("instance", k); every
   (lr, beta) x instance run and the beta = 0 runs advance together in one memoized tensor program
   (`models.linear.train_linear`, per-run lr, beta and step count = budget / (lr beta)).

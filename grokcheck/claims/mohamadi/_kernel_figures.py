@@ -1,4 +1,4 @@
-"""Figures of `kernel-exit` and `transformer-kernel-exit`, from a Result's series alone (house rule 13).
+"""Figures of `kernel-exit` and `transformer-kernel-exit`, from a Result's series alone.
 
 `run_figure(run, band)`: one page per tracked run: accuracies (and the after-kernel accuracy when
 measured), the scale-free distance d_t on the subset and its train / test / cross blocks with the

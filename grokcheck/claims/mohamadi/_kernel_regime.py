@@ -1,10 +1,10 @@
 """The kernel-regime rules of `kernel-exit` and `transformer-kernel-exit`, written once (Mohamadi+24
-Sec. 5 "eNTK measurements", Fig. 1 left, Fig. 2 right, Fig. 5; issue 13).
+Sec. 5 "eNTK measurements", Fig. 1 left, Fig. 2 right, Fig. 5).
 
-Rules, fixed in this file BEFORE any run of the two claims was looked at (house rule 3):
+Rules, fixed in this file BEFORE any run of the two claims was looked at:
 
 Events (`theory.delay.first_step` on the logged grid): t_fit = first step with train accuracy
->= FIT_ACC = 0.99, t_gen = first step with test accuracy >= GEN_ACC = 0.95 (issue 6).
+>= FIT_ACC = 0.99, t_gen = first step with test accuracy >= GEN_ACC = 0.95.
 
 Calibration, before training (`calibrate`). The kernel is the eNTK of the first logit on a subset
 S of points drawn from its OWN stream `ctx.rng("subset")` (not the split's permutation), so it

@@ -11,7 +11,7 @@ import numpy as np
 from grokcheck.theory.stats import grouped_bootstrap_ci, loglog_slope
 
 LEFT, INSIDE, RIGHT = "left", "inside", "right"  # where n* falls: below, inside, above the grid
-BUDGET_FRACTION = 0.8  # n* is budget-bound when its run needed > 0.8 of the step budget (issue 14)
+BUDGET_FRACTION = 0.8  # n* is budget-bound when its run needed > 0.8 of the step budget
 
 
 def n_star(ns: Sequence[float], passed: Sequence[bool], values: Sequence[float] | None = None,

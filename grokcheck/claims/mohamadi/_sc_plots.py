@@ -1,4 +1,4 @@
-"""Figures of claim `sample-complexity`, from the Result alone (house rule 13)."""
+"""Figures of claim `sample-complexity`, from the Result alone."""
 from __future__ import annotations
 
 import numpy as np

@@ -82,7 +82,7 @@ def assemble(config, ctx, nets, kerns, oracle, claim, reg=()):
     net_ci = [bootstrap_ci(r["n"], np.median, boot, n_boot=config.bootstrap) for r in net_ns]
     best_kernel = [min(float(np.median(kern_ns[k][j]["n"])) for k in kern_ns) for j in range(len(ps))]
     ratios = [ci[1] / bk for ci, bk in zip(net_ci, best_kernel)]
-    # budget-bound n* (issue 14: the defining run needed > 0.8 of the steps)
+    # budget-bound n* (the defining run needed > 0.8 of the steps)
     bound_at = [p for p, r in zip(ps, net_ns) if any(_nstar.budget_bound(g, config.steps) for g in r["gen_step"])]
     censored = [p for p, r in zip(ps, net_ns) if _nstar.INSIDE not in r["where"]]
     obs = [

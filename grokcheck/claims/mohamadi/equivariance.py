@@ -308,7 +308,7 @@ def run(config: Config, ctx: Context) -> Result:
         "logged steps where the twin still agrees with the original to 1e-10, and the T-run must agree to 1e-10 "
         "there. The checkable fraction and the raw error over all steps are reported as observations; where the "
         "T-run departs, the twin departs at the same logged step.",
-        "POST HOC (issue 12, after seeing default-scale results): the round-off twin is the larger deviation of two "
+        "POST HOC (after seeing default-scale results): the round-off twin is the larger deviation of two "
         "twins, the reversed-data-order run and an output-relabelling run T0 = (id, id, pi) (pi from stream "
         "'roundoff'). With the reversed-order twin alone, classification + NGD at default scale stayed within "
         "1e-13 of the original while its T-run grew from 1e-16 to 5e-2 over 21 logged steps: refuted at seeds 0, 1, "

@@ -1,6 +1,6 @@
 """Claim `kernel-exit`: the quadratic net stays in its initial kernel's regime until it fits the
 training set, and leaves it afterwards; a smaller init scale alpha shortens t_gen - t_fit and slows
-the fit (Mohamadi+24 Sec. 5 "eNTK measurements", Fig. 1 left/middle, Fig. 2; issue 13).
+the fit (Mohamadi+24 Sec. 5 "eNTK measurements", Fig. 1 left/middle, Fig. 2).
 
 The paper's setting (Sec. 5, classification): f = V (W x)^2, h = 4p, PyTorch default (uniform
 fan-in) init times alpha, cross-entropy, normalized GD lr 10, l_inf penalty 1e-20, n = 2 p^(5/3)
@@ -16,7 +16,7 @@ The rules (calibrated kernel exit, functional exit, regime, measurement, alpha t
   exit) under the calibrated scale-free distance and the linearization gap.
 - "paper: alpha trend": Kendall tau of the alpha sweep (alphas > 1 included), first p.
 - "ours: AdamW lr 1e-2 wd 1": the interpretation on a run that groks fast (the rich control).
-Seeds and the statistic over them (issue 14, fixed before the first multi-seed run): n_seeds
+Seeds and the statistic over them (fixed before the first multi-seed run): n_seeds
 seeds per alpha (3 at default and paper; 1 at ci for time), seed i = split ctx.rng("split", i) and
 init ctx.rng("init", i), the same for every alpha (a paired sweep within each seed), all alphas x
 seeds of one p in one batched pass; the AdamW setting runs the same n_seeds seeds.
@@ -194,7 +194,7 @@ def notes(config: Config, runs: list, bands: dict, trend: dict) -> list[str]:
                f"pooled tau_gap {trend['tau_gap']} (per seed {trend['tau_gap_seeds']}), pooled tau_fit "
                f"{trend['tau_fit']} (per seed {trend['tau_fit_seeds']}); pooled Spearman rho (censored at their "
                f"bounds) gap {kr.fmt_rho(trend['rho_gap'])}, t_fit {kr.fmt_rho(trend['rho_fit'])}.")
-    out.append(f"Statistic over seeds (fixed before the multi-seed run, issue 14): every one of the {config.n_seeds} "
+    out.append(f"Statistic over seeds (fixed before the multi-seed run): every one of the {config.n_seeds} "
                "seed(s) must satisfy the measurement and interpretation rules; the alpha trend is Kendall's tau "
                "pooled over all (alpha, seed) runs.")
     out += ["Run " + kr.table_row(r["label"], r["events"]) for r in runs]

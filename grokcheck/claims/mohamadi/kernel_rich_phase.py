@@ -24,10 +24,10 @@ B(n) = 1 - 1/p - (n / p^2) e^{2/(p-1)} (theory.bounds.kernel_lower_bound, classi
 final test accuracy; the grokking delay t_gen - t_fit (train acc >= 0.99, test acc >= 0.95); and
 the functional regime test: lin_gap = ||f_T - f_lin,T|| / ||f_T - f_0|| on all pairs, f_lin,T =
 f_0 + J_0 (theta_T - theta_0) (closed form for the quadratic net, `linearized_logits`); "stayed in
-the kernel regime" iff lin_gap <= LIN_TOL = 0.5 (`_kernel_regime`, issue 13's kernel-exit rule: the
+the kernel regime" iff lin_gap <= LIN_TOL = 0.5 (`_kernel_regime`, the kernel-exit claim's rule: the
 linearized model then explains at least half of the function change, triangle inequality).
 
-Statistic over seeds (issue 14, fixed before the 3-seed runs): each cell's L, lin_gap, accuracy
+Statistic over seeds (fixed before the 3-seed runs): each cell's L, lin_gap, accuracy
 and delay are the MEDIAN over its n_seeds runs (3 at default; 1 at ci for time), and the rules below
 read those medians (n* from the median L per cell). Why the median: the rules compare one cell with
 a bound; the median of 3 is the middle run, so one atypical seed neither makes nor breaks a cell,
@@ -194,7 +194,7 @@ def run(config: Config, ctx: Context) -> Result:
                    min(c["pop_l2"] - c["bound"] for c in lazy), 0.0, ">=", setting=setting,
                    reason="Thm 4.3: an equivariant kernel method's population l2 is at least B(n)"),
         Observable(f"lazy corner (alpha={config.alphas[-1]:g}): max lin_gap", max(c["lin_gap"] for c in lazy),
-                   LIN_TOL, "<=", setting=setting, reason="stayed in the kernel regime (issue 13's functional rule)"),
+                   LIN_TOL, "<=", setting=setting, reason="stayed in the kernel regime (kernel-exit's functional rule)"),
         Observable(f"rich corner (alpha={config.alphas[0]:g}): min over fractions of L - B(n)",
                    min(c["pop_l2"] - c["bound"] for c in rich), 0.0, "<", setting=setting,
                    reason="the rich regime beats the kernel bound at some fraction"),
@@ -219,8 +219,8 @@ def run(config: Config, ctx: Context) -> Result:
     notes = [f"Setting: p={p}, h={h}, Adam lr {config.eta:g}/alpha (lr' = eta alpha^(-2/3) on theta' = alpha^(1/3) "
              f"theta), MSE on one-hot targets, {config.steps} steps, antisymmetric init (f_theta0 = 0), "
              f"{config.n_seeds} run(s) per cell (split and init i < {config.n_seeds}); every rule reads the "
-             "per-cell MEDIAN over seeds (fixed before the 3-seed runs, issue 14).",
-             "The lin_gap rule is issue 13's (_kernel_regime: lin_gap <= 0.5); f_lin in closed form here.",
+             "per-cell MEDIAN over seeds (fixed before the 3-seed runs).",
+             "The lin_gap rule is kernel-exit's (_kernel_regime: lin_gap <= 0.5); f_lin in closed form here.",
              "Post hoc: the optimizer (Adam instead of GD) was chosen after GD memorized at every alpha (docstring).",
              "Post hoc: alpha = 1000 was added as the lazy corner after a ci run with alpha = 100 as the largest gave "
              "lin_gap 0.64 > 0.5 (Adam moves theta by ~eta T / alpha relative to its init scale: lazy needs "

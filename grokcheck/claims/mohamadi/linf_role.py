@@ -14,7 +14,7 @@ Step sizes, matched so every optimizer's FIRST step has the same l2 length as Ad
 Per cell: final train / test accuracy, grokked = test accuracy >= 0.95, final ||theta||_inf, and the
 Fourier rule of `fourier-features` (mass-weighted concentrated fraction >= 0.8).
 
-Statistic over seeds (issue 14, fixed before the 3-seed runs): a cell's test accuracy, Fourier
+Statistic over seeds (fixed before the 3-seed runs): a cell's test accuracy, Fourier
 concentration and ||theta||_inf are the MEDIAN over its n_seeds runs (3 at default; 1 at ci for
 time), so a cell "groks" when the median seed does (>= 2 of 3 seeds); the rules below read those
 medians. Why: C1-C3 classify cells, and a class decided by 2 of 3 independent splits and inits is
@@ -161,7 +161,7 @@ def run(config: Config, ctx: Context) -> Result:
     notes = [f"lr: adam / sign {STEP:g}, ngd {lr_for('ngd', n_params, g0):.3g}, gd {lr_for('gd', n_params, g0):.3g} "
              f"(seed 0; ||g_0|| per seed = {', '.join(f'{g:.3g}' for g in g0s)}); penalty weight {PENALTY_WEIGHT:g}; "
              f"{config.n_seeds} run(s) per cell, float32; every rule reads the per-cell MEDIAN over seeds (fixed "
-             "before the 3-seed runs, issue 14).",
+             "before the 3-seed runs).",
              f"Cells whose weights blew up (||theta||_inf >= {BLOWN_UP:g}): {', '.join(blown) or 'none'}. The matched "
              "first step is unfair to GD: its gradient grows like ||theta||^2 (3-homogeneous net), so the same lr "
              "overshoots later; GD's failure here says nothing about GD at a smaller lr (not swept: budget)."]

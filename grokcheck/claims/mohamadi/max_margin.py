@@ -17,7 +17,7 @@ Settings: classification, n = 2 p^(5/3) pairs (fraction 0.70 at p = 23), width 4
   implicit bias is the l_inf geometry (its fixed points satisfy the KKT conditions of the loss
   under ||theta||_inf <= 1/lambda, Xie & Li 2024), the l_inf analogue of the regularized problem.
 Statistic over seeds: every rule reads the MEDIAN over `seeds` runs (split and init i < seeds, one
-batched pass per setting; 3 at default, 1 at ci for time; issue 14 raised default from 2 to 3
+batched pass per setting; 3 at default, 1 at ci for time; default raised from 2 to 3
 before the run, so the median is the middle run: one atypical seed neither makes nor breaks a
 rule). The [min, max] over seeds is reported beside each median.
 Rules, fixed before the claim was run (medians over seeds; gamma_bar read on the eval grid):

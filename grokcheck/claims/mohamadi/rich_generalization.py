@@ -2,7 +2,7 @@
 
 Settings (width h = 4p, the experiments'; S = `seeds` seeds each, one batched pass per (setting, p)):
 - Regression (Fig 3): p^3 triples, square loss, full-batch GD lr 1, l_inf weight 1e-4, n = 2 p^2.25,
-  float64; init ablation (issue 14): PyTorch's default uniform vs He normal (the paper cites He et
+  float64; init ablation: PyTorch's default uniform vs He normal (the paper cites He et
   al. [19]), one setting each.
 - Classification (Fig 4): p^2 pairs, cross-entropy, normalized GD lr 10, l_inf weight 1e-20,
   n = 2 p^(5/3), float64 (3-homogeneous logits: the CE gradient underflows in float32 at margin ~100).
@@ -60,7 +60,7 @@ CLAIM = Claim(
 class Config:
     reg_ps: tuple[int, ...] = (17, 23)        # regression moduli
     reg_steps: int = 1000           # GD steps (paper: 5e4-2e5)
-    cls_ps: tuple[int, ...] = (31, 41)        # classification moduli (paper setting and ours), p >= 31 (issue 14)
+    cls_ps: tuple[int, ...] = (31, 41)        # classification moduli (paper setting and ours), p >= 31
     cls_steps: int = 1500           # NGD steps (paper: 3e4-1e5)
     ours_steps: int = 1000          # AdamW steps
     ours_lr: float = 0.01           # AdamW learning rate

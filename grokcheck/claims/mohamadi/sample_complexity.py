@@ -35,7 +35,7 @@ Decisive rules:
    refuted only when the CI's lower end exceeds 5/3. Below the paper's sizes (max p < 97) or with a
    budget-bound n*, a failure is inconclusive (budget).
 Budget-bound: at a p, the run at the smallest passing grid point first reached test accuracy 0.95
-after > 0.8 of the step budget (issue 14's rule): more steps could lower n*.
+after > 0.8 of the step budget: more steps could lower n*.
 Controls: (a) the oracle kernel 1[a+b = a'+b'] (not equivariant, knows the task) must FAIL rule 1;
 (b) rule 3's "< 2" applied to the kernels' own l2-n* (rate p^2) must FAIL.
 """
@@ -79,7 +79,7 @@ class Config:
     kernel_fractions: tuple[float, ...] = (0.3, 0.5, 0.7, 0.9)  # kernel training fractions n / p^2
     seeds: int = 3                            # seeds per (p, n): init and split
     steps: int = 1000                         # AdamW steps per network
-    lr: float = 0.01                          # AdamW learning rate (issue 5's setting, not tuned here)
+    lr: float = 0.01                          # AdamW learning rate (the first wave's setting, not tuned here)
     weight_decay: float = 3.0                 # AdamW decoupled weight decay
     width_factor: int = 8                     # h = 8p (Thm 4.5, Prop 3.8: h >= 8p)
     ridge: float = 1e-6                       # kernel ridge relative to mean diag K

@@ -1,5 +1,5 @@
 """Claim `transformer-kernel-exit`: a transformer's eNTK barely changes until the training set is fit,
-then changes drastically (Mohamadi+24 arXiv version, Sec. 5 "eNTK measurements", Fig. 5; issue 13).
+then changes drastically (Mohamadi+24 arXiv version, Sec. 5 "eNTK measurements", Fig. 5).
 
 The paper's setting: one transformer layer, full-batch GD lr 0.25, cross-entropy, l_inf weight
 1e-20, PyTorch default init, n = 2 p^(5/3) training equations, several p (width and step counts not
@@ -17,7 +17,7 @@ Controls through the one `regime` rule: lazy = the linearized transformer f_0 + 
 theta_0) trained with the paper's GD (must stay, and not generalize); rich = our AdamW run, which
 groks at ci (must exit; seed 0's run).
 
-Seeds and the statistic over them (issue 14, fixed before the first multi-seed run): n_seeds seeds
+Seeds and the statistic over them (fixed before the first multi-seed run): n_seeds seeds
 per p and for ours (3 at default and paper; 1 at ci for time), seed i = split ctx.rng("split", i),
 init ctx.rng("init", i) and minibatches ctx.rng("batches", i); the calibration band (inits 0..7,
 the runs' own among them) is shared. EVERY seed must satisfy the measurement and interpretation
@@ -197,7 +197,7 @@ def run(config: Config, ctx: Context) -> Result:
              f"l_inf {config.linf:g}, n = 2p^(5/3), {config.steps} steps; eNTK of logit 0 on {config.subset} "
              f"equations (float64, jacobian). Ours: width {o.d}, {o.layers} block(s), AdamW lr {o.lr:g} wd "
              f"{o.weight_decay:g}, batch {o.batch_sizes[0] or 'full'}, {config.ours_steps} steps.",
-             f"Statistic over seeds (fixed before the multi-seed run, issue 14): every one of the {config.n_seeds} "
+             f"Statistic over seeds (fixed before the multi-seed run): every one of the {config.n_seeds} "
              "seed(s) per p (and of ours) must satisfy the measurement and interpretation rules (worst run decides)."]
     notes += ["Run " + kr.table_row(r["label"], r["events"]) for r in runs] + [kr.POST_HOC]
     return ctx.result(CLAIM, config, obs, {"runs": runs}, notes, budget_gaps=gaps)
