@@ -74,8 +74,9 @@ def run(claim: str, scale: str = "ci", overrides=None, out=None, *, seed: int | 
     sets = override_items(overrides)
     if out is None:
         return _run_storeless(claim, scale, seed, sets, device, log)
-    from grokcheck.cli_results import render
+    from grokcheck.registry import claim_module
     from grokcheck.reports.collect import clear_error
+    from grokcheck.reports.render import write_claim_report
     from grokcheck.safeio import check_writable_dir
     from grokcheck.store import ResultStore
     out = check_writable_dir(str(out))
@@ -92,7 +93,7 @@ def run(claim: str, scale: str = "ci", overrides=None, out=None, *, seed: int | 
         result.notes.append(f"config overridden: --set {' --set '.join(sets)}")
     store.save(result, key, done.computed + done.cached)
     clear_error(out, claim)
-    render(result, out)
+    write_claim_report(result, claim_module(claim).figures(result), out / claim / "report.pdf")
     return result
 
 

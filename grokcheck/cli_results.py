@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from grokcheck import registry
-from grokcheck.cli import DEFAULT_OUT, UsageError, exit_code, writable_dir
+from grokcheck.cli_common import DEFAULT_OUT, UsageError, exit_code, writable_dir
 from grokcheck.registry import claim_module
 
 
@@ -148,7 +148,7 @@ def cmd_compare(args) -> int:
     """`grokcheck compare`: the sample-complexity table (`grokcheck.compare`) printed, written as CSV
     (+ Parquet with pyarrow) and drawn as compare.png / compare.pdf under --to (default --out)."""
     from grokcheck import compare as cmp_mod
-    from grokcheck.cli import resolve_device
+    from grokcheck.cli_common import resolve_device
     from grokcheck.overrides import parse_assignments
     out = writable_dir(args.out)
     to = writable_dir(args.to) if args.to is not None else out

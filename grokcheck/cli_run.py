@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from grokcheck import registry
-from grokcheck.cli import EXIT_ERROR, UsageError, exit_code, resolve_device, unique_claims, writable_dir
+from grokcheck.cli_common import EXIT_ERROR, UsageError, exit_code, resolve_device, unique_claims, writable_dir
 from grokcheck.cli_results import render, write_summary_safely
 from grokcheck.numerics import set_numerics
 

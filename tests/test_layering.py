@@ -1,4 +1,4 @@
-"""The package's layers (issue 12 item 6, house rule 6), checked on the source with `ast`:
+"""The package's layers, checked on the source with `ast`:
 theory/ is pure mathematics (no models, ntk, claims, reports or framework imports); ntk/ and
 models/ never import claims or reports; the quadratic closed-form eNTK needs no model class."""
 import ast
@@ -73,3 +73,90 @@ def test_ntk_package_exports():
     with pytest.raises(AttributeError):
         from grokcheck import ntk
         ntk.not_a_kernel
+
+
+# --- the framework: no import circle, no arrow up -------------------------------------------------
+
+# the framework's layers, bottom to top; a module may import only from its own rank or below
+FRAMEWORK_RANK = {"grokcheck.core": 0, "grokcheck.schema": 1, "grokcheck.store": 2, "grokcheck.subruns": 2,
+                  "grokcheck.context": 3, "grokcheck.registry": 4, "grokcheck.overrides": 4,
+                  "grokcheck.executors": 5, "grokcheck.api": 6, "grokcheck.cli_common": 6, "grokcheck.cli_run": 7,
+                  "grokcheck.cli_results": 7, "grokcheck.cli": 8}
+
+
+def import_graph(root: Path) -> dict:
+    """{module: set of grokcheck modules it imports anywhere (function-level imports included)}. The
+    package root `grokcheck` is left out: its __init__ is a facade that imports the API lazily."""
+    mods = {}
+    for p in root.rglob("*.py"):
+        name = ".".join(p.relative_to(root.parent).with_suffix("").parts)
+        mods[name.removesuffix(".__init__")] = p
+    graph = {}
+    for name, p in mods.items():
+        deps = set()
+        for m in imported_modules(p):
+            parts = m.split(".")
+            for k in range(len(parts), 1, -1):  # longest known prefix, never the bare package
+                cand = ".".join(parts[:k])
+                if cand in mods:
+                    if cand != name:
+                        deps.add(cand)
+                    break
+        graph[name] = deps
+    return graph
+
+
+def cycles(graph: dict) -> list:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index, low, stack, on, out = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in list(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_no_import_circle_in_the_package():
+    assert cycles(import_graph(ROOT)) == []
+
+
+def test_no_framework_arrow_up_and_a_pure_core():
+    graph = import_graph(ROOT)
+    up = [f"{a} -> {b}" for a, deps in graph.items() if a in FRAMEWORK_RANK for b in deps
+          if b in FRAMEWORK_RANK and FRAMEWORK_RANK[b] > FRAMEWORK_RANK[a]]
+    assert up == []
+    assert graph["grokcheck.core"] == set()  # the domain imports nothing of grokcheck
+
+
+def test_the_circle_check_sees_a_circle(tmp_path):
+    """Negative control: two modules importing each other (one of them inside a function) are found."""
+    pkg = tmp_path / "grokcheck"
+    pkg.mkdir()
+    (pkg / "a.py").write_text("from grokcheck.b import x\n")
+    (pkg / "b.py").write_text("def f():\n    from grokcheck import a\n")
+    globals()["ROOT"], old = pkg, ROOT  # imported_modules resolves relative imports against ROOT
+    try:
+        assert cycles(import_graph(pkg)) == [["grokcheck.a", "grokcheck.b"]]
+    finally:
+        globals()["ROOT"] = old
