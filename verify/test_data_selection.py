@@ -4,10 +4,13 @@ import math
 from grokcheck.checks import standard_tests
 
 CLAIM_ID = "data-selection"
-NAMES = ["sparse recovery: |pooled Kendall tau| of t2 vs tau", "sparse recovery: |median log t2(tau_max)/t2(0)|",
-         "completion: |pooled Kendall tau| of t2 vs tau", "completion: |median log t2(tau_max)/t2(0)|"]
+NAMES = ["sparse recovery: signed trend, +1 x pooled Kendall tau of t2 vs tau",
+         "completion: signed trend, -1 x pooled Kendall tau of t2 vs tau",
+         "completion: signed effect, -1 x median log t2(tau_max)/t2(0)"]
 
-test_observable, test_verdict = standard_tests(CLAIM_ID, NAMES)
+test_observable, test_verdict = standard_tests(
+    CLAIM_ID, NAMES, verdict="inconclusive",
+    why="no setting of the paper's own at ci scale (ours only); the sparse-recovery effect straddles x1.2 there")
 
 
 def test_trend_statistics_and_their_shuffle_control(ci_result):

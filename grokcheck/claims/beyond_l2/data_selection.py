@@ -187,13 +187,15 @@ def run(config: Config, ctx: Context) -> Result:
         ctx.log(f"{task}: t2 per instance over tau {list(taus)}: {t2.tolist()}")
         sign = DIRECTION[task]
         word = "grows" if sign > 0 else "shrinks"
-        cov_boot = LEVEL if config.instances >= MIN_BOOTSTRAP else 0.0
+        cov_boot = LEVEL if config.instances >= MIN_BOOTSTRAP else None  # too few instances: unknown
         tau_hat, lo, hi = pooled_kendall(t2.tolist(), SLACK, ctx.np_rng("bootstrap", len(effects)))
         o, ex = stat_observable(f"{task}: signed trend, {sign:+d} x pooled Kendall tau of t2 vs tau",
                                 *oriented(tau_hat, lo, hi, sign), TREND, ">=",
                                 f"pre-registered direction: t2 {word} with tau; pairs in that direction outnumber "
                                 f"the others 3:1; pooled over {config.instances} instances, signed {tau_hat:.3g} "
-                                f"[{lo:.3g}, {hi:.3g}], bootstrap CI", s, coverage=cov_boot)
+                                f"[{lo:.3g}, {hi:.3g}], bootstrap CI", s, coverage=cov_boot,
+                                method=f"percentile bootstrap over {config.instances} instances"
+                                + ("" if cov_boot else f" (< {MIN_BOOTSTRAP}: coverage unknown)"))
         obs.append(o), excluded.append(ex)
         logr = (t2[:, -1] / t2[:, 0]).log().tolist()                                     # inf: never recovered at tau_max
         med, mlo, mhi, cov = median_ci(logr)
@@ -201,7 +203,8 @@ def run(config: Config, ctx: Context) -> Result:
                                 *oriented(med, mlo, mhi, sign), math.log(CHANGE), ">=",
                                 f"data selection changes the delay by at least x{CHANGE} in the pre-registered "
                                 f"direction (t2 {word}; seed note claim 8); median over instances {med:.3g}, "
-                                f"order-statistic CI [{mlo:.3g}, {mhi:.3g}] (coverage {cov:.2f})", s, coverage=cov)
+                                f"order-statistic CI [{mlo:.3g}, {mhi:.3g}] (coverage {cov:.2f})", s, coverage=cov,
+                                method=f"median over {len(logr)} instances, order statistics, exact coverage")
         obs.append(o), excluded.append(ex)
         effects[task] = med
         perm = shuffle_order(T, ctx.rng("control", len(stats)))
