@@ -17,7 +17,8 @@ def test_equivariance_monte_carlo_and_three_controls(ci_result):
     r = ci_result(CLAIM_ID)
     mc = [o for o in r.observables if o.name.startswith("eNTK Monte-Carlo")]
     assert mc and mc[0].passed, mc
-    assert len([o for o in r.observables if o.role == "control"]) == 3
+    controls = [o for o in r.observables if o.role == "control" and o.setting == "paper"]
+    assert len(controls) == 4 and all(o.passed for o in controls), [o.describe() for o in controls]
 
 
 test_default_scale = default_scale_test(CLAIM_ID)
