@@ -293,9 +293,16 @@ def resolve_config(claim_id: str, scale: str, seed: int | None = None, assignmen
     with one line otherwise."""
     from grokcheck.registry import scaled_config
     from grokcheck.schema import validate_config
+    from grokcheck.streams import check_seed
     config = apply_overrides(scaled_config(claim_id, scale, seed), assignments, claim_id)
     try:
         validate_config(config)
+        if getattr(config, "seed", None) is not None:  # the run seed's range, before any work
+            check_seed(config.seed)
+        base = scaled_config(claim_id, scale, seed)
+        for f in dataclasses.fields(config):  # a sweep emptied by an override has nothing to run
+            if getattr(config, f.name) == () and getattr(base, f.name) != ():
+                raise ValueError(f"{f.name} must not be empty")
     except ValueError as exc:
         raise ValueError(f"{claim_id}: {str(exc).splitlines()[0]}") from None
     return config

@@ -20,3 +20,19 @@ def test_usage_error_is_one_printable_line(capsys, tmp_path, monkeypatch, argv):
     assert out == ""
     assert err.endswith("\n") and err.count("\n") == 1 and err.startswith("grokcheck: error: "), repr(err)
     assert err[:-1].isprintable(), repr(err)
+
+
+@pytest.mark.parametrize("claim,assignment,message", [
+    ("rich-generalization", "seed=-1", "seed must be in"),
+    ("sample-complexity", "ps=()", "ps must not be empty"),
+    ("sample-complexity", "ps=1", "p must be >= 2"),
+    ("transformer-grokking", "fractions=0", "fraction must be in (0, 1]"),
+    ("kernel-exit", "alphas=-1", "alphas must include 1.0"),
+    ("transformer-kernel-exit", "ps=1", "p must be >= 2"),
+])
+def test_out_of_range_overrides_are_refused_before_any_work(capsys, tmp_path, claim, assignment, message):
+    """A --set that the claim's range checks refuse is a usage error (exit 2, one line, no error.log)."""
+    code = main(["run", claim, "--scale", "ci", "--set", assignment, "--out", str(tmp_path)])
+    err = capsys.readouterr().err.strip()
+    assert code == EXIT_USAGE and message in err and "\n" not in err, err
+    assert not (tmp_path / claim / "error.log").exists()

@@ -79,6 +79,23 @@ class Config:
     rich_steps: int = 600              # AdamW rich control (ours)
     seed: int = 0
 
+    def __post_init__(self):
+        _validate(self)  # every range check before any work (a --set is refused with exit 2)
+
+
+def _validate(config) -> None:
+    if not config.ps or not config.alphas:
+        raise ValueError("ps and alphas must be non-empty")
+    for p in config.ps:
+        check_modulus(p)
+    if 1.0 not in config.alphas:
+        raise ValueError(f"alphas must include 1.0 (the paper's init), got {config.alphas}")
+    if any(not a > 0 for a in config.alphas):
+        raise ValueError(f"alphas must be > 0, got {config.alphas}")
+    for name in ("n_seeds", "steps", "rich_steps", "width_factor"):
+        check_int(name, getattr(config, name), 1)
+    check_int("subset", config.subset, 4)
+
 
 SCALES = {
     "ci": Config(ps=(23,), n_seeds=1, alphas=(0.5, 1.0, 2.0), steps=200, per_decade=8, n_uniform=10, subset=256,
@@ -101,20 +118,6 @@ def _group(ctx, config, p, runs, opt, steps, after_kernel=True):
                          optimizer=optimizer, lr=lr, weight_decay=wd, penalty_weight=pen, eval_steps=grid,
                          subset=config.subset, after_kernel=after_kernel,
                          fused=optimizer == "adamw")  # NGD at lr 10 is chaotic: it stays on the autograd reference
-
-
-def _validate(config: Config) -> None:
-    if not config.ps or not config.alphas:
-        raise ValueError("ps and alphas must be non-empty")
-    for p in config.ps:
-        check_modulus(p)
-    if 1.0 not in config.alphas:
-        raise ValueError(f"alphas must include 1.0 (the paper's init), got {config.alphas}")
-    if any(not a > 0 for a in config.alphas):
-        raise ValueError(f"alphas must be > 0, got {config.alphas}")
-    for name in ("n_seeds", "steps", "rich_steps", "width_factor"):
-        check_int(name, getattr(config, name), 1)
-    check_int("subset", config.subset, 4)
 
 
 def run(config: Config, ctx: Context) -> Result:

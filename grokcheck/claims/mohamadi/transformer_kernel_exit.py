@@ -75,6 +75,19 @@ class Config:
     n_seeds: int = 3                 # seeds (split, init, batches i) per p and for ours; every seed must pass
     seed: int = 0
 
+    def __post_init__(self):
+        _validate(self)  # every range check before any work (a --set is refused with exit 2)
+
+
+def _validate(config) -> None:
+    if not config.ps:
+        raise ValueError("ps must be non-empty")
+    for p in config.ps:
+        check_modulus(p)
+    for name in ("steps", "ours_steps", "lazy_steps", "d", "heads", "n_seeds"):
+        check_int(name, getattr(config, name), 1)
+    check_int("subset", config.subset, 4)
+
 
 SCALES = {
     "ci": Config(ps=(13,), steps=500, subset=32, per_decade=5, n_uniform=5, ours_steps=300, lazy_steps=60, n_seeds=1),
@@ -142,16 +155,6 @@ def tracked_run(ctx, *, p: int, d: int, heads: int, layers: int, optimizer: str,
         return series, band
 
     return ctx.memo("tracked-run", spec, compute)
-
-
-def _validate(config: Config) -> None:
-    if not config.ps:
-        raise ValueError("ps must be non-empty")
-    for p in config.ps:
-        check_modulus(p)
-    for name in ("steps", "ours_steps", "lazy_steps", "d", "heads", "n_seeds"):
-        check_int(name, getattr(config, name), 1)
-    check_int("subset", config.subset, 4)
 
 
 def run(config: Config, ctx: Context) -> Result:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 from grokcheck.claims.pku import _rules as R
 from grokcheck.claims.pku._grokking_runs import GROK, RunSpec, compact, run_all, t_or_budget
+from grokcheck.theory.validation import check_fraction
 from grokcheck.core import PAPER, Claim, Result
 from grokcheck.context import Context
 
@@ -67,6 +68,12 @@ class Config:
     n_eval: int = 100                 # uniform eval points per run
     processes: int = 1                # worker processes for the runs (CPU; results do not depend on it)
     seed: int = 0                     # the run seed (ctx.seed)
+
+    def __post_init__(self):
+        for f in (*self.fractions, self.volatility_fraction, self.wd0_fraction):
+            check_fraction(f)
+        if not self.fractions or not self.seeds or not self.batch_sizes:
+            raise ValueError("fractions, seeds and batch_sizes must be non-empty")
 
 
 SCALES = {
