@@ -60,7 +60,9 @@ def pytest_terminal_summary(terminalreporter):
     tr = terminalreporter
     tr.section("grokcheck verdicts at ci scale (paper's settings | beyond the paper)")
     for cid, r in sorted(RESULTS.items()):
-        paper = [s for s in r.paper_settings if r.setting_verdicts[s] != "verified"]
+        order = {"refuted": 0, "inconclusive": 1}  # the setting that decides the claim's verdict first
+        paper = sorted((s for s in r.paper_settings if r.setting_verdicts[s] != "verified"),
+                       key=lambda s: order[r.setting_verdicts[s]])
         why = r.setting_reasons[paper[0]] if paper else ("no setting of the paper's own" if not r.paper_settings
                                                          else "every paper setting verified")
         tr.write_line(f"{cid:28s} {r.verdict_label():22s} | {r.beyond_label():22s} {why[:90]}")
