@@ -282,18 +282,26 @@ def _step(plist, grads, lr, scale, config, opt) -> None:
                 p.copy_(torch.where(_bshape(scale, p) > 0, p, s))
         return
     steps = [_bshape(scale * lr, p) for p in plist]  # per-run lr, broadcastable
-    if config.weight_decay:
-        torch._foreach_mul_(plist, [1 - s * config.weight_decay for s in steps])
-    if config.optimizer == "gd":
+    stateless_step(plist, grads, steps, config.optimizer, config.weight_decay)
+
+
+@torch.no_grad()
+def stateless_step(params: list, grads: list, steps: list, optimizer: str, weight_decay: float) -> None:
+    """One gd / ngd / sign update of R stacked runs in place: params, grads (R, ...) each; steps: per-run
+    step sizes broadcastable to them (0 freezes a run); decoupled weight decay first; NGD divides by each
+    run's global gradient norm (a zero or non-finite norm gives no step)."""
+    if weight_decay:
+        torch._foreach_mul_(params, [1 - s * weight_decay for s in steps])
+    if optimizer == "gd":
         upd = grads
-    elif config.optimizer == "sign":
+    elif optimizer == "sign":
         upd = [torch.sign(g) for g in grads]
     else:
         sq = sum(g.double().pow(2).flatten(1).sum(1) for g in grads)  # (R,)
         norm = sq.sqrt()
         inv = torch.where((norm > 0) & torch.isfinite(norm), 1 / norm.clamp_min(1e-300), torch.zeros_like(norm))
         upd = [g * _bshape(inv, g) for g in grads]
-    torch._foreach_sub_(plist, torch._foreach_mul(upd, steps))
+    torch._foreach_sub_(params, torch._foreach_mul(upd, steps))
 
 
 @torch.no_grad()

@@ -32,8 +32,8 @@ import warnings
 import torch
 import torch.nn.functional as F
 
-from grokcheck.models.batched import _check_masks, _check_same_architecture, _log_points, \
-    _per_point_loss, masks_to_index, quadratic_pairs_forward, quadratic_triples_forward, train_batched
+from grokcheck.models.batched import _bshape, _check_masks, _check_same_architecture, _log_points, \
+    _per_point_loss, masks_to_index, quadratic_pairs_forward, quadratic_triples_forward, stateless_step, train_batched
 from grokcheck.models.groups import GROUP_BYTES, _fit_budget, group_bytes
 from grokcheck.models.penalties import penalty_subgradient
 from grokcheck.models.quadratic import QuadraticNet, pairs_forward
@@ -158,18 +158,7 @@ class StackedOptimizer:
         steps = [_bshape(scale * lr, q) for q in params]  # per-run lr (R, 1, ...), as train_batched
         opt, wd = cfg.optimizer, cfg.weight_decay
         if opt in ("gd", "ngd", "sign"):
-            if wd:
-                torch._foreach_mul_(params, [1 - s * wd for s in steps])
-            if opt == "gd":
-                upd = grads
-            elif opt == "sign":
-                upd = [torch.sign(g) for g in grads]
-            else:
-                sq = sum(g.double().pow(2).flatten(1).sum(1) for g in grads)  # (R,)
-                norm = sq.sqrt()
-                inv = torch.where((norm > 0) & torch.isfinite(norm), 1 / norm.clamp_min(1e-300), torch.zeros_like(norm))
-                upd = [g * _bshape(inv, g) for g in grads]
-            torch._foreach_sub_(params, torch._foreach_mul(upd, steps))
+            stateless_step(params, grads, steps, opt, wd)
             return
         saved = [q.clone() for q in params] if frozen else None
         if opt == "sgd_nesterov":
@@ -208,10 +197,6 @@ class StackedOptimizer:
         if saved is not None:
             for q, s in zip(params, saved):
                 q.copy_(torch.where(_bshape(scale, q) > 0, q, s))
-
-
-def _bshape(v: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    return v.reshape(-1, *[1] * (t.ndim - 1)).to(t.dtype)
 
 
 @torch.no_grad()

@@ -17,12 +17,12 @@ call advances K runs at one lr and one penalty weight, each with its own data.
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 
 import torch
 from torch import nn
 
 from grokcheck.models.penalties import prox_l1, prox_nuclear
+from grokcheck.numerics import one_thread
 from grokcheck.models.train import Data
 from grokcheck.theory.validation import check_int
 
@@ -225,13 +225,8 @@ def train_linear(X: torch.Tensor, y: torch.Tensor, target: torch.Tensor, *, lr, 
     at = torch.zeros(len(union), R, dtype=torch.bool)          # (T, R): run r evaluates at union[i]
     for r, g in enumerate(grids):
         at[[row[t] for t in g], r] = True
-    train_err = torch.full((len(union), R), math.nan, dtype=dt)
-    test_err = torch.full((len(union), R), math.nan, dtype=dt)
-    y_norm = torch.linalg.vector_norm(y, dim=1)                # (R,)
-    t_norm = torch.linalg.vector_norm(target, dim=1)           # (R,)
-
     groups = shared_data_groups(X, y)
-    with _one_thread(dev):
+    with one_thread(dev):
         out = _loop(X, y, target, groups, lr, beta, init, st, union, row, at, depth, ista, penalty, shape,
                     stop_threshold, log)
     return {"steps": union, "train_err": out[0], "test_err": out[1], "final": out[2], "last": out[3],
@@ -254,21 +249,6 @@ def shared_data_groups(X: torch.Tensor, y: torch.Tensor) -> list[list[int]]:
             seen.setdefault(k, []).append(len(groups))
             groups.append([r])
     return groups
-
-
-@contextmanager
-def _one_thread(device):
-    """One intra-op thread on the CPU while the loop runs: its ops are small, so a second thread
-    mostly spin-waits, which on an oversubscribed CPU stalls every op."""
-    if torch.device(device).type != "cpu":
-        yield
-        return
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(n)
 
 
 def _loop(X, y, target, groups, lr, beta, init, st, union, row, at, depth, ista, penalty, shape, stop_threshold, log):

@@ -13,7 +13,6 @@ fractions (prefixes of one permutation): comparisons within a replicate are pair
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
 import torch
@@ -23,6 +22,7 @@ from grokcheck.models.mlp import MLP
 from grokcheck.models.sequence_tasks import sequence_table
 from grokcheck.models.train import Data, TrainConfig, train
 from grokcheck.models.transformer import Transformer
+from grokcheck.numerics import one_thread
 from grokcheck.streams import generator, stream_seed
 from grokcheck.theory.delay import eval_grid, first_step
 from grokcheck.theory.tasks import split_indices
@@ -82,20 +82,6 @@ def mode_aware_forward(model, inputs):
 def uniform_eval_steps(steps: int, n: int) -> tuple:
     """n + 1 evenly spaced eval steps in [0, steps]: `theory.delay.eval_grid(steps, n_uniform=n)`."""
     return eval_grid(check_int("steps", steps, 1), n_uniform=check_int("n_eval", n, 1))
-
-
-@contextmanager
-def one_thread():
-    """Run torch on one intra-op thread, restoring the previous count afterwards. These models are
-    tiny (widths 32-128, a few hundred rows): a step is ~10 ms of Python/dispatch overhead, and a
-    second OpenMP thread only spins. Measured on the shared 2-core machine: a width-64 transformer
-    step took ~7 ms CPU with 1 thread and 29-200 ms CPU with 2 (spin-waiting under contention)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(n)
 
 
 def split_data(spec: RunSpec) -> tuple[Data, Data]:
