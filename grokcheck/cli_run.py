@@ -54,7 +54,7 @@ def skip_stored(planned, store, force: bool, progress):
 
 def finish(task, outcome, key, args, out: Path, progress):
     """Store, log and render one claim's outcome (a Done or the exception it raised); a failure
-    becomes a ClaimError with its traceback in error.log (per-claim isolation, issue 17)."""
+    becomes a ClaimError with its traceback in error.log (per-claim isolation)."""
     from grokcheck.reports.collect import clear_error, record_error
     from grokcheck.store import ResultStore
     cid = task.claim
@@ -69,7 +69,7 @@ def finish(task, outcome, key, args, out: Path, progress):
         render(result, out)
         progress.claim_finished(cid, f"    -> {cid}: {result.verdict_label()} in {result.wall_time_s:.1f}s")
         return result
-    except Exception as exc:  # noqa: BLE001 (per-claim isolation, issue 17)
+    except Exception as exc:  # noqa: BLE001 (per-claim isolation)
         err = record_error(out, cid, exc, round(time.perf_counter() - progress.started.get(cid, time.perf_counter()), 3))
         where = f"; traceback in {err.log}" if err.log else ""
         print(f"grokcheck: error: {cid}: {err.message}{where}", file=sys.stderr, flush=True)

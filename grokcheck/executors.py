@@ -1,5 +1,5 @@
 """Where claims run: in this process, in a local process pool (`--jobs N`) or as Ray tasks
-(`--executor ray`, optional extra `grokcheck[ray]`) (issue 16).
+(`--executor ray`, optional extra `grokcheck[ray]`).
 
 A `Task` is everything one claim run needs, resolved by the caller: the claim module's import
 path, the frozen Config (scale, `--seed` and `--set` applied), device, the sub-run cache folder,

@@ -1,5 +1,4 @@
-"""Tidy export of stored results: `grokcheck export [--out DIR ...] [--to PATH] [--format csv|parquet]`
-(issue 16).
+"""Tidy export of stored results: `grokcheck export [--out DIR ...] [--to PATH] [--format csv|parquet]`.
 
 Two long tables, one row per fact, readable with `pandas.read_csv` / `read_parquet` and no
 custom parsing (numbers are numbers, `passed` is a bool, a missing value is empty / NaN):

@@ -1,4 +1,4 @@
-"""Progress of `grokcheck run`: over claims, and over the sub-runs inside each claim (issue 16).
+"""Progress of `grokcheck run`: over claims, and over the sub-runs inside each claim.
 
 On a terminal: tqdm bars, one over the claims (count, elapsed, ETA from the claims done so far)
 and one per running claim over its sub-runs (`Context.memo` calls; ETA when the claim's previous

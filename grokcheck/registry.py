@@ -1,4 +1,4 @@
-"""The claim registry: id -> module (a dict, no class tree; house rule 15)."""
+"""The claim registry: id -> module (a dict, no class tree)."""
 from __future__ import annotations
 
 import importlib

@@ -1,4 +1,4 @@
-"""Safe file writes (issue 17): atomic, never through a fixed or symlinked name, umask modes, and no
+"""Safe file writes: atomic, never through a fixed or symlinked name, umask modes, and no
 temp file left behind on SIGTERM.
 
 - `atomic_write_bytes(path, data)`: a temp file made by `tempfile.mkstemp` in the target folder

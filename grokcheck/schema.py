@@ -1,4 +1,4 @@
-"""Validation at the boundary (issue 17): the versioned result.json schema, strict JSON with explicit
+"""Validation at the boundary: the versioned result.json schema, strict JSON with explicit
 non-finite numbers, and generic config validation from the dataclass annotations.
 
 result.json, schema version 2 (`SCHEMA_VERSION`): one JSON object with

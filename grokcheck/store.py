@@ -1,4 +1,4 @@
-"""The result store: skip finished claims, resume killed ones (issue 16; DESIGN.md "Store").
+"""The result store: skip finished claims, resume killed ones.
 
 Layout under an output folder DIR (default `reports/out/`):
 

@@ -1,4 +1,4 @@
-"""`Context.map`: the independent sub-runs of a sweep, in this process or as Ray tasks (issue 16).
+"""`Context.map`: the independent sub-runs of a sweep, in this process or as Ray tasks.
 
 `map_subruns(cache, name, specs, fn, seed, device, executor)` returns `[fn(spec, seed, device) for
 spec in specs]`, each item memoized exactly as `Context.memo(name, spec, ...)` would (same cache

@@ -109,7 +109,7 @@ def test_non_equivariant_kernel_beats_the_bound_at_identity():
                                       (4, 3, "classification"), (5, 3, "classification")])
 def test_closed_form_floor_equals_the_spectral_floor_for_every_n(p, m, task):
     """The two-eigenvalue closed form of the floor equals the exact sum of the trailing eigenvalues
-    of Sigma for EVERY training-set size n (issue 18: an off-by-one in the closed form, -n instead
+    of Sigma for EVERY training-set size n (a past bug: an off-by-one in the closed form, -n instead
     of -n + 1, survived the spot checks). n ranges over 0..N (N = p^m triples, p^(m-1) pairs)."""
     n_max = p ** m if task == "regression" else p ** (m - 1)
     for n in range(n_max + 1):

@@ -79,7 +79,7 @@ def test_key_observable_is_the_one_that_decides():
     assert mk([Observable("o", 0.0, 1.0, "<", role="observation")]) is None
 
 
-# ----------------------------------------------------------------- issue 17: isolation, exit codes
+# ----------------------------------------------------------------- isolation, exit codes
 import dataclasses  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402

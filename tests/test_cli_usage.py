@@ -1,4 +1,4 @@
-"""One-line usage errors (issue 17): whatever the argv, a usage error is exactly one printable line
+"""One-line usage errors: whatever the argv, a usage error is exactly one printable line
 on stderr with exit code 2; control characters in the offending argument are escaped
 (`core.single_line`), so `grokcheck report $'\\r0'` cannot print two lines or overwrite its own."""
 import pytest

@@ -1,4 +1,4 @@
-"""Every registered claim on CUDA (issue 12 item 2): at ci scale it gives the same verdict as on the
+"""Every registered claim on CUDA: at ci scale it gives the same verdict as on the
 CPU, and its result.json names the CUDA device the claim's tensors were seen on (Context.note_device),
 not merely the requested one. Skipped without CUDA; `bench/gpu_check.sh` runs it on a GPU machine.
 

@@ -1,4 +1,4 @@
-"""The device reaches the computation (issue 12 item 2), tested without a GPU.
+"""The device reaches the computation, tested without a GPU.
 
 1. Engine: with torch's default device set to `meta` (a device without data), the CPU models,
    data and generators of train / train_batched / the eNTK still run: any tensor the engine makes

@@ -1,4 +1,4 @@
-"""Executors (issue 16 item 5): the same claims give the same results, bit for bit on CPU, run in
+"""Executors: the same claims give the same results, bit for bit on CPU, run in
 this process, in a process pool (`--jobs 2`) or as Ray tasks on a local cluster; a crashing
 claim is reported as its exception and never stops the others.
 

@@ -1,4 +1,4 @@
-"""Tidy export (grokcheck.export, issue 16 item 4): one row per observable and one per time-series
+"""Tidy export (grokcheck.export): one row per observable and one per time-series
 point, read back by pandas with no custom parsing; several result folders (seeds) combine."""
 import math
 

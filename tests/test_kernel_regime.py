@@ -1,4 +1,4 @@
-"""Unit tests of the kernel-regime rules (claims/mohamadi/_kernel_regime.py; issue 13): the eNTK subset
+"""Unit tests of the kernel-regime rules (claims/mohamadi/_kernel_regime.py): the eNTK subset
 is independent of the split, the calibration gives the init-to-init band, the lazy and the rich
 control come out "stays" / "exits" through the one `regime` rule, events read the series AT their
 step, and every rule fails on a deliberately wrong input."""
@@ -198,7 +198,7 @@ def test_bad_configs_raise_one_line_value_errors():
 
 
 def test_the_runs_draw_their_subset_from_the_subset_stream(monkeypatch):
-    """Every call site draws the eNTK subset from ctx.rng("subset") (issue 13): a spy records the state of
+    """Every call site draws the eNTK subset from ctx.rng("subset"): a spy records the state of
     the generator each call receives; the split's stream ("split"), which gave the old all-train subset,
     must never reach kernel_subset."""
     from grokcheck.claims.mohamadi import _kernel_exit_runs as runs_mod

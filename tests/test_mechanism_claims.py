@@ -1,4 +1,4 @@
-"""Unit tests of the rich-regime mechanism claims' rules (issue 15): fourier-features, max-margin,
+"""Unit tests of the rich-regime mechanism claims' rules: fourier-features, max-margin,
 linf-role, kernel-rich-phase. Each decisive rule is fed a right and a wrong input, without training."""
 import math
 
@@ -31,7 +31,7 @@ def test_fourier_rule_accepts_the_construction_and_rejects_an_init():
 
 
 def test_linearized_logits_match_torch_func_jvp():
-    """One reference per fast path (house rule 5): the closed form against diagnostics.linearized_outputs."""
+    """One reference per fast path: the closed form against diagnostics.linearized_outputs."""
     p, ctx = 5, Context(seed=3)
     x, _ = binary_table(p)
     net = make_net(ctx, p, 8, 0).double()
@@ -74,7 +74,7 @@ def test_n_star_and_the_boundary_rule():
 
 
 def test_phase_cell_is_the_median_over_seeds():
-    """kernel-rich-phase reads the per-cell median (issue 14): one seed below the bound does not make a cell
+    """kernel-rich-phase reads the per-cell median: one seed below the bound does not make a cell
     beat it, two of three do; the delay needs every seed."""
     def seed(l2, gap, delay):
         return {"fraction": 0.6, "n": 317, "pop_l2": l2, "bound": 0.3, "test_acc": 0.5, "train_acc": 1.0,

@@ -1,4 +1,4 @@
-"""ntk/empirical.py: every fast path against the Jacobian-contraction reference (house rule 5)."""
+"""ntk/empirical.py: every fast path against the Jacobian-contraction reference."""
 import math
 
 import pytest

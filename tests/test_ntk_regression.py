@@ -96,7 +96,7 @@ def test_regression_validation(kwargs, match):
 @pytest.mark.parametrize("ridge", [0.05, 0.3, 2.0])
 def test_ridge_is_the_stated_fraction_of_the_mean_of_an_uneven_diagonal(ridge):
     """A kernel whose diagonal entries differ (mean != max != min): the absolute ridge is exactly
-    ridge * mean(diag K) and the predictions are those of that ridge (issue 18: a ridge relative to
+    ridge * mean(diag K) and the predictions are those of that ridge (a past bug: a ridge relative to
     the max diagonal survived the constant-diagonal test above)."""
     g = torch.Generator().manual_seed(5)
     z = torch.randn(12, 4, generator=g, dtype=torch.float64)

@@ -1,7 +1,7 @@
 """One optimizer step, by hand: every optimizer of models/train.py (and the batched loop) with weight
 decay and a penalty-free loss must move theta exactly as its formula in the module docstring says.
 
-Kills the mutant "weight decay applied twice for gd / ngd / sign" (issue 18) and any sign, scale or
+Kills the mutant "weight decay applied twice for gd / ngd / sign" and any sign, scale or
 coupling slip in the update. Reference: theta_0 and the full-batch gradient g of the mean
 cross-entropy at theta_0, computed here with autograd; lr = 0.1, wd = 0.3 (so (1 - lr wd) = 0.97 is
 far from 1 and a doubled decay, 0.94, differs by 3% of theta).

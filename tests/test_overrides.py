@@ -1,4 +1,4 @@
-"""`--set FIELD=VALUE` (grokcheck.overrides, issue 16 item 3): typed against the claim's frozen
+"""`--set FIELD=VALUE` (grokcheck.overrides): typed against the claim's frozen
 Config, one-line errors and exit 2 for unknown fields or bad values, the overridden config is
 recorded and changes the result key; `grokcheck show CLAIM` prints each scale's config."""
 from dataclasses import dataclass, field

@@ -1,4 +1,4 @@
-"""Resume (issue 16 "Done when"): a run killed mid-claim (kill -9, SIGTERM, SIGINT) resumes from
+"""Resume: a run killed mid-claim (kill -9, SIGTERM, SIGINT) resumes from
 its finished sub-runs and gives the same result, bit for bit, as an uninterrupted run; a stored
 result is skipped and --force recomputes it.
 
@@ -142,7 +142,7 @@ def test_crash_is_not_stored_and_the_next_run_recomputes(tmp_path, capsys, fake)
 
 def test_reused_result_clears_an_old_error_log(tmp_path, capsys, fake):
     """A crash of another config leaves error.log beside the stored result; the next run that reuses
-    the stored result removes it, so the summary shows the stored verdict, not `error` (issue 17)."""
+    the stored result removes it, so the summary shows the stored verdict, not `error`."""
     from grokcheck.reports.collect import collect
     out, marker = tmp_path / "out", tmp_path / "m"
     assert main(argv(out, marker, "--set", "sleep=0")) == 0

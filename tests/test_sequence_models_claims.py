@@ -1,6 +1,6 @@
 """Unit tests of the PKU-project claim rules (claims/pku/_rules.py and each claim's `observables`):
 synthetic runs that satisfy a claim pass it, deliberately wrong inputs fail it, and each claim's
-negative control is an input its decisive rule rejects (house rule 4, issue 14 item 5)."""
+negative control is an input its decisive rule rejects."""
 import math
 
 import numpy as np

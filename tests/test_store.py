@@ -1,4 +1,4 @@
-"""The result store and the sub-run cache (grokcheck.store, issue 16 item 1): values round-trip
+"""The result store and the sub-run cache (grokcheck.store): values round-trip
 exactly, finished sub-runs are read back instead of recomputed, and a corrupt, foreign or
 malicious cache entry is reported in one line and recomputed, never trusted."""
 import hashlib

@@ -1,5 +1,5 @@
 """Named random streams (grokcheck.streams, ctx.rng): independent by name, index and seed; the same
---seed reproduces a claim bit for bit; another seed changes what is sampled (issue 12 item 3)."""
+--seed reproduces a claim bit for bit; another seed changes what is sampled."""
 import dataclasses
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""`Context.map` (grokcheck.subruns, issue 16 item 5: "the independent run groups inside sweeps as Ray
+"""`Context.map` (grokcheck.subruns: "the independent run groups inside sweeps as Ray
 tasks"): items are memoized under the same keys as `Context.memo`, a local Ray cluster runs them as
 tasks in other processes with bit-identical results, and a resumed map computes only the missing
 items.

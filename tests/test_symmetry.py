@@ -104,7 +104,7 @@ def test_kernel_invariance_error_detects_non_equivariant_kernel():
 
 def test_weight_action_moves_the_rows_of_a_square_v():
     """Width h = p makes V square, so acting on V's columns instead of its rows gives no shape error;
-    the action must still be V'[sigma3(j)] = V[j] and transport the outputs (issue 18: the wrong-axis
+    the action must still be V'[sigma3(j)] = V[j] and transport the outputs (a past bug: the wrong-axis
     mutant was caught only by a shape error)."""
     p = 5
     gen = torch.Generator().manual_seed(3)

@@ -65,7 +65,7 @@ from hypothesis import given, settings, strategies as st  # noqa: E402
 @given(n_total=st.integers(1, 400), fraction=st.floats(0.001, 1.0), seed=st.integers(0, 2 ** 63 - 1))
 def test_split_is_a_disjoint_cover_with_the_stated_sizes(n_total, fraction, seed):
     """For every (N, f, seed): train and test are disjoint, cover range(N), are sorted, and train has
-    max(1, round(f N)) points (issue 18: a test part starting at int(f N) overlapped train)."""
+    max(1, round(f N)) points (a past bug: a test part starting at int(f N) overlapped train)."""
     train, test = split_indices(n_total, fraction, seed)
     n = max(1, round(fraction * n_total))
     assert len(train) == n and len(test) == n_total - n
@@ -81,7 +81,7 @@ def test_split_from_a_generator_is_the_generators_permutation():
 
 def test_split_stream_differs_from_a_plain_generator_of_the_seed():
     """The integer seed goes through the hashed ("split", seed) stream: its permutation is not the one
-    Generator(seed) draws, so a claim's other draws cannot replay the split (issue 12)."""
+    Generator(seed) draws, so a claim's other draws cannot replay the split."""
     train, _ = split_indices(100, 0.3, 7)
     plain = torch.randperm(100, generator=torch.Generator().manual_seed(7))[:30].sort().values
     assert not torch.equal(train, plain)

@@ -1,5 +1,5 @@
 """Unit tests of the rules behind claims sample-complexity and rich-generalization, each fed a wrong input
-that a broken rule would pass (issue 14's controls that bite)."""
+that a broken rule would pass (controls that bite)."""
 import numpy as np
 import pytest
 

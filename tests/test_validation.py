@@ -1,4 +1,4 @@
-"""Input validation at the model / ntk / training boundary (issue 17 items 3, 4, 9; issue 12):
+"""Input validation at the model / ntk / training boundary:
 every bad input gives a one-line ValueError that names the argument."""
 import math
 
@@ -103,7 +103,7 @@ def test_one_hot_pairs_are_accepted_and_equal_index_pairs():
 
 def test_closed_form_is_a_function_of_the_weights():
     """quadratic_ntk(W, V, pairs) is what empirical_ntk(method='closed_form') returns, and it matches
-    the Jacobian reference (house rule 5) for every output convention."""
+    the Jacobian reference for every output convention."""
     m = net(width=7)
     x = pairs([0, 1], [2, 2], [4, 0], [1, 3])
     for output in ("trace_mean", "trace_sum", "full", 2):

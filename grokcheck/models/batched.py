@@ -1,4 +1,4 @@
-"""R independent training runs of one architecture in one pass (DESIGN.md models/train.py, "sweeps").
+"""R independent training runs of one architecture in one pass.
 
 The R runs' parameters are stacked along a new leading axis (`torch.func.stack_module_state`);
 the forward is `vmap(functional_call)` over (params, per-run inputs), so one batched matmul

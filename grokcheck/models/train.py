@@ -1,4 +1,4 @@
-"""The one training loop (house rule 12; Mohamadi+24 eq. 2.2 objective).
+"""The one training loop (Mohamadi+24 eq. 2.2 objective).
 
 Minimizes (1/n) sum_i loss(f(theta; x_i), y_i) + lambda * P(theta) over a model's parameters,
 where P is a penalty of models/penalties.py (the paper's P = ||theta||_inf, eq. 2.2) whose

@@ -4,7 +4,7 @@ Theta(x, x')_{o o'} = <d f_o(theta; x)/d theta, d f_o'(theta; x')/d theta>, the 
 model's current parameters (Mohamadi+24 Thm 3.1 uses the eNTK of the regression scalar g; the
 classification eNTK of their Sec. 4 is that of the first logit).
 
-Output conventions (one mode, one shape; house rule 8):
+Output conventions (one mode, one shape):
 - ``"full"``: (N1, N2, O, O), every logit pair;
 - ``"trace_mean"``: (N1, N2), MEAN over the diagonal logit pairs, (1/O) sum_o Theta_oo
   (neural-tangents' default ``trace_axes=(-1,)``);
@@ -230,7 +230,7 @@ def empirical_ntk(model: nn.Module, x1: torch.Tensor, x2: torch.Tensor | None = 
         forward: forward(model, x) -> (n, O) or (n,) logits, for other call conventions.
         chunk_size: tile the kernel into chunk_size x chunk_size blocks (bounds memory of the
             jacobian / ntk_vp intermediates; results are identical up to round-off).
-        dtype: computation and output dtype (float64 by default; house rule 10).
+        dtype: computation and output dtype (float64 by default).
     Returns:
         (N1, N2) for traces and int outputs, (N1, N2, O, O) for "full".
     Raises:

@@ -1,7 +1,7 @@
 """Tracked quadratic-net runs of `kernel-exit`: one batched training pass over a group of runs
 (alphas x seeds of one optimizer, `models.fused.train_quadratic`) with, at every eval step and for
 every run, the eNTK distances on a fixed subset (`ntk.diagnostics.KernelTrajectory`, closed form),
-the linearization gap and the after-kernel accuracy (Mohamadi+24 Sec. 5; issue 13).
+the linearization gap and the after-kernel accuracy (Mohamadi+24 Sec. 5).
 
 Draws: split `ctx.rng("split", i)` and init `ctx.rng("init", i)` for seed index i (shared by the
 runs of seed i at every alpha: the alpha sweep is paired within a seed; alpha only rescales the

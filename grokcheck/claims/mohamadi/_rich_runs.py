@@ -4,7 +4,7 @@ kept at init, at t_fit (first eval step with train accuracy 1) and at the end, a
 l_inf margin q_min(train) / ||theta||_inf^3 recorded at every eval step.
 
 One call = one `ctx.memo` sub-run (its spec holds every field that determines the value), so a
-claim that reuses another's setting recomputes nothing once issue 16's cache is on. Draws: split
+claim that reuses another's setting recomputes nothing once the sub-run cache is on. Draws: split
 `ctx.rng("split", run)`, init `ctx.rng("init", run)`, shuffled labels `ctx.rng("control", run)`.
 """
 from __future__ import annotations
