@@ -96,8 +96,9 @@ def test_callbacks_add_metrics_and_minibatch_is_deterministic():
     out = []
     for _ in range(2):
         m = _linear([0.0, 0.0, 0.0])
-        cfg = TrainConfig(steps=20, lr=0.05, loss="mse", dtype="float64", batch_size=8, seed=3, eval_steps=(0, 10, 20))
+        cfg = TrainConfig(steps=20, lr=0.05, loss="mse", dtype="float64", batch_size=8, eval_steps=(0, 10, 20))
         h = train(m, Data(x, y), Data(x, y), cfg, forward=lambda mod, inp: mod(inp).squeeze(1),
+                  generator=torch.Generator().manual_seed(3),
                   callbacks=[lambda s, mod, met: met.update(twice=2 * s)])
         out.append(m.weight.detach().clone())
         assert h.steps == [0, 10, 20] and h.metrics["twice"] == [0, 20, 40]
@@ -122,3 +123,17 @@ def test_schedule_grid_and_history():
 def test_config_validation(kw):
     with pytest.raises(ValueError):
         TrainConfig(**kw)
+
+
+def test_minibatch_without_a_named_stream_is_refused():
+    """No fallback stream: a minibatch run that is not given its generator would ignore the run's seed,
+    so train() refuses it with one line; full batch draws nothing and needs none."""
+    x = torch.randn(40, 3, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    data = Data(x, x.sum(1))
+    fwd = lambda mod, inp: mod(inp).squeeze(1)  # noqa: E731
+    with pytest.raises(ValueError, match="needs generator="):
+        train(_linear([0.0, 0.0, 0.0]), data, data, TrainConfig(steps=2, lr=0.05, loss="mse", dtype="float64",
+                                                                 batch_size=8), forward=fwd)
+    h = train(_linear([0.0, 0.0, 0.0]), data, data, TrainConfig(steps=2, lr=0.05, loss="mse", dtype="float64",
+                                                                 batch_size=40), forward=fwd)
+    assert h.steps[-1] == 2

@@ -70,7 +70,6 @@ CASES = {  # id: (call, the argument the message must name)
     "TrainConfig inf weight_decay": (lambda: TrainConfig(steps=1, lr=0.1, weight_decay=math.inf), "weight_decay"),
     "TrainConfig negative weight_decay": (lambda: TrainConfig(steps=1, lr=0.1, weight_decay=-1.0), "weight_decay"),
     "TrainConfig beta 1": (lambda: TrainConfig(steps=1, lr=0.1, betas=(0.9, 1.0)), "betas"),
-    "TrainConfig negative seed": (lambda: TrainConfig(steps=1, lr=0.1, seed=-1), "seed"),
     "QuadraticNet nan init_scale": (lambda: QuadraticNet(P, 4, init_scale=math.nan), "init_scale"),
     "QuadraticNet inf init_scale": (lambda: QuadraticNet(P, 4, init_scale=math.inf), "init_scale"),
     "QuadraticNet zero init_scale": (lambda: QuadraticNet(P, 4, init_scale=0.0), "init_scale"),

@@ -104,7 +104,7 @@ def load_run(model: nn.Module, params: dict, r: int) -> nn.Module:
 
 def train_batched(models: list, data: Data, train_masks: torch.Tensor, config: TrainConfig, *,
                   forward=lambda model, inputs: model(inputs), test_masks: torch.Tensor | None = None,
-                  lrs=None, callbacks=(), generator=None, log=None, batched_forward=None,
+                  lrs=None, callbacks=(), log=None, batched_forward=None,
                   run_group: int | None = None) -> tuple[list, dict]:
     """Train R = len(models) independent copies in one pass; the models themselves are not changed.
 

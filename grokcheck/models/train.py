@@ -51,7 +51,6 @@ class TrainConfig:
     warmup_start: float = 0.1
     eval_steps: tuple | None = None  # None = log-spaced grid with 0 and steps (`default_eval_steps`)
     dtype: str = "float32"          # "float32" | "float64": parameters and float data
-    seed: int = 0                   # minibatch order when no generator is passed: stream (seed, "batches")
     eval_chunk: int = 1 << 16       # rows per forward pass during evaluation
     n_eval: int = 60                # points of the default eval grid
 
@@ -77,7 +76,6 @@ class TrainConfig:
         check_int("warmup_steps", self.warmup_steps, 0)
         check_int("eval_chunk", self.eval_chunk, 1)
         check_int("n_eval", self.n_eval, 1)
-        check_int("seed", self.seed, 0)
 
 
 def lr_at(step: int, config: TrainConfig) -> float:
@@ -219,9 +217,10 @@ def train(model, train_data: Data, test_data: Data, config: TrainConfig, *,
         train_data, test_data: Data; test_data may be empty (metrics NaN).
         forward: (model, inputs (B, ...)) -> outputs (B, O) logits or (B,) scalars.
         callbacks: each cb(step, model, metrics) at every eval step; may add keys to metrics.
-        generator: torch.Generator (CPU) for minibatch order; None: the stream (config.seed, "batches")
-            of `grokcheck.streams`. Permutations are drawn on the CPU and moved to the model's
-            device, so CPU and CUDA runs see the same batches.
+        generator: torch.Generator (CPU) for minibatch order, a named stream of the run (e.g.
+            `ctx.rng("batches", run)`); required when config.batch_size < len(train_data), since a
+            fallback stream would silently ignore the run's seed. Permutations are drawn on the
+            CPU and moved to the model's device, so CPU and CUDA runs see the same batches.
         log: progress callable (one line per ~10% of the eval steps).
         post_step: optional post_step(step, model), called under no_grad after every optimizer
             step (e.g. a proximal operator: gd + prox_l1(theta, lr beta) is ISTA).
@@ -250,9 +249,9 @@ def train(model, train_data: Data, test_data: Data, config: TrainConfig, *,
     check_targets(out.shape[-1] if out.ndim == 2 else None, train_data, test_data)
     scale = float(train_data.targets.abs().max()) if train_data.targets.is_floating_point() else 1.0
     scale = scale if scale > 0 else 1.0
-    if generator is None:
-        from grokcheck.streams import generator as stream_generator
-        generator = stream_generator(config.seed, "batches")
+    if generator is None and config.batch_size is not None and config.batch_size < n:
+        raise ValueError(f"minibatch training (batch_size {config.batch_size} < {n} points) needs generator=, "
+                         f"a named stream of the run such as ctx.rng('batches', run)")
     eval_steps = set(config.eval_steps if config.eval_steps is not None else default_eval_steps(config.steps, config.n_eval))
     eval_steps = {s for s in eval_steps if 0 <= s <= config.steps} | {0, config.steps}
     n_evals, done_evals = len(eval_steps), 0

@@ -107,7 +107,7 @@ def train_arm(config: Config, ctx: Context, penalty: str, beta: float) -> list[d
     ctx.note_device(models[0])
     cfg = TrainConfig(steps=config.steps, lr=config.lr, optimizer="adam", betas=(0.9, 0.999),
                       penalty=None if penalty == "none" else penalty, penalty_weight=beta, loss="ce",
-                      batch_size=None, n_eval=config.n_eval, seed=config.seed)
+                      batch_size=None, n_eval=config.n_eval)
     names = ["model.E1", "model.E2", "model.W1", "model.W2"]
 
     def norms(step, params, metrics):
