@@ -102,14 +102,15 @@ class Context:
         self.devices_noted.update(out["devices"])
         return out["value"]
 
-    def map(self, name: str, specs, fn: Callable[[dict, int, str], Any]) -> list:
+    def map(self, name: str, specs, fn: Callable[[dict, int, str], Any], processes: int = 1) -> list:
         """`[fn(spec, self.seed, self.device) for spec in specs]`, each item memoized exactly as
-        `memo(name, spec, ...)` (same cache key, so resume and bit-identity hold). With executor "ray"
-        the items not yet cached run as Ray tasks (one CPU each, one GPU on cuda); "local" runs them
-        here, in order. `fn` is a module-level function (or a functools.partial of one) of (spec, seed,
-        device) whose draws come from streams indexed by the spec, e.g. `streams.generator(seed,
-        "init", spec["run"])`; ValueError otherwise (grokcheck.subruns)."""
-        return map_subruns(self.cache, name, specs, fn, self.seed, self.device, self.executor)
+        `memo(name, spec, ...)` (same cache key, so resume and bit-identity hold). With executor "ray" the
+        items not yet cached run as Ray tasks (one CPU each, one GPU on cuda); "local" runs them here, in
+        order, or with `processes` > 1 on the CPU in that many worker processes. `fn` is a module-level
+        function (or a functools.partial of one) of (spec, seed, device) whose draws come from streams
+        indexed by the spec, e.g. `streams.generator(seed, "init", spec["run"])`; ValueError otherwise
+        (grokcheck.subruns)."""
+        return map_subruns(self.cache, name, specs, fn, self.seed, self.device, self.executor, processes)
 
     def note_device(self, *things) -> None:
         """Record where the claim's tensors actually lived: each thing is a tensor, an nn.Module (its

@@ -16,6 +16,7 @@ from grokcheck.claims.pku import transformer_grokking as tg
 from grokcheck.claims.pku._grokking_runs import (RunSpec, best_so_far, build_model, run_all, run_one, split_data,
                                                  step_measures, uniform_eval_steps)
 from grokcheck.context import Context
+from grokcheck.store import SubrunCache
 from grokcheck.theory.delay import eval_grid
 
 STEPS = list(range(0, 1001, 50))
@@ -159,19 +160,17 @@ def test_streams_split_init_and_validation():
         split_data(RunSpec(p=7, labels="shifted"))
 
 
-class _Memo(Context):
-    def memo(self, name, spec, compute):
-        self.calls = getattr(self, "calls", 0) + 1
-        return compute()
-
-
-def test_run_all_memoizes_each_run_and_processes_do_not_change_results():
+def test_run_all_caches_each_run_and_processes_do_not_change_results(tmp_path):
     specs = {i: RunSpec(p=5, fraction=0.6, d=8, heads=2, layers=1, steps=4, n_eval=2, batch_size=8, index=i)
              for i in range(2)}
-    one, ctx = run_all(_Memo(), specs, 1), _Memo()
-    two = run_all(ctx, specs, 2)
-    assert ctx.calls == 2 and one[0]["history"] == two[0]["history"] and one[1]["history"] == two[1]["history"]
+    one = run_all(Context(scale="ci"), specs, 1)
+    cache = SubrunCache(tmp_path, "fake", 0, "cpu")
+    two = run_all(Context(scale="ci", cache=cache), specs, 2)
+    assert cache.misses == 2 and one[0]["history"] == two[0]["history"] and one[1]["history"] == two[1]["history"]
     assert one[0]["history"] != one[1]["history"]
+    again = SubrunCache(tmp_path, "fake", 0, "cpu")
+    assert run_all(Context(scale="ci", cache=again), specs, 2)[1]["history"] == one[1]["history"]
+    assert (again.hits, again.misses) == (2, 0)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")

@@ -61,8 +61,41 @@ def test_map_items_share_memo_keys(tmp_path):
     result, cache = run_fake(config(tmp_path / "m"), tmp_path / "cache")
     assert (cache.misses, cache.hits) == (RUNS, 0) and len(list((tmp_path / "cache").glob("*.pt"))) == RUNS
     again = SubrunCache(tmp_path / "cache", fake_claim.CLAIM_ID, 0, "cpu")
-    value = again.memo("run", {"run": 2, "size": config().size}, lambda: pytest.fail("recomputed a cached item"))
+    value = Context(scale="ci", cache=again).memo("run", {"run": 2, "size": config().size},
+                                                  lambda: pytest.fail("recomputed a cached item"))
     assert again.hits == 1 and value["trace"] == result.series["trace"][2]
+
+
+def test_map_reads_memo_entries(tmp_path):
+    # and the other way: a map finds what a ctx.memo loop stored, value for value
+    spec = {"run": 1, "size": config().size}
+    ctx = Context(scale="ci", cache=SubrunCache(tmp_path, fake_claim.CLAIM_ID, 0, "cpu"))
+    stored = ctx.memo("run", spec, lambda: fake_claim.one_run(spec, 0, "cpu"))
+    again = SubrunCache(tmp_path, fake_claim.CLAIM_ID, 0, "cpu")
+    (value,) = Context(scale="ci", cache=again).map("run", [spec], fake_claim.one_run)
+    assert again.hits == 1 and value["trace"] == stored["trace"] and torch.equal(value["eig"], stored["eig"])
+
+
+def test_map_in_worker_processes_equals_local_and_caches_each_item(tmp_path, local):
+    # processes=2: the items run in two other processes, bit-identical to the local ones, each cached
+    marker = tmp_path / "marker"
+    fn = functools.partial(fake_claim.one_run, marker=str(marker))
+    specs = [{"run": i, "size": config().size} for i in range(RUNS)]
+    cache = SubrunCache(tmp_path / "cache", fake_claim.CLAIM_ID, 0, "cpu")
+    outs = Context(scale="ci", cache=cache).map("run", specs, fn, processes=2)
+    assert [o["trace"] for o in outs] == local[1]["trace"] and cache.misses == RUNS
+    pids = {pid for pid, _ in computed(marker)}
+    assert sorted(r for _, r in computed(marker)) == list(range(RUNS)) and os.getpid() not in pids
+    again = SubrunCache(tmp_path / "cache", fake_claim.CLAIM_ID, 0, "cpu")
+    outs_again = Context(scale="ci", cache=again).map("run", specs, fn, processes=2)
+    assert all(torch.equal(a["eig"], b["eig"]) for a, b in zip(outs, outs_again))
+    assert again.hits == RUNS and len(computed(marker)) == RUNS  # nothing recomputed
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
+def test_map_refuses_a_bad_process_count(bad):
+    with pytest.raises(ValueError, match="processes must be an int >= 1"):
+        Context(scale="ci").map("run", [{"run": 0, "size": 2}], fake_claim.one_run, processes=bad)
 
 
 def test_map_local_equals_a_list_of_calls(local):

@@ -1,7 +1,7 @@
 """Shared pieces of the PKU-project claims: one training run of a sequence model, the step measures
 read from its history (t_fit, t95, volatility), and `run_all`, which runs a claim's independent
-runs (each through `ctx.memo`, optionally in worker processes). Training goes through
-models/train.py; nothing here trains by itself.
+runs as the items of `ctx.map` (cached, resumable, optionally in worker processes or on Ray).
+Training goes through models/train.py; nothing here trains by itself.
 
 Randomness (grokcheck.streams): run number `index` of a claim draws its training split from stream
 ("split", index), its initialization from ("init", index), its minibatch order from ("batches",
@@ -119,36 +119,19 @@ def run_one(spec: RunSpec, log=None, *, callbacks=(), eval_steps=None, device="c
 
 
 def run_all(ctx, specs: dict, processes: int = 1) -> dict:
-    """{label: run_one(spec)} for `specs` {label: RunSpec}, each run wrapped in ctx.memo("run", ...).
+    """{label: run_one(spec)} for `specs` {label: RunSpec}: the runs are the items of
+    `ctx.map("run", ...)`, so each is cached as a sub-run and resumed, runs as a Ray task under
+    `--executor ray`, and with processes > 1 (CPU) trains in that many worker processes (each run on
+    one thread, so the results do not depend on the number of processes)."""
+    labels = list(specs)
+    outs = ctx.map("run", [asdict(specs[k]) for k in labels], run_item, processes=processes)
+    return {k: _logged(ctx, k, out) for k, out in zip(labels, outs)}
 
-    processes > 1 (CPU only) trains up to that many runs at once in spawned worker processes, each on
-    one thread: a run that is not in the memo starts together with the next one(s), so a cached run
-    costs nothing and the runs' results do not depend on the number of processes. Workers are
-    spawned, so the caller's main module must import without side effects (the CLI and pytest do; a
-    script needs `if __name__ == "__main__":`); inside a worker process runs stay sequential."""
-    items = list(specs.items())
-    device = getattr(ctx, "device", "cpu")
-    import multiprocessing as mp
-    if processes <= 1 or device != "cpu" or len(items) < 2 or mp.parent_process() is not None:
-        return {k: _logged(ctx, k, ctx.memo("run", asdict(s), lambda s=s: run_one(s, device=device)))
-                for k, s in items}
-    import concurrent.futures as cf
-    futures, pool = {}, []
 
-    def compute(i):
-        if not pool:
-            pool.append(cf.ProcessPoolExecutor(processes, mp_context=mp.get_context("spawn")))
-        for j in range(i, min(i + processes, len(items))):
-            if j not in futures:
-                futures[j] = pool[0].submit(run_one, items[j][1])
-        return futures[i].result()
-
-    try:
-        return {k: _logged(ctx, k, ctx.memo("run", asdict(s), lambda i=i: compute(i)))
-                for i, (k, s) in enumerate(items)}
-    finally:
-        if pool:
-            pool[0].shutdown(wait=True, cancel_futures=True)
+def run_item(spec: dict, seed: int, device: str) -> dict:
+    """One `ctx.map` item: `run_one(RunSpec(**spec))` on `device`. The run seed is the spec's own
+    (`RunSpec.seed`, set from the claim's seed), so every draw comes from streams of the spec."""
+    return run_one(RunSpec(**spec), device=device)
 
 
 def _logged(ctx, label: str, out: dict) -> dict:
