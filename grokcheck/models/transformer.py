@@ -10,12 +10,13 @@ Examples never interact: attention mixes positions within a sequence only.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from grokcheck.streams import generator as stream_generator
-from grokcheck.theory.validation import check_int, check_modulus
+from grokcheck.theory.validation import check_int, check_modulus, check_real
 
 
 def generator_init_(model: nn.Module, generator: torch.Generator) -> nn.Module:
@@ -151,3 +152,33 @@ class Transformer(TokenModel):
         for block in self.blocks:
             x = block(x)
         return self.head(self.ln_f(x[:, -1]))  # (N, p)
+
+
+@dataclass(frozen=True)
+class AdamWRecipe:
+    """The course project's AdamW transformer recipe (PKU project Sec. 2.1): the model and optimizer
+    of one run, shared by the claims that train it (transformer-grokking, and the rich AdamW
+    setting of transformer-kernel-exit). Paper values: `PKU_PAPER`."""
+    p: int = 41                       # modulus
+    d: int = 128                      # width
+    layers: int = 2                   # transformer blocks
+    heads: int = 4
+    lr: float = 1e-3                  # AdamW peak lr
+    weight_decay: float = 1.0
+    warmup_steps: int = 10            # linear warm-up from 0.1 lr
+    batch_size: int | None = 64       # None = full batch
+
+    def __post_init__(self):
+        check_modulus(self.p)
+        for name in ("d", "layers", "heads"):
+            check_int(name, getattr(self, name), 1)
+        check_real("lr", self.lr, 0.0, lower_open=True)
+        check_real("weight_decay", self.weight_decay, 0.0)
+        check_int("warmup_steps", self.warmup_steps, 0)
+        if self.batch_size is not None:
+            check_int("batch_size", self.batch_size, 1)
+
+
+PKU_PAPER = AdamWRecipe()
+# Our ci-size model: p = 23, 1 block of width 32, lr 1e-2, full batch.
+PKU_SMALL = AdamWRecipe(p=23, d=32, layers=1, lr=1e-2, batch_size=None)

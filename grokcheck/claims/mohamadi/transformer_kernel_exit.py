@@ -33,12 +33,11 @@ from dataclasses import dataclass
 import torch
 
 from grokcheck.claims.mohamadi import _kernel_regime as kr
-from grokcheck.claims.pku import transformer_grokking as tg
 from grokcheck.core import Claim, Result
 from grokcheck.context import Context
 from grokcheck.models.sequence_tasks import sequence_table
 from grokcheck.models.train import Data, TrainConfig, train
-from grokcheck.models.transformer import Transformer
+from grokcheck.models.transformer import PKU_PAPER, PKU_SMALL, AdamWRecipe, Transformer
 from grokcheck.ntk.diagnostics import KernelTrajectory, Linearized, linearized_outputs
 from grokcheck.ntk.empirical import empirical_ntk
 from grokcheck.theory.delay import eval_grid
@@ -69,7 +68,7 @@ class Config:
     subset: int = 96                 # eNTK subset (paper: 20,000 points on the quadratic net)
     per_decade: int = 10             # log eval points per decade (plus every step <= 10)
     n_uniform: int = 15              # plus evenly spaced eval points
-    ours: tg.Config = tg.SCALES["ci"]  # the PKU AdamW transformer (width, lr, wd, batch) at this scale
+    ours: AdamWRecipe = PKU_SMALL      # the PKU AdamW transformer (width, lr, wd, batch) at this scale
     ours_steps: int = 500
     lazy_steps: int = 300            # the linearized control's GD steps (paper lr)
     n_seeds: int = 3                 # seeds (split, init, batches i) per p and for ours; every seed must pass
@@ -93,7 +92,7 @@ SCALES = {
     "ci": Config(ps=(13,), steps=500, subset=32, per_decade=5, n_uniform=5, ours_steps=300, lazy_steps=60, n_seeds=1),
     "default": Config(ours_steps=1000),
     "paper": Config(ps=(47, 59, 97), d=128, steps=50_000, subset=2048, per_decade=20, n_uniform=100,
-                    ours=tg.SCALES["paper"], ours_steps=30_000, lazy_steps=5000),
+                    ours=PKU_PAPER, ours_steps=30_000, lazy_steps=5000),
 }
 
 
@@ -170,7 +169,7 @@ def run(config: Config, ctx: Context) -> Result:
     o = config.ours
     for i in range(config.n_seeds):
         s, band = tracked_run(ctx, p=o.p, d=o.d, heads=o.heads, layers=o.layers, optimizer="adamw", lr=o.lr,
-                              weight_decay=o.weight_decay, linf=0.0, batch_size=o.batch_sizes[0],
+                              weight_decay=o.weight_decay, linf=0.0, batch_size=o.batch_size,
                               warmup=o.warmup_steps, steps=config.ours_steps, subset=config.subset,
                               grid=grid(config.ours_steps), seed=i)
         runs.append(_tracked(f"{OURS}, p={o.p}, seed {i}" + (" (rich control)" if i == 0 else ""), o.p, "rich", s,
@@ -199,7 +198,7 @@ def run(config: Config, ctx: Context) -> Result:
              f"Paper setting: 1 layer, width {config.d}, {config.heads} heads, full-batch GD lr {config.lr:g}, CE, "
              f"l_inf {config.linf:g}, n = 2p^(5/3), {config.steps} steps; eNTK of logit 0 on {config.subset} "
              f"equations (float64, jacobian). Ours: width {o.d}, {o.layers} block(s), AdamW lr {o.lr:g} wd "
-             f"{o.weight_decay:g}, batch {o.batch_sizes[0] or 'full'}, {config.ours_steps} steps.",
+             f"{o.weight_decay:g}, batch {o.batch_size or 'full'}, {config.ours_steps} steps.",
              f"Statistic over seeds (fixed before the multi-seed run): every one of the {config.n_seeds} "
              "seed(s) per p (and of ours) must satisfy the measurement and interpretation rules (worst run decides)."]
     notes += ["Run " + kr.table_row(r["label"], r["events"]) for r in runs] + [kr.POST_HOC]

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 from grokcheck.claims.pku import _rules as R
 from grokcheck.claims.pku._grokking_runs import GROK, RunSpec, compact, run_all, t_or_budget
+from grokcheck.models.transformer import PKU_PAPER, PKU_SMALL
 from grokcheck.theory.validation import check_fraction
 from grokcheck.core import PAPER, Claim, Result
 from grokcheck.context import Context
@@ -52,15 +53,15 @@ WD0 = "ours: wd 0 does not grok"
 
 @dataclass(frozen=True)
 class Config:
-    p: int = 41                       # modulus
-    d: int = 128                      # width
-    layers: int = 2                   # transformer blocks
-    heads: int = 4
-    lr: float = 1e-3                  # AdamW peak lr
-    weight_decay: float = 1.0
-    warmup_steps: int = 10
+    p: int = PKU_PAPER.p              # modulus (the paper recipe, models.transformer.PKU_PAPER)
+    d: int = PKU_PAPER.d              # width
+    layers: int = PKU_PAPER.layers    # transformer blocks
+    heads: int = PKU_PAPER.heads
+    lr: float = PKU_PAPER.lr          # AdamW peak lr
+    weight_decay: float = PKU_PAPER.weight_decay
+    warmup_steps: int = PKU_PAPER.warmup_steps
     fractions: tuple[float, ...] = (0.3, 0.5, 0.7)
-    batch_sizes: tuple[int | None, ...] = (64, 128)    # [0]: the delay / data / wd-0 runs; [1]: volatility only
+    batch_sizes: tuple[int | None, ...] = (PKU_PAPER.batch_size, 128)  # [0]: delay / data / wd-0 runs; [1]: volatility
     volatility_fraction: float = 0.5  # the larger batch runs at this fraction only
     wd0_fraction: float = 0.5         # the wd-0 runs
     steps: int = 30000                # budget per run
@@ -78,8 +79,8 @@ class Config:
 
 SCALES = {
     # ours: p = 23, 1 block of width 32, lr 1e-2, full batch (no volatility), 400 steps, 2 seeds
-    "ci": Config(p=23, d=32, layers=1, lr=1e-2, fractions=(0.7, 0.9), batch_sizes=(None,), steps=400,
-                 wd0_fraction=0.9, seeds=(0, 1), n_eval=20),
+    "ci": Config(p=PKU_SMALL.p, d=PKU_SMALL.d, layers=PKU_SMALL.layers, lr=PKU_SMALL.lr, fractions=(0.7, 0.9),
+                 batch_sizes=(PKU_SMALL.batch_size,), steps=400, wd0_fraction=0.9, seeds=(0, 1), n_eval=20),
     # ours: p = 23, 1 block of width 64, lr 3e-3, 3 seeds, 2 processes (PKU family <= 7 min)
     "default": Config(p=23, d=64, layers=1, lr=3e-3, fractions=(0.5, 0.7, 0.9), volatility_fraction=0.7,
                       wd0_fraction=0.7, steps=2000, n_eval=40, processes=2),
