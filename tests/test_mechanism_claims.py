@@ -30,6 +30,23 @@ def test_fourier_rule_accepts_the_construction_and_rejects_an_init():
     assert bad["weighted_fraction"] < ff.FRAC and bad["corr"] < ff.CORR
 
 
+def test_fourier_rules_read_every_seed_through_the_median_interval():
+    """C0-C3 on the median over seeds: every seed on the claim's side holds, a split is undecided (the point
+    min over seeds used to refute it), every seed below fails; one seed (coverage 0) decides nothing."""
+    def summaries(frac, phase, corr):
+        return [{"weighted_fraction": f, "phase": ph, "corr": c} for f, ph, c in zip(frac, phase, corr)]
+
+    good = ff.claim_observables("ours", [0.99, 0.97, 0.98], summaries([0.9] * 3, [0.95] * 3, [0.6] * 3))
+    assert [o.outcome for o in good] == ["holds"] * 4 and good[0].coverage == 0.75
+    split = ff.claim_observables("ours", [0.99, 0.5, 0.98], summaries([0.9, 0.7, 0.95], [0.95, 0.5, 0.9],
+                                                                       [0.6, 0.1, 0.5]))
+    assert [o.outcome for o in split] == ["undecided"] * 4, [o.describe() for o in split]
+    bad = ff.claim_observables("ours", [0.4, 0.5, 0.2], summaries([0.1] * 3, [0.2] * 3, [0.0] * 3))
+    assert [o.outcome for o in bad] == ["fails"] * 4
+    one = ff.claim_observables("ours", [0.99], summaries([0.9], [0.95], [0.6]))
+    assert all(o.outcome == "undecided" and o.coverage == 0 for o in one)
+
+
 def test_linearized_logits_match_torch_func_jvp():
     """One reference per fast path: the closed form against diagnostics.linearized_outputs."""
     p, ctx = 5, Context(seed=3)
