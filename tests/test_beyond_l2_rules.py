@@ -62,17 +62,17 @@ def test_interval_rule_at_every_scale():
     on the failing side refutes (whatever its coverage, which the observable records)."""
     s = "ours"
     control = Observable("c", 0.0, 0.0, "==", role="control", setting=s)
-    straddle, ex = stat_observable("x", 0.3, 0.2, 0.6, 0.5, ">=", "r", s)      # CI straddles the bound
-    assert straddle.outcome == "undecided" and not ex
-    assert setting_verdicts([straddle, control], budget_gaps(s, "short", [ex], paper=False)) == {s: "inconclusive"}
-    below, ex2 = stat_observable("x", 0.3, 0.2, 0.4, 0.5, ">=", "r", s, coverage=0.75)  # whole CI below the bound
-    assert ex2 and below.coverage == 0.75
-    assert setting_verdicts([below, control], budget_gaps(s, "short", [ex2], paper=False)) == {s: "refuted"}
-    passing, ex3 = stat_observable("x", 0.7, 0.6, 0.9, 0.5, ">=", "r", s)
-    assert passing.passed and not ex3
-    point_only, _ = stat_observable("x", 0.7, 0.4, 0.9, 0.5, ">=", "r", s)   # the estimate alone decides nothing
+    straddle = stat_observable("x", 0.3, 0.2, 0.6, 0.5, ">=", "r", s)      # CI straddles the bound
+    assert straddle.outcome == "undecided"
+    assert setting_verdicts([straddle, control], budget_gaps(s, "short", paper=False)) == {s: "inconclusive"}
+    below = stat_observable("x", 0.3, 0.2, 0.4, 0.5, ">=", "r", s, coverage=0.75)  # whole CI below the bound
+    assert below.outcome == "fails" and below.coverage == 0.75
+    assert setting_verdicts([below, control], budget_gaps(s, "short", paper=False)) == {s: "refuted"}
+    passing = stat_observable("x", 0.7, 0.6, 0.9, 0.5, ">=", "r", s)
+    assert passing.passed and passing.outcome == "holds"
+    point_only = stat_observable("x", 0.7, 0.4, 0.9, 0.5, ">=", "r", s)   # the estimate alone decides nothing
     assert point_only.outcome == "undecided"
-    assert budget_gaps("paper", "short", [False], paper=True) == {}          # the paper's setting is judged as run
+    assert budget_gaps("paper", "short", paper=True) == {}          # the paper's setting is judged as run
 
 
 def test_data_selection_signed_rules_fail_on_a_trend_of_the_wrong_sign():

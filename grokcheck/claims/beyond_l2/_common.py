@@ -162,38 +162,34 @@ def spreads(t2: torch.Tensor, lr_beta: torch.Tensor) -> torch.Tensor:
 def stat_observable(name: str, est: float, lo: float, hi: float, bound: float, comparison: str, reason: str,
                     setting: str, tolerance: float = 0.0, role: str = "claim",
                     coverage: float | None = LEVEL, method: str = "order-statistic CI",
-                    kind: str = "measure") -> tuple[Observable, bool]:
-    """(Observable of the estimate with its interval [lo, hi] of `coverage`, fails): the core rule
-    decides on the interval (grokcheck.core); `fails` is True when the whole interval lies on the
-    failing side of the bound."""
-    o = Observable(name, est, bound, comparison, tolerance, role=role, setting=setting, reason=reason,
-                   lo=lo, hi=hi, coverage=coverage, method=method, kind=kind)
-    return o, o.outcome == "fails"
+                    kind: str = "measure") -> Observable:
+    """The Observable of the estimate with its interval [lo, hi] of `coverage`: the core rule decides
+    on the interval (grokcheck.core), at every scale."""
+    return Observable(name, est, bound, comparison, tolerance, role=role, setting=setting, reason=reason,
+                      lo=lo, hi=hi, coverage=coverage, method=method, kind=kind)
 
 
 def median_stat(acc: dict, name: str, values, bound: float, comparison: str, reason: str, setting: str,
                 unit: str = "instances", tolerance: float = 0.0, kind: str = "measure") -> None:
-    """Append the claim observable `median of values` (with its CI) to acc = {"obs": [], "stats": {},
-    "excluded": []}."""
+    """Append the claim observable `median of values` (with its CI) to acc = {"obs": [], "stats": {}}."""
     values = [float(v) for v in values]
     est, lo, hi, cov = median_ci(values)
-    o, ex = stat_observable(name, est, lo, hi, bound, comparison, f"{reason}; median over {len(values)} {unit}",
-                            setting, tolerance, coverage=cov, method=f"median over {len(values)} {unit}, "
-                            "order statistics, exact coverage", kind=kind)
+    o = stat_observable(name, est, lo, hi, bound, comparison, f"{reason}; median over {len(values)} {unit}",
+                        setting, tolerance, coverage=cov, method=f"median over {len(values)} {unit}, "
+                        "order statistics, exact coverage", kind=kind)
     acc["obs"].append(o)
     acc["stats"][name] = {"values": values, "median": est, "ci": [lo, hi], "coverage": cov}
-    acc["excluded"].append(ex)
 
 
-def budget_gaps(setting: str, gap: str, excluded: list[bool], paper: bool) -> dict:
-    """{setting: gap} below the paper's budget (`excluded` is no longer consulted: a claim interval on
-    the failing side refutes at every scale, grokcheck.core)."""
+def budget_gaps(setting: str, gap: str, paper: bool) -> dict:
+    """{setting: gap} below the paper's budget (only a pending event or a claim of absence uses it:
+    a claim interval on the failing side refutes at every scale, grokcheck.core)."""
     return {} if paper else {setting: gap}
 
 
-def finish(ctx, claim, config, obs, series, notes: list, setting: str, gap: str, excluded: list[bool], paper: bool):
+def finish(ctx, claim, config, obs, series, notes: list, setting: str, gap: str, paper: bool):
     """The claim's Result: below the paper's budget, `notes` gains the budget line and the setting its
     budget gap (`budget_gaps`); the one ending of every beyond-l2 claim."""
     if not paper:
         notes.append(f"Budget: {gap}; a pending event or a claim of absence here is inconclusive (budget).")
-    return ctx.result(claim, config, obs, series, notes, budget_gaps=budget_gaps(setting, gap, excluded, paper))
+    return ctx.result(claim, config, obs, series, notes, budget_gaps=budget_gaps(setting, gap, paper))

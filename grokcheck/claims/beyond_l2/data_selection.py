@@ -159,7 +159,7 @@ def abs_interval(lo: float, hi: float) -> tuple[float, float]:
 
 
 def run(config: Config, ctx: Context) -> Result:
-    series, obs, notes, excluded, stats = {}, [], [], [], {}
+    series, obs, notes, stats = {}, [], [], {}
     s = config.setting
     effects = {}
     for task, taus, data, lr, beta, steps, pen, shape in (
@@ -189,23 +189,23 @@ def run(config: Config, ctx: Context) -> Result:
         word = "grows" if sign > 0 else "shrinks"
         cov_boot = LEVEL if config.instances >= MIN_BOOTSTRAP else None  # too few instances: unknown
         tau_hat, lo, hi = pooled_kendall(t2.tolist(), SLACK, ctx.np_rng("bootstrap", len(effects)))
-        o, ex = stat_observable(f"{task}: signed trend, {sign:+d} x pooled Kendall tau of t2 vs tau",
+        o = stat_observable(f"{task}: signed trend, {sign:+d} x pooled Kendall tau of t2 vs tau",
                                 *oriented(tau_hat, lo, hi, sign), TREND, ">=",
                                 f"pre-registered direction: t2 {word} with tau; pairs in that direction outnumber "
                                 f"the others 3:1; pooled over {config.instances} instances, signed {tau_hat:.3g} "
                                 f"[{lo:.3g}, {hi:.3g}], bootstrap CI", s, coverage=cov_boot,
                                 method=f"percentile bootstrap over {config.instances} instances"
                                 + ("" if cov_boot else f" (< {MIN_BOOTSTRAP}: coverage unknown)"))
-        obs.append(o), excluded.append(ex)
+        obs.append(o)
         logr = (t2[:, -1] / t2[:, 0]).log().tolist()                                     # inf: never recovered at tau_max
         med, mlo, mhi, cov = median_ci(logr)
-        o, ex = stat_observable(f"{task}: signed effect, {sign:+d} x median log t2(tau_max)/t2(0)",
+        o = stat_observable(f"{task}: signed effect, {sign:+d} x median log t2(tau_max)/t2(0)",
                                 *oriented(med, mlo, mhi, sign), math.log(CHANGE), ">=",
                                 f"data selection changes the delay by at least x{CHANGE} in the pre-registered "
                                 f"direction (t2 {word}; seed note claim 8); median over instances {med:.3g}, "
                                 f"order-statistic CI [{mlo:.3g}, {mhi:.3g}] (coverage {cov:.2f})", s, coverage=cov,
                                 method=f"median over {len(logr)} instances, order statistics, exact coverage")
-        obs.append(o), excluded.append(ex)
+        obs.append(o)
         effects[task] = med
         perm = shuffle_order(T, ctx.rng("control", len(stats)))
         shuffled = pooled_kendall(t2[:, perm].tolist(), SLACK, ctx.np_rng("bootstrap", 10 + len(stats)))[0]
@@ -243,7 +243,7 @@ def run(config: Config, ctx: Context) -> Result:
     notes.insert(0, f"Thresholds: t2 = first eval step with test error <= {config.test_threshold}; data from streams "
                     f"of seed {ctx.seed}, selections nested in tau. Statistics: pooled Kendall tau with a bootstrap "
                     "CI, median log ratio with an order-statistic CI (docstring).")
-    return finish(ctx, CLAIM, config, obs, series, notes, s, BUDGET_GAP, excluded, paper)
+    return finish(ctx, CLAIM, config, obs, series, notes, s, BUDGET_GAP, paper)
 
 
 def figures(result: Result):

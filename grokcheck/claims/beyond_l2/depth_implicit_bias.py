@@ -122,7 +122,7 @@ def run(config: Config, ctx: Context) -> Result:
     s = config.setting
     deep = [L for L in config.depths if L >= 2]
     Lm = config.monotone_depth
-    acc = {"obs": [], "stats": {}, "excluded": []}
+    acc = {"obs": [], "stats": {}}
     stat = lambda name, values, bound, comp, reason: median_stat(acc, name, values, bound, comp, reason, s)
     stat(f"L={Lm}, smallest init: median final test error", table[Lm]["final"][:, 0].tolist(), config.test_threshold,
          "<=", "depth alone recovers a*: error below the recovery threshold")
@@ -161,7 +161,7 @@ def run(config: Config, ctx: Context) -> Result:
         notes.append(f"L={L}: final test error [instance][init {list(config.inits)}] = "
                      f"{[[round(float(v), 3) for v in row] for row in d['final']]}; t1 = {d['t1']}; t2 = {d['t2']}; "
                      f"un-grokking runs: {int(d['ungrok'].sum())}.")
-    return finish(ctx, CLAIM, config, obs, series, notes, s, BUDGET_GAP, acc["excluded"], paper)
+    return finish(ctx, CLAIM, config, obs, series, notes, s, BUDGET_GAP, paper)
 
 
 def figures(result: Result):

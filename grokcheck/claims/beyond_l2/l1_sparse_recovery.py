@@ -152,7 +152,7 @@ def run(config: Config, ctx: Context) -> Result:
     nnz_ista = (ista["final"].abs() > 0).sum(1).double()                                                 # (K,)
     series["delay_law"] = {"lr_beta": lb, "t2_lr_beta": t2f * lb[:, None], "gap_inf": gap}
     s = config.setting
-    acc = {"obs": [], "stats": {}, "excluded": []}
+    acc = {"obs": [], "stats": {}}
     claim_stat = lambda name, values, bound, comp, reason: median_stat(acc, name, values, bound, comp, reason, s)
 
     claim_stat("median grokking ratio: test error at t1 / LS error", grok, GROK_RATIO, ">=",
@@ -200,7 +200,7 @@ def run(config: Config, ctx: Context) -> Result:
                f"{[round(float(v), 3) for v in spread_reversed]}).",
              f"Grokking ratio per instance {[round(v, 3) for v in grok]}; overdetermined control "
              f"{[round(v, 3) for v in grok_over]}. ISTA (lr={lr0}, beta={b0:g}): t1={t1_i} t2={t2_i}."]
-    return finish(ctx, CLAIM, config, obs, series, notes, s, BUDGET_GAP, acc["excluded"], paper)
+    return finish(ctx, CLAIM, config, obs, series, notes, s, BUDGET_GAP, paper)
 
 
 def figures(result: Result):

@@ -150,10 +150,10 @@ def run(config: Config, ctx: Context) -> Result:
     series["delay_law"] = {"lr_beta": lb, "t2_lr_beta": t2f * lb[:, None], "recovered": recovered}
     s = config.setting
     lo, hi = clopper_pearson(R, K, level=LEVEL)
-    rec_obs, rec_ex = stat_observable(f"share of the {K} instances recovered at every (lr, beta)", R / K, lo, hi,
+    rec_obs = stat_observable(f"share of the {K} instances recovered at every (lr, beta)", R / K, lo, hi,
                                       RECOVERED, ">=", "a majority of random instances recovers (seed note: 2 of 4 "
                                       "at N = 70); Clopper-Pearson CI", s)
-    acc = {"obs": [rec_obs], "stats": {}, "excluded": [rec_ex]}
+    acc = {"obs": [rec_obs], "stats": {}}
     stat = lambda name, values, bound, comp, reason: median_stat(acc, name, values, bound, comp, reason, s,
                                                                 "recovered instances")
     stat("median grokking ratio: test error at t1 / unobserved share", grok, GROK_RATIO, ">=",
@@ -190,7 +190,7 @@ def run(config: Config, ctx: Context) -> Result:
              + f"; spread {[round(float(v), 4) for v in spread]} (labels reversed {[round(float(v), 3) for v in spread_rev]}).",
              f"Grokking ratio per recovered instance {[round(v, 3) for v in grok]}; fully observed control "
              f"{[round(v, 3) for v in grok_full]}."]
-    return finish(ctx, CLAIM, config, obs, series, notes, s, BUDGET_GAP, acc["excluded"], paper)
+    return finish(ctx, CLAIM, config, obs, series, notes, s, BUDGET_GAP, paper)
 
 
 def figures(result: Result):
