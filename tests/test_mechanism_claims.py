@@ -106,7 +106,8 @@ def test_phase_cell_is_the_median_over_seeds():
 
 
 def test_linf_cell_groks_when_the_median_seed_does():
-    """linf-role: a cell groks when its median seed does (>= 2 of 3); k_grok counts the seeds."""
+    """linf-role's point reading (shown, not deciding): a cell groks when its median seed does (>= 2 of 3);
+    k_grok counts the seeds."""
     def out(accs):
         h = [{"metrics": {"train_acc": [1.0], "test_acc": [a], "linf": [1.0]}, "diverged_at": None} for a in accs]
         g = Context(seed=0).rng("init")
@@ -116,6 +117,36 @@ def test_linf_cell_groks_when_the_median_seed_does():
     one, two = lr.cell(5, out([0.99, 0.1, 0.2])), lr.cell(5, out([0.99, 0.97, 0.2]))
     assert not one["grokked"] and one["k_grok"] == 1 and one["n"] == 3
     assert two["grokked"] and two["k_grok"] == 2 and two["test_acc"] == pytest.approx(0.97)
+
+
+def test_linf_rules_decide_on_every_seed_of_a_cell():
+    """linf-role's C1-C3 on the cells' median intervals (3 seeds: [min, max], 75%): a cell without l_inf
+    geometry that every seed groks refutes C1, one that 2 of 3 seeds grok leaves it undecided (the point
+    median used to call it grokking); no l_inf cell grokking fails C2; a grokking cell without the Fourier
+    features fails C3; the control fails on a 'structureless' task that groks."""
+    def cell(accs, fourier, linf):
+        return {"seeds": [{"test_acc": a, "fourier": f} for a, f in zip(accs, fourier)], "linf_geometry": linf}
+
+    low, high = [0.1, 0.2, 0.3], [0.99, 0.98, 0.97]
+    feat, nofeat = [0.95, 0.9, 0.92], [0.1, 0.2, 0.3]
+
+    def cells(gd_l2=low, adam=high, adam_fourier=feat):
+        return {("gd", "l2"): cell(gd_l2, nofeat, False), ("ngd", "none"): cell(low, nofeat, False),
+                ("adam", "none"): cell(adam, adam_fourier, True), ("sign", "l2"): cell(low, nofeat, True)}
+
+    ctrl = cell(low, nofeat, True)
+    outcomes = lambda cs, c=ctrl: [o.outcome for o in lr.rule_observables("s", cs, c)]  # noqa: E731
+    assert outcomes(cells()) == ["holds"] * 4
+    assert lr.rule_observables("s", cells(), ctrl)[0].coverage == 0.75
+    assert outcomes(cells(gd_l2=high))[0] == "fails"                       # GD + l2 groks in every seed
+    assert outcomes(cells(gd_l2=[0.99, 0.97, 0.2]))[0] == "undecided"     # 2 of 3 seeds: undecided
+    assert outcomes(cells(adam=low))[1] == "fails"                         # no l_inf cell groks
+    assert outcomes(cells(adam=[0.99, 0.5, 0.4]))[1] == "undecided"
+    assert outcomes(cells(adam_fourier=nofeat))[2] == "fails"              # groks without the features
+    assert outcomes(cells(adam_fourier=[0.95, 0.5, 0.9]))[2] == "undecided"
+    assert outcomes(cells(), cell(high, feat, True))[3] == "fails"         # the control groks: rule rejected nothing
+    one = {k: dict(c, seeds=c["seeds"][:1]) for k, c in cells().items()}
+    assert outcomes(one)[:3] == ["undecided"] * 3                          # one seed: coverage 0
 
 
 @pytest.mark.parametrize("kwargs", [{"alphas": (1.0,)}, {"alphas": (10.0, 1.0)}, {"alphas": (0.0, 1.0)},
