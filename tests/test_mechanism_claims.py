@@ -105,6 +105,44 @@ def test_phase_cell_is_the_median_over_seeds():
     assert krp.n_star([two]) == 0.6 and two["delay"] == 7
 
 
+def test_phase_rules_decide_on_every_seed_of_a_cell():
+    """kernel-rich-phase's C1-C3 on the cells' median intervals (3 seeds: [min, max], 75%): a lazy cell
+    that one seed of three puts below the bound leaves C1 undecided, all three refute it; a rich row that
+    beats the bound in 2 of 3 seeds only leaves C2 (and the n* order) undecided, in no seed fails C2; the
+    control fails when the shuffled-label cell beats the bound in every seed; one seed decides nothing."""
+    def cell(fraction, l2s, gaps=(0.1, 0.1, 0.1)):
+        seeds = [{"fraction": fraction, "pop_l2": l, "bound": 0.5, "lin_gap": g} for l, g in zip(l2s, gaps)]
+        return dict(krp.median_cell([dict(x, test_acc=0.5, train_acc=1.0, delay=None) for x in seeds]))
+
+    above, below = (0.9, 0.8, 0.7), (0.1, 0.2, 0.3)
+
+    def grid(lazy_low=above, rich_high=below, lazy_gap=(0.1, 0.1, 0.1)):
+        return [[cell(0.3, above), cell(0.6, rich_high)], [cell(0.3, above), cell(0.6, lazy_low, lazy_gap)]]
+
+    ctrl = cell(0.6, above)
+    outcomes = lambda g, c=ctrl: [o.outcome for o in krp.rule_observables("s", (0.1, 1000.0), g, c)]  # noqa: E731
+    assert outcomes(grid()) == ["holds"] * 5
+    assert krp.rule_observables("s", (0.1, 1000.0), grid(), ctrl)[0].coverage == 0.75
+    assert outcomes(grid(lazy_low=(0.9, 0.8, 0.2)))[0] == "undecided"   # one seed below B: the median was above
+    assert outcomes(grid(lazy_low=below))[0] == "fails"
+    assert outcomes(grid(lazy_gap=(0.6, 0.7, 0.9)))[1] == "fails"       # the lazy corner left the kernel regime
+    assert outcomes(grid(rich_high=(0.1, 0.2, 0.9)))[2:4] == ["undecided"] * 2  # 2 of 3 seeds beat B
+    assert outcomes(grid(rich_high=above))[2:4] == ["fails"] * 2        # the rich corner never beats B
+    assert outcomes(grid(), cell(0.6, below))[4] == "fails"             # shuffled labels 'beat' the bound
+    one = [[dict(c, seeds=c["seeds"][:1]) for c in row] for row in grid()]
+    assert outcomes(one, dict(ctrl, seeds=ctrl["seeds"][:1]))[:4] == ["undecided"] * 4
+
+
+def test_n_star_interval_brackets_the_median_n_star():
+    def cell(fraction, l2s):
+        return {"fraction": fraction, "pop_l2": sorted(l2s)[1], "bound": 0.5,
+                "seeds": [{"pop_l2": l, "bound": 0.5} for l in l2s]}
+
+    row = [cell(0.3, (0.9, 0.8, 0.2)), cell(0.45, (0.9, 0.1, 0.2)), cell(0.6, (0.1, 0.2, 0.3))]
+    assert krp.n_star_interval(row) == (0.3, 0.6) and krp.n_star(row) == 0.45
+    assert krp.n_star_interval([cell(0.3, (0.9, 0.8, 0.7))]) == (math.inf, math.inf)
+
+
 def test_linf_cell_groks_when_the_median_seed_does():
     """linf-role's point reading (shown, not deciding): a cell groks when its median seed does (>= 2 of 3);
     k_grok counts the seeds."""

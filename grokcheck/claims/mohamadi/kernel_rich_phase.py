@@ -27,24 +27,36 @@ f_0 + J_0 (theta_T - theta_0) (closed form for the quadratic net, `linearized_lo
 the kernel regime" iff lin_gap <= LIN_TOL = 0.5 (`_kernel_regime`, the kernel-exit claim's rule: the
 linearized model then explains at least half of the function change, triangle inequality).
 
-Statistic over seeds (fixed before the 3-seed runs): each cell's L, lin_gap, accuracy
-and delay are the MEDIAN over its n_seeds runs (3 at default; 1 at ci for time), and the rules below
-read those medians (n* from the median L per cell). Why the median: the rules compare one cell with
-a bound; the median of 3 is the middle run, so one atypical seed neither makes nor breaks a cell,
-while a rule that needs 2 of 3 seeds on its side is not a single-run accident. The per-cell range
-[min, max] over seeds (the distribution-free ~75% interval of the median for 3 runs) is reported.
+Statistic over seeds: each cell's L - B(n), lin_gap and L - B(3h) are the MEDIAN over its n_seeds runs
+(3 at default; 1 at ci for time) with its order-statistic interval and exact coverage
+(`theory.stats.median_interval`: [min, max] of 3 seeds covers the median with 75%, of one seed with 0,
+which decides nothing). A rule over the fractions of a row is the min (or max) over its cells of their
+intervals (`_intervals.extreme`: [min lo, min hi]), which decides exactly as the cells' own rules
+together, so its coverage is the cells' own (one decision per cell).
 
-Rules, fixed before the claim was run:
-- C1 lazy corner (largest alpha) obeys the bound: L >= B(n) at every fraction, and its cells stay
-  in the kernel regime (max lin_gap <= 0.5). Thm 4.3 covers kernel regression (a GD-trained
+Rules (`rules.interval_rule`, the one rule of grokcheck.core: holds when the whole interval is on the
+claim's side, fails when it is wholly on the other, else undecided), fixed before the claim was run:
+- C1 lazy corner (largest alpha) obeys the bound: L >= B(n) at every fraction (min over fractions of
+  L - B >= 0: every cell's interval at or above 0), and its cells stay in the kernel regime (max over
+  fractions of lin_gap <= 0.5). Thm 4.3 covers kernel regression (a GD-trained
   linear model); Adam's lazy limit is a linear model on the same init features whose guaranteed
   floor is the weaker rank floor B(3h) (Thm D.1 with dim <= 3ph, Prop B.6), reported as an
   observation: a lazy cell between the two does not contradict the theory (stated in notes).
-- C2 rich corner (smallest alpha) beats the bound: L < B(n) at some fraction of the grid.
+- C2 rich corner (smallest alpha) beats the bound: L < B(n) at some fraction of the grid (min over
+  fractions of L - B < 0: holds when one cell's interval lies below 0, fails when every one lies at or above).
 - C3 the boundary moves with alpha: n*(alpha) = smallest fraction with L < B(n) (infinity if none)
-  is non-decreasing in alpha and n*(smallest alpha) < n*(largest alpha).
-Control (feeds the C2 rule a wrong input): the rich corner trained on shuffled labels, at the
-largest fraction, must NOT beat the bound on its own (structureless) table.
+  is non-decreasing in alpha and n*(smallest alpha) < n*(largest alpha). From the cells' intervals n*
+  lies in [first fraction whose cell may beat B (interval lower end < 0), first fraction whose cell
+  beats B (upper end < 0)] (`n_star_interval`); the rule is an indicator interval: 1 when the order
+  holds for every n* in those intervals, 0 when one of its inequalities fails for every n* in them,
+  [0, 1] otherwise (undecided); `== 1` decides, coverage the cells' own.
+Control (feeds the C2 rule a wrong input, `rules.control_rule`): the rich corner trained on shuffled
+labels, at the largest fraction, must NOT beat the bound on its own (structureless) table: the C2
+rule does not hold on it (its interval's upper end is at or above 0).
+Post hoc (after the first ci and default runs; alphas, fractions, bounds and LIN_TOL unchanged): the
+first version read each cell's point median (C1: min of the medians >= 0, ...); a cell now decides
+only when its seeds agree. The original rule's verdict: verified at ci (1 seed) and at default
+(3 seeds); at ci the new one is inconclusive: one seed has coverage 0 and decides nothing.
 A failing claim is `inconclusive (budget)` below the paper scale (p < 47, < 1e4 steps).
 """
 from __future__ import annotations
@@ -54,12 +66,15 @@ from dataclasses import dataclass
 
 import torch
 
+from grokcheck import rules
+from grokcheck.claims.mohamadi._intervals import extreme, per_seed
 from grokcheck.claims.mohamadi._kernel_regime import LIN_TOL, linearization_gap
 from grokcheck.claims.mohamadi._rich_runs import train_runs
 from grokcheck.core import Claim, Observable, Result
 from grokcheck.context import Context
 from grokcheck.theory.bounds import kernel_lower_bound
 from grokcheck.theory.delay import first_step
+from grokcheck.theory.stats import Interval
 from grokcheck.theory.tasks import binary_table
 from grokcheck.theory.validation import check_fraction, check_int, check_modulus
 
@@ -84,7 +99,7 @@ class Config:
     fractions: tuple[float, ...] = (0.3, 0.45, 0.6, 0.75)
     steps: int = 600
     eta: float = 1e-2                       # Adam lr at alpha = 1 (lr = eta / alpha)
-    n_seeds: int = 3                        # runs per cell (split and init i < n_seeds); median decides
+    n_seeds: int = 3                        # runs per cell (split and init i < n_seeds); the median's interval decides
     seed: int = 0
 
     def __post_init__(self):
@@ -173,8 +188,65 @@ def _grid_runs(ctx, config, alpha, shuffle=False, fractions=None):
 
 
 def n_star(row: list) -> float:
-    """Smallest fraction whose population l2 is below the bound (inf if none)."""
+    """Smallest fraction whose (median) population l2 is below the bound (inf if none): the point reading."""
     return next((c["fraction"] for c in row if c["pop_l2"] < c["bound"]), math.inf)
+
+
+def interval(c: dict, key: str, ref: float | None = None) -> Interval:
+    """The median over the cell's seeds of `key` (minus its bound B(n) when key is "margin", minus `ref`
+    when given) with its order-statistic interval (`_intervals.per_seed`)."""
+    if key == "margin":
+        return per_seed([s["pop_l2"] - s["bound"] for s in c["seeds"]])
+    return per_seed([s[key] - (ref or 0.0) for s in c["seeds"]])
+
+
+def n_star_interval(row: list) -> tuple[float, float]:
+    """[first fraction whose cell may beat the bound (L - B interval lower end < 0), first fraction whose
+    cell beats it (upper end < 0)] (inf: none): the n* of every median inside the cells' intervals."""
+    ivs = [(c["fraction"], interval(c, "margin")) for c in row]
+    return (next((f for f, iv in ivs if iv.lo < 0), math.inf), next((f for f, iv in ivs if iv.hi < 0), math.inf))
+
+
+def order_interval(rows: list) -> Interval:
+    """C3 as an indicator interval over the n* intervals of the rows (alphas increasing): lo = 1 when
+    n*(alpha) is non-decreasing and n*(first) < n*(last) for every n* in the intervals, hi = 0 when one
+    of those inequalities fails for every n* in them; estimate: the rule on the point medians."""
+    stars = [n_star(row) for row in rows]
+    est = float(all(a <= b for a, b in zip(stars, stars[1:])) and stars[0] < stars[-1])
+    iv = [n_star_interval(row) for row in rows]
+    surely = all(iv[i][1] <= iv[i + 1][0] for i in range(len(iv) - 1)) and iv[0][1] < iv[-1][0]
+    never = any(iv[i][0] > iv[i + 1][1] for i in range(len(iv) - 1)) or iv[0][0] >= iv[-1][1]
+    cells = [interval(c, "margin") for row in rows for c in row]
+    covs = [c.coverage for c in cells]
+    cov = None if any(c is None for c in covs) else min(covs)
+    return Interval(est, float(surely), 0.0 if never else 1.0, cov,
+                    f"1 when the order holds for every n* in the cells' intervals, 0 when it fails for every one "
+                    f"(per cell: {cells[0].method})", sum(c.n for c in cells))
+
+
+def rule_observables(setting: str, alphas, grid: list, ctrl: dict) -> list:
+    """C1-C3 and the control (module docstring) on the grid of cells (rows: alphas increasing, each a row of
+    cells over the fractions) and the shuffled-label control cell."""
+    lazy, rich = grid[-1], grid[0]
+    enc = lambda v: -1.0 if v == math.inf else v  # noqa: E731  (JSON has no infinity; -1 = never)
+    return [
+        rules.interval_rule(f"lazy corner (alpha={alphas[-1]:g}): min over fractions of L - B(n)",
+                            extreme([interval(c, "margin") for c in lazy], "min", "fractions"), 0.0, ">=",
+                            setting=setting, reason="Thm 4.3: an equivariant kernel method's population l2 is at least B(n)"),
+        rules.interval_rule(f"lazy corner (alpha={alphas[-1]:g}): max lin_gap",
+                            extreme([interval(c, "lin_gap") for c in lazy], "max", "fractions"), LIN_TOL, "<=",
+                            setting=setting, reason="stayed in the kernel regime (kernel-exit's functional rule)"),
+        rules.interval_rule(f"rich corner (alpha={alphas[0]:g}): min over fractions of L - B(n)",
+                            extreme([interval(c, "margin") for c in rich], "min", "fractions"), 0.0, "<",
+                            setting=setting, reason="the rich regime beats the kernel bound at some fraction"),
+        rules.interval_rule("n*(alpha) non-decreasing, n*(smallest) < n*(largest) (1 = holds)", order_interval(grid),
+                            1.0, "==", setting=setting,
+                            reason=f"n*(alpha) = {[enc(n_star(r)) for r in grid]} from the medians, in "
+                            f"{[[enc(x) for x in n_star_interval(r)] for r in grid]} (-1 = never below the bound)"),
+        rules.control_rule("control: shuffled labels, rich corner, largest fraction: L - B(n)", interval(ctrl, "margin"),
+                           0.0, "<", "labels without structure cannot beat the bound: the C2 rule must reject them",
+                           setting=setting),
+    ]
 
 
 def run(config: Config, ctx: Context) -> Result:
@@ -189,24 +261,11 @@ def run(config: Config, ctx: Context) -> Result:
     stars = [n_star(row) for row in grid]
     rank_floor = kernel_lower_bound(p, min(3 * h, p * p), "classification")
     enc = lambda v: -1.0 if v == math.inf else v  # noqa: E731  (JSON has no infinity; -1 = never)
-    obs = [
-        Observable(f"lazy corner (alpha={config.alphas[-1]:g}): min over fractions of L - B(n)",
-                   min(c["pop_l2"] - c["bound"] for c in lazy), 0.0, ">=", setting=setting,
-                   reason="Thm 4.3: an equivariant kernel method's population l2 is at least B(n)"),
-        Observable(f"lazy corner (alpha={config.alphas[-1]:g}): max lin_gap", max(c["lin_gap"] for c in lazy),
-                   LIN_TOL, "<=", setting=setting, reason="stayed in the kernel regime (kernel-exit's functional rule)"),
-        Observable(f"rich corner (alpha={config.alphas[0]:g}): min over fractions of L - B(n)",
-                   min(c["pop_l2"] - c["bound"] for c in rich), 0.0, "<", setting=setting,
-                   reason="the rich regime beats the kernel bound at some fraction"),
-        Observable("n*(alpha) non-decreasing, n*(smallest) < n*(largest) (1 = holds)",
-                   float(all(a <= b for a, b in zip(stars, stars[1:])) and stars[0] < stars[-1]), 1.0, "==",
-                   setting=setting, reason=f"n*(alpha) = {[enc(s) for s in stars]} (-1 = never below the bound)"),
-        Observable(f"lazy corner: min L - rank floor B(3h) = {rank_floor:.3f}",
-                   min(c["pop_l2"] for c in lazy) - rank_floor, 0.0, ">=", role="observation", setting=setting,
-                   reason="the guaranteed floor of any linear model on the init features (dim <= 3ph)"),
-        Observable("control: shuffled labels, rich corner, largest fraction: L - B(n)", ctrl["pop_l2"] - ctrl["bound"],
-                   0.0, ">=", role="control", setting=setting,
-                   reason="labels without structure cannot beat the bound: the C2 rule must reject them"),
+    obs = rule_observables(setting, config.alphas, grid, ctrl) + [
+        rules.interval_rule(f"lazy corner: min L - rank floor B(3h) = {rank_floor:.3f}",
+                            extreme([interval(c, "pop_l2", rank_floor) for c in lazy], "min", "fractions"), 0.0, ">=",
+                            role="observation", setting=setting,
+                            reason="the guaranteed floor of any linear model on the init features (dim <= 3ph)"),
     ]
     for a, row in zip(config.alphas, grid):
         obs.append(Observable(f"alpha={a:g}: n* (first fraction with L < B)", enc(n_star(row)), 0.0, ">=",
@@ -219,7 +278,10 @@ def run(config: Config, ctx: Context) -> Result:
     notes = [f"Setting: p={p}, h={h}, Adam lr {config.eta:g}/alpha (lr' = eta alpha^(-2/3) on theta' = alpha^(1/3) "
              f"theta), MSE on one-hot targets, {config.steps} steps, antisymmetric init (f_theta0 = 0), "
              f"{config.n_seeds} run(s) per cell (split and init i < {config.n_seeds}); every rule reads the "
-             "per-cell MEDIAN over seeds (fixed before the 3-seed runs).",
+             "per-cell median over seeds with its order-statistic interval (coverage 75% at 3 seeds, 0 at 1: "
+             "undecided).",
+             "Post hoc (the statistic only; alphas, fractions, bounds and LIN_TOL unchanged): the first version read "
+             "the point median of each cell; verified at ci and default under it (module docstring).",
              "The lin_gap rule is kernel-exit's (_kernel_regime: lin_gap <= 0.5); f_lin in closed form here.",
              "Post hoc: the optimizer (Adam instead of GD) was chosen after GD memorized at every alpha (docstring).",
              "Post hoc: alpha = 1000 was added as the lazy corner after a ci run with alpha = 100 as the largest gave "
