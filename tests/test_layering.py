@@ -149,6 +149,26 @@ def test_no_framework_arrow_up_and_a_pure_core():
     assert graph["grokcheck.core"] == set()  # the domain imports nothing of grokcheck
 
 
+def claim_to_claim(graph: dict) -> list:
+    """'a -> b' for every public claim module a that imports another public claim module b (a claim
+    module is grokcheck.claims.<family>.<name> without a leading underscore; `_x` helpers are shared)."""
+    def public_claim(m):
+        parts = m.split(".")
+        return len(parts) == 4 and parts[:2] == ["grokcheck", "claims"] and not parts[3].startswith("_")
+    return sorted(f"{a} -> {b}" for a, deps in graph.items() if public_claim(a) for b in deps if public_claim(b))
+
+
+def test_claims_import_no_other_claim():
+    """Shared configuration lives below the claims (models/, a family's `_` helpers), never in another claim."""
+    assert claim_to_claim(import_graph(ROOT)) == []
+
+
+def test_the_claim_check_sees_a_claim_import():
+    graph = {"grokcheck.claims.mohamadi.a": {"grokcheck.claims.pku.b", "grokcheck.claims.pku._shared"},
+             "grokcheck.claims.pku.b": set(), "grokcheck.claims.pku._shared": set()}
+    assert claim_to_claim(graph) == ["grokcheck.claims.mohamadi.a -> grokcheck.claims.pku.b"]
+
+
 def test_the_circle_check_sees_a_circle(tmp_path):
     """Negative control: two modules importing each other (one of them inside a function) are found."""
     pkg = tmp_path / "grokcheck"

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 import torch
 
 from grokcheck import rules
+from grokcheck.claims.mohamadi._fourier_rule import FRAC, SHARE
 from grokcheck.claims.mohamadi._rich_runs import fraction_for, train_runs
 from grokcheck.core import Claim, Result
 from grokcheck.context import Context
@@ -63,8 +64,6 @@ CLAIM = Claim(
     source="Mohamadi+24 Sec. 4, App. F (construction), Prop 3.8; Nanda+23; Morwani+24",
 )
 
-SHARE = 0.5   # a neuron is concentrated when its top class holds >= 1/2 of its energy (docstring)
-FRAC = 0.8    # "most neurons": mass-weighted concentrated fraction
 PHASE = 0.8   # mean cos(phi_a + phi_b - phi_V) over concentrated neurons
 CORR = 0.3    # logit correlation with the construction on the test pairs
 ACC = 0.95    # grokked: final test accuracy

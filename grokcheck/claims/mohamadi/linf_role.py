@@ -55,7 +55,7 @@ from grokcheck import rules
 from grokcheck.claims.mohamadi._intervals import extreme, per_seed
 from grokcheck.claims.mohamadi._rich_runs import fraction_for, make_net, split_mask, train_runs
 from grokcheck.models.quadratic import pairs_forward
-from grokcheck.claims.mohamadi.fourier_features import FRAC, SHARE
+from grokcheck.claims.mohamadi._fourier_rule import FRAC, SHARE
 from grokcheck.core import Claim, Observable, Result
 from grokcheck.context import Context
 from grokcheck.theory.fourier import concentration
