@@ -145,26 +145,36 @@ def test_kendall_tau_and_alpha_trend():
     paper_like = [ev(0.1, 400, 500), ev(0.3, 200, 400), ev(1.0, 100, 500), ev(3.0, 50, None)]
     tr = kr.alpha_trend(paper_like, budget=1000)
     assert tr["tau_gap"] == 1.0 and tr["tau_fit"] == -1.0 and tr["gap"][-1] == 1001 - 50
-    assert all(o.passed for o in kr.trend_observables("s", tr))
+    assert tr["tau_gap_seeds"] == [1.0] and tr["tau_fit_seeds"] == [-1.0]
+    # one seed: its [v, v] has coverage 0, so the trend rule decides nothing either way (never a refutation)
+    assert [o.outcome for o in kr.trend_observables("s", tr)[:2]] == ["undecided"] * 2
     reversed_ = [ev(0.1, 50, 900), ev(0.3, 100, 500), ev(1.0, 200, 300), ev(3.0, 400, 450)]
-    assert not any(o.passed for o in kr.trend_observables("s", kr.alpha_trend(reversed_, budget=1000)))
+    assert [o.outcome for o in kr.trend_observables("s", kr.alpha_trend(reversed_, budget=1000))[:2]] == ["undecided"] * 2
 
 
-def test_alpha_trend_with_several_seeds_per_alpha():
-    """Issue 14: seeds tie in alpha; those pairs are skipped, so a clean trend in every seed stays tau = 1 and
-    a trend present in one seed of three (the others reversed) fails. trend_spread gives the per-seed taus."""
+def test_alpha_trend_rule_reads_the_median_over_seeds_of_the_per_seed_taus():
+    """Seeds tie in alpha; each seed's sweep gives its own tau. A clean trend in every seed of three holds
+    ([min, max] at 75%), every seed reversed fails, a trend in one seed of three (the others reversed) is
+    undecided; the control (alpha order reversed) rejects a clean trend and fails on a reversed one."""
     def ev(alpha, t_fit, t_gen, init):
         return {"alpha": alpha, "t_fit": t_fit, "t_gen": t_gen, "init": init}
 
     clean = [ev(a, 400 // a, 400 // a + 100 * a, i) for i in range(3) for a in (1, 2, 4)]
     clean[3]["t_fit"] += 7  # seeds differ within an alpha; ties in alpha never count
     tr = kr.alpha_trend(clean, budget=5000)
-    assert tr["tau_gap"] == 1.0 and tr["tau_fit"] == -1.0
+    assert tr["tau_gap"] == 1.0 and tr["tau_fit"] == -1.0 and tr["tau_gap_seeds"] == [1.0, 1.0, 1.0]
+    obs = kr.trend_observables("s", tr)
+    assert [o.outcome for o in obs[:2]] == ["holds"] * 2 and obs[0].coverage == 0.75
+    assert kr.trend_control("s", tr).outcome == "holds"
     sp = kr.trend_spread(clean, 5000, np.random.default_rng(0))
-    assert sp["tau_gap_seeds"] == [1.0, 1.0, 1.0] and sp["rho_gap"][0] > 0.9  # Spearman: x ties keep it < 1
+    assert sp["rho_gap"][0] > 0.9  # Spearman: x ties keep it < 1
     mixed = [ev(a, 400 // a, 400 // a + 100 * (a if i == 0 else 8 - a), i) for i in range(3) for a in (1, 2, 4)]
-    assert not kr.trend_observables("s", kr.alpha_trend(mixed, budget=5000))[0].passed
-    assert kr.trend_spread(mixed, 5000, np.random.default_rng(0))["tau_gap_seeds"] == [1.0, -1.0, -1.0]
+    tm = kr.alpha_trend(mixed, budget=5000)
+    assert tm["tau_gap_seeds"] == [1.0, -1.0, -1.0] and kr.trend_observables("s", tm)[0].outcome == "undecided"
+    backwards = [ev(a, 400 * a, 400 * a + 800 // a, i) for i in range(3) for a in (1, 2, 4)]
+    tb = kr.alpha_trend(backwards, budget=50_000)
+    assert [o.outcome for o in kr.trend_observables("s", tb)[:2]] == ["fails"] * 2
+    assert kr.trend_control("s", tb).outcome == "fails"  # the reversed order passes the rule: control fails
 
 
 def test_lazy_and_rich_controls_through_the_same_rule():

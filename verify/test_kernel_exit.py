@@ -7,7 +7,9 @@ first logit on 256 pairs from the "subset" stream; rules of claims/mohamadi/_ker
   (t_fit ~ 74): measured, but with one seed per alpha at ci the rules' [min, max] has coverage 0, so
   no paper setting is decided at ci (3 seeds at default decide it);
 - the lazy control (the linearized net) stays and does not generalize; the AdamW run groks while its
-  kernel distance stays inside the band (the functional rule sees the exit, the kernel rule does not).
+  kernel distance stays inside the band (the functional rule sees the exit, the kernel rule does not);
+- the alpha trend: one seed's tau is a point of coverage 0, so the trend setting is undecided at ci
+  (never refuted by one seed).
 """
 import math
 
@@ -71,3 +73,11 @@ def test_blocks_reported_separately(ci_result):
 def test_rich_run_groks_and_the_function_sees_the_exit(ci_result):
     ev = _runs(ci_result(CLAIM_ID), "rich")[0]["events"]
     assert ev["t_gen"] is not None and ev["t_exit_fn"] is not None and ev["t_exit_fn"] < ev["t_gen"]
+
+
+def test_one_seed_alpha_trend_decides_nothing(ci_result):
+    r = ci_result(CLAIM_ID)
+    for name in ("median over seeds of tau(alpha, t_gen - t_fit)", "median over seeds of -tau(alpha, t_fit)"):
+        o = r.observable(name)
+        assert o.coverage == 0 and o.outcome == "undecided", o.describe()
+    assert r.setting_verdicts[ke.TREND] == "inconclusive" and len(r.series["trend"]["tau_gap_seeds"]) == 1

@@ -42,15 +42,23 @@ drift r_t = ||K_t - K_0||_F / ||K_0||_F at t_fit is at most RAW_FRAC = 0.05 of m
 argmax after t_fit (claim 9 of the paper notes).
 
 Init-scale trend (Fig. 1 middle / Fig. 2 left: "smaller alpha shortens t_gen - t_fit and slows the
-fit"): over the runs of a sweep, Kendall's tau (concordant minus discordant pairs over the pairs of
-runs with different alphas; ties count 0) of (alpha, t_gen - t_fit) >= TAU_MIN and of (alpha, t_fit)
-<= -TAU_MIN. A run that never generalizes (never fits) has its gap (t_fit) censored: only a lower
-bound, budget + 1 - t_fit (budget + 1), is known; a pair is ordered only when the order is certain
-(an exact value below a censored bound), else it counts as a tie. POST HOC (changed after the first
-default run, verdict unchanged there): the first version ordered two censored gaps by their bounds,
-which invents an order; the docstring's earlier text said "censored at budget + 1" and per-alpha medians.
+fit"): within each seed's alpha sweep (the runs of one init index share split and init, a paired
+sweep), Kendall's tau (concordant minus discordant pairs over the pairs of runs with different alphas;
+ties count 0) of (alpha, t_gen - t_fit) and of (alpha, t_fit). A run that never generalizes (never
+fits) has its gap (t_fit) censored: only a lower bound, budget + 1 - t_fit (budget + 1), is known; a
+pair is ordered only when the order is certain (an exact value below a censored bound), else it counts
+as a tie. The rule reads the median of the per-seed taus with its order-statistic interval and exact
+coverage (`theory.stats.median_interval`: [min, max] of 3 seeds, 75%; one seed, 0: it decides nothing,
+never a refutation): median tau_gap >= TAU_MIN and median -tau_fit >= TAU_MIN (`rules.interval_rule`:
+holds when every seed's tau is at or above TAU_MIN, fails when every seed's is below). The tau pooled
+over all runs is reported beside it. Control (`rules.control_rule`): the rule on the same sweeps with
+the alpha order reversed (every tau negated) must not hold.
 TAU_MIN = 0.6: the paper states a monotone trend (tau = 1); 0.6 allows one discordant pair of 4-5
-alphas for grid resolution; under no trend P(tau_a >= 0.6) = 0.17 (4 alphas) / 0.12 (5).
+alphas for grid resolution; under no trend P(tau_a >= 0.6) = 0.17 (4 alphas) / 0.12 (5) per sweep.
+POST HOC (changed after the first default run, verdict unchanged there): the first version ordered two
+censored gaps by their bounds, which invents an order; the docstring's earlier text said "censored at
+budget + 1" and per-alpha medians. TREND_POST_HOC: the statistic was the pooled point tau (one seed
+at ci could refute); only the statistic changed, TAU_MIN did not.
 """
 from __future__ import annotations
 
@@ -60,6 +68,7 @@ from typing import Sequence
 
 import torch
 
+from grokcheck import rules
 from grokcheck.core import Observable
 from grokcheck.ntk.diagnostics import scale_free_kernel_distance
 from grokcheck.theory.delay import first_step
@@ -68,6 +77,9 @@ from grokcheck.theory.stats import median_interval, minmax_coverage
 POST_HOC = ("Post hoc (after the first ci/default runs): the alpha-trend Kendall tau now orders a pair with a "
             "censored value only when the order is certain (the first version ordered two censored gaps by their "
             "bounds); the ci sizes were cut for time. No exit rule, band or tolerance was changed.")
+TREND_POST_HOC = ("Post hoc (the alpha trend's statistic only; TAU_MIN unchanged): the trend rule read Kendall's tau "
+                  "pooled over all (alpha, seed) runs as a point, so one seed at ci could refute it; it now reads the "
+                  "median of the per-seed taus with its order-statistic interval (one seed: coverage 0, undecided).")
 FIT_ACC, GEN_ACC = 0.99, 0.95
 K_INIT = 8
 LIN_TOL = 0.5
@@ -209,11 +221,12 @@ def measurement_control(setting: str, rescaled: list[dict]) -> Observable:
 
 
 def trend_control(setting: str, trend: dict) -> Observable:
-    """The trend rule on the same runs with the alpha order reversed (tau -> -tau) must not hold."""
-    tau = trend["tau_gap"]
-    return Observable("control: tau(alpha, t_gen - t_fit) with the alpha order reversed", None if tau is None else -tau,
-                      TAU_MIN, "<", role="control", setting=setting,
-                      reason="a trend rule that also passes the reversed order reads no trend")
+    """The trend rule on the same sweeps with the alpha order reversed (every per-seed tau negated) must
+    not hold (`rules.control_rule`)."""
+    reversed_ = median_interval([None if t is None else 0.0 - t for t in trend["tau_gap_seeds"]])
+    return rules.control_rule("control: median over seeds of tau(alpha, t_gen - t_fit) with the alpha order reversed",
+                              reversed_, TAU_MIN, ">=", "a trend rule that also passes the reversed order reads no trend",
+                              setting=setting)
 
 
 def kendall_tau(x: Sequence[float], y: Sequence[float], censored: Sequence[bool] | None = None) -> float | None:
@@ -249,30 +262,35 @@ def censored_times(ev: dict, budget: int) -> tuple[float, float, bool, bool]:
     return float(t_fit), float(t_gen - t_fit), ev["t_fit"] is None, ev["t_gen"] is None
 
 
+def _taus(evs: list[dict], budget: int) -> tuple[float | None, float | None]:
+    """Kendall taus of (alpha, gap) and (alpha, t_fit) over the runs `evs`, with censoring."""
+    ct = [censored_times(e, budget) for e in evs]
+    a = [e["alpha"] for e in evs]
+    return kendall_tau(a, [c[1] for c in ct], [c[3] for c in ct]), kendall_tau(a, [c[0] for c in ct], [c[2] for c in ct])
+
+
 def alpha_trend(evs: list[dict], budget: int) -> dict:
-    """Kendall taus of (alpha, gap) and (alpha, t_fit) over the runs (each carries 'alpha'), with
+    """The trend's statistics over the runs (each carries 'alpha' and 'init', the seed index; no 'init': seed 0):
+    Kendall taus per seed (the rule's input, `trend_observables`) and pooled over all runs (reported), with
     censoring; per-alpha medians of the censored values for the figure."""
     alphas = sorted({e["alpha"] for e in evs})
     ct = [censored_times(e, budget) for e in evs]
     a = [e["alpha"] for e in evs]
     med = (lambda v: float(torch.tensor(v).median()))
+    tau_gap, tau_fit = _taus(evs, budget)
+    seeds = [_taus([e for e in evs if e.get("init", 0) == i], budget) for i in sorted({e.get("init", 0) for e in evs})]
     return {"alphas": alphas, "t_fit": [med([c[0] for c, x in zip(ct, a) if x == al]) for al in alphas],
             "gap": [med([c[1] for c, x in zip(ct, a) if x == al]) for al in alphas],
-            "tau_gap": kendall_tau(a, [c[1] for c in ct], [c[3] for c in ct]),
-            "tau_fit": kendall_tau(a, [c[0] for c in ct], [c[2] for c in ct])}
+            "tau_gap": tau_gap, "tau_fit": tau_fit,
+            "tau_gap_seeds": [t[0] for t in seeds], "tau_fit_seeds": [t[1] for t in seeds]}
 
 
 def trend_spread(evs: list[dict], budget: int, rng=None) -> dict:
-    """The seed spread of the alpha trend (reported, not deciding): Kendall taus per seed (runs grouped
-    by 'init', the seed index) and the pooled Spearman rho of (alpha, gap) and (alpha, t_fit) with a
-    bootstrap 95% interval over seeds within each alpha (`theory.stats.pooled_rank_ci`; censored
-    values at their bounds; None when the bootstrap has no finite rho). rng: numpy Generator."""
+    """The pooled Spearman rho of (alpha, gap) and (alpha, t_fit) with a bootstrap 95% interval over seeds
+    within each alpha (reported, not deciding; `theory.stats.pooled_rank_ci`; censored values at their
+    bounds; None when the bootstrap has no finite rho). rng: numpy Generator."""
     from grokcheck.theory.stats import pooled_rank_ci
-    out = {"tau_gap_seeds": [], "tau_fit_seeds": []}
-    for i in sorted({e.get("init", 0) for e in evs}):
-        t = alpha_trend([e for e in evs if e.get("init", 0) == i], budget)
-        out["tau_gap_seeds"].append(t["tau_gap"])
-        out["tau_fit_seeds"].append(t["tau_fit"])
+    out = {}
     alphas = sorted({e["alpha"] for e in evs})
     for key, col in (("rho_gap", 1), ("rho_fit", 0)):
         ys = [[censored_times(e, budget)[col] for e in evs if e["alpha"] == a] for a in alphas]
@@ -289,12 +307,18 @@ def fmt_rho(r) -> str:
 
 
 def trend_observables(setting: str, trend: dict) -> list[Observable]:
-    neg = None if trend["tau_fit"] is None else -trend["tau_fit"]
+    """The alpha-trend rule (module docstring) on the per-seed taus of `alpha_trend`, and the pooled tau
+    as an observation."""
+    neg = lambda t: None if t is None else 0.0 - t  # noqa: E731  (0.0 - 0.0 is +0)
     return [
-        Observable("tau(alpha, t_gen - t_fit)", trend["tau_gap"], TAU_MIN, ">=", setting=setting,
-                   reason="paper: smaller alpha shortens the grokking gap (monotone; one discordant pair allowed)"),
-        Observable("-tau(alpha, t_fit)", neg, TAU_MIN, ">=", setting=setting,
-                   reason="paper: smaller alpha slows the fit (monotone; one discordant pair allowed)"),
+        rules.interval_rule("median over seeds of tau(alpha, t_gen - t_fit)", median_interval(trend["tau_gap_seeds"]),
+                            TAU_MIN, ">=", setting=setting,
+                            reason="paper: smaller alpha shortens the grokking gap (monotone; one discordant pair allowed)"),
+        rules.interval_rule("median over seeds of -tau(alpha, t_fit)",
+                            median_interval([neg(t) for t in trend["tau_fit_seeds"]]), TAU_MIN, ">=", setting=setting,
+                            reason="paper: smaller alpha slows the fit (monotone; one discordant pair allowed)"),
+        Observable("tau(alpha, t_gen - t_fit) pooled over all runs", trend["tau_gap"], TAU_MIN, ">=", role="observation",
+                   setting=setting, reason="reported beside the per-seed rule; a point, it does not decide"),
     ]
 
 
