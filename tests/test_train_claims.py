@@ -69,6 +69,42 @@ def test_headline_rule_rejects_a_network_that_is_no_better_than_the_kernel():
     assert not Observable("ratio", max(q["n"]) / np.median(kern["n"]), 1.0, "<").passed
 
 
+def test_headline_rule_reads_every_seed_of_every_p():
+    """Rule 2 on the network's median n* interval over seeds (3 seeds: [min, max], 75%): every seed below the
+    kernel's n* at every p holds; one seed at or above it at one p is undecided (the old bootstrap CI's end,
+    a point labelled 95%, refuted it); every seed above at one p fails."""
+    from grokcheck.claims.mohamadi._sc_run import headline_rule
+    kern = [400.0, 800.0]
+    assert headline_rule([[200, 250, 300], [500, 600, 700]], kern).outcome == "holds"
+    o = headline_rule([[200, 250, 300], [500, 600, 900]], kern)
+    assert o.outcome == "undecided" and o.coverage == 0.75, o.describe()
+    assert headline_rule([[200, 250, 300], [850, 900, 1000]], kern).outcome == "fails"
+
+
+def test_exponent_rules_need_ten_runs_and_the_control_rejects_the_kernel_rate():
+    """Rule 3 on the bootstrap interval of the exponent: with 3 p x 3 seeds (9 runs) its coverage is recorded
+    as unknown (the interval still decides, grokcheck.core); from 10 runs on (here 4 x 3) it is the nominal 95%.
+    p^1.5 holds both rules, p^2.5 fails both, p^(5/3) itself straddles 5/3: undecided (the old rule, 'CI lower
+    end <= 5/3', held it); the control (the kernels' p^2 fed to the '< 2' rule) holds, and fails on a p^(5/3) input."""
+    from grokcheck.claims.mohamadi._sc_run import exponent_rules
+    rng = np.random.default_rng(0)
+    ps = [23, 31, 47, 61]
+    noisy = lambda k, c: [[c * p ** k * e for e in np.exp(rng.normal(0, 0.03, 3))] for p in ps]  # noqa: E731
+    kern = {"entk": _nstar.exponent_interval(ps, [[0.6 * p * p] * 3 for p in ps], rng, 300)}
+    few = exponent_rules(_nstar.exponent_interval(ps[:3], noisy(5 / 3, 2)[:3], rng, 300), kern)
+    assert few[0].coverage is None and "coverage unknown" in few[0].method
+    good = exponent_rules(_nstar.exponent_interval(ps, noisy(1.5, 2), rng, 300), kern)
+    assert [o.outcome for o in good] == ["holds"] * 3 and good[0].coverage == 0.95
+    at_rate = exponent_rules(_nstar.exponent_interval(ps, noisy(5 / 3, 2), rng, 300), kern)
+    assert [o.outcome for o in at_rate[:2]] == ["holds", "undecided"]  # k = 5/3 itself: not shown to be below
+    bad = exponent_rules(_nstar.exponent_interval(ps, noisy(2.5, 0.01), rng, 300), kern)
+    assert [o.outcome for o in bad[:2]] == ["fails"] * 2
+    wide = [[2 * p ** (5 / 3) * e for e in (0.5, 1.0, 2.0)] for p in ps]  # seeds a factor 4 apart
+    assert exponent_rules(_nstar.exponent_interval(ps, wide, rng, 300), kern)[1].outcome == "undecided"
+    fake = {"entk": _nstar.exponent_interval(ps, noisy(5 / 3, 2), rng, 300)}
+    assert exponent_rules(_nstar.exponent_interval(ps, noisy(5 / 3, 2), rng, 300), fake)[2].outcome == "fails"
+
+
 def test_trend_rule_rejects_a_falling_accuracy():
     rng = np.random.default_rng(1)
     ps = [31, 41, 47]

@@ -1,6 +1,8 @@
 """Sample-complexity statistics of claim `sample-complexity` (Mohamadi+24 Thm 4.3 vs Thm 4.5): n* per
-seed on a grid of training-set sizes, its exponent in p with a bootstrap interval, and the
-budget-bound flag. Pure numpy; the rules they implement are stated in the claim's docstring.
+seed on a grid of training-set sizes, its exponent in p with a bootstrap interval (`exponent_interval`:
+its nominal 95% is recorded as its coverage only from `theory.stats.MIN_BOOTSTRAP` runs on, else
+unknown), and the budget-bound flag. Pure numpy; the rules they implement are stated in the claim's
+docstring.
 """
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
-from grokcheck.theory.stats import grouped_bootstrap_ci, loglog_slope
+from grokcheck.theory.stats import LEVEL, MIN_BOOTSTRAP, Interval, grouped_bootstrap_ci, loglog_slope
 
 LEFT, INSIDE, RIGHT = "left", "inside", "right"  # where n* falls: below, inside, above the grid
 BUDGET_FRACTION = 0.8  # n* is budget-bound when its run needed > 0.8 of the step budget
@@ -52,6 +54,18 @@ def exponent(ps: Sequence[float], n_by_p: Sequence[Sequence[float]], rng: np.ran
         return loglog_slope(ps, [np.median(g) for g in groups])
 
     return slope([np.asarray(g, float) for g in n_by_p]), grouped_bootstrap_ci(n_by_p, slope, rng, n_boot=n_boot)
+
+
+def exponent_interval(ps: Sequence[float], n_by_p: Sequence[Sequence[float]], rng: np.random.Generator,
+                      n_boot: int) -> Interval:
+    """`exponent` as a `theory.stats.Interval`: coverage LEVEL (the bootstrap's nominal level) from
+    MIN_BOOTSTRAP runs (all seeds of all p) on, None (unknown, said in `method`) below: a bootstrap of a
+    few seeds per p need not reach its nominal level (grokcheck.core decides on the interval itself)."""
+    k, (lo, hi) = exponent(ps, n_by_p, rng, n_boot)
+    n = sum(len(g) for g in n_by_p)
+    cov = LEVEL if n >= MIN_BOOTSTRAP else None
+    note = "" if cov else f", {n} runs < {MIN_BOOTSTRAP}: coverage unknown (nominal {LEVEL:.0%})"
+    return Interval(k, lo, hi, cov, f"log-log slope of median n*, percentile bootstrap of seeds within p{note}", n)
 
 
 def budget_bound(gen_step: int | None, steps: int, fraction: float = BUDGET_FRACTION) -> bool:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import t as student_t
 
+from grokcheck import rules
 from grokcheck.claims.mohamadi import _nstar
+from grokcheck.claims.mohamadi._intervals import extreme, scaled
 from grokcheck.core import Observable
 from grokcheck.theory.bounds import half_loss_fraction, kernel_lower_bound
-from grokcheck.theory.stats import bootstrap_ci
+from grokcheck.theory.stats import median_interval
 
 KERNELS = "paper: Thm 4.3 equivariant kernels"
 NET = "ours: AdamW network h=8p vs kernels"
@@ -69,6 +71,29 @@ def kernel_n_star(curves: dict, p: int, fractions, threshold: float) -> dict:
     return {"n": n, "where": where, "n_acc": n_acc, "where_acc": where_acc}
 
 
+def headline_rule(n_by_p, best_kernel) -> Observable:
+    """Rule 2: the max over p of (network median n* over seeds, its order-statistic interval) / the best
+    kernel's median l2-n* < 1. n_by_p: per p, the network's per-seed n*; best_kernel: per p, a number."""
+    ratio = extreme([scaled(median_interval(n), 1.0 / bk) for n, bk in zip(n_by_p, best_kernel)], "max", "p")
+    return rules.interval_rule("max_p network median n* / best kernel median l2-n*", ratio, 1.0, "<", setting=NET,
+                               reason="rule 2: ratio 1 = no advantage; holds when every p's interval lies below 1")
+
+
+def exponent_rules(ek, kk: dict) -> list[Observable]:
+    """Rule 3 on the network's exponent interval `ek` and its control on the kernels' ({name: interval}):
+    the kernel whose interval reaches lowest feeds the '< 2' rule as the wrong input."""
+    best = min(kk, key=lambda name: kk[name].hi)
+    bound = KERNEL_RATE - SLOPE_ROUNDOFF
+    return [
+        rules.interval_rule("network exponent k of n* ~ p^k (rule 3: < 2)", ek, bound, "<", setting=NET_EXP,
+                            reason="scales better than the kernels' p^2 (Thm 4.3); bound 2 - 1e-9 (fit round-off)"),
+        rules.interval_rule("network exponent k of n* ~ p^k (rule 3: <= 5/3, Thm 4.5)", ek, THM45_RATE, "<=",
+                            setting=NET_EXP, reason="Thm 4.5's O~(p^(5/3)); fails only when the interval lies above 5/3"),
+        rules.control_rule(f"control: the same '< 2' rule on the {best} kernel's l2-n*", kk[best], bound, "<",
+                           "n* ~ p^2 (the kernels' own rate) must fail the exponent rule", setting=NET_EXP),
+    ]
+
+
 def assemble(config, ctx, nets, kerns, oracle, claim, reg=()):
     ps, S = list(config.ps), config.seeds
     boot = ctx.np_rng("bootstrap")
@@ -78,10 +103,9 @@ def assemble(config, ctx, nets, kerns, oracle, claim, reg=()):
     margins = {k: [bound_margin(p, config.kernel_fractions, c["l2"]) for c, p in zip(v, ps)] for k, v in kerns.items()}
     worst = min(min(m) for v in margins.values() for m in v)
     oracle_margin = min(bound_margin(min(ps), config.kernel_fractions, oracle["l2"]))
-    # rule 2: network n* CI upper end vs the best kernel's median l2-n*
-    net_ci = [bootstrap_ci(r["n"], np.median, boot, n_boot=config.bootstrap) for r in net_ns]
+    # rule 2: the network's median n* (order-statistic interval over seeds) vs the best kernel's median l2-n*
+    net_iv = [median_interval(r["n"]) for r in net_ns]
     best_kernel = [min(float(np.median(kern_ns[k][j]["n"])) for k in kern_ns) for j in range(len(ps))]
-    ratios = [ci[1] / bk for ci, bk in zip(net_ci, best_kernel)]
     # budget-bound n* (the defining run needed > 0.8 of the steps)
     bound_at = [p for p, r in zip(ps, net_ns) if any(_nstar.budget_bound(g, config.steps) for g in r["gen_step"])]
     censored = [p for p, r in zip(ps, net_ns) if _nstar.INSIDE not in r["where"]]
@@ -91,37 +115,26 @@ def assemble(config, ctx, nets, kerns, oracle, claim, reg=()):
                    "e^{2/(p-1)} in expectation; t(0.995, S-1) x SE over seeds covers split noise (99%)"),
         Observable("control: oracle kernel 1[a+b=a'+b'] same statistic", oracle_margin, 0.0, "<", role="control",
                    setting=KERNELS, reason="a non-equivariant kernel that knows the task must fail the Thm 4.3 rule"),
-        Observable("max_p (95% CI upper end of network median n*) / best kernel median l2-n*", max(ratios), 1.0, "<",
-                   setting=NET, reason="ratio 1 = no advantage; the CI's upper end keeps seed noise out (rule 2)"),
+        headline_rule([r["n"] for r in net_ns], best_kernel),
     ]
     notes = []
     series = {"ps": ps, "kernel_fractions": list(config.kernel_fractions), "steps": config.steps, "seeds": S,
               "networks": [{"ns": r["ns"], "acc": r["acc"], "l2": r["l2"], "gen_step": r["gen_step"],
-                            "n_star": q["n"], "where": q["where"], "n_star_gen_step": q["gen_step"], "ci": ci}
-                           for r, q, ci in zip(nets, net_ns, net_ci)],
+                            "n_star": q["n"], "where": q["where"], "n_star_gen_step": q["gen_step"], "ci": [iv.lo, iv.hi]}
+                           for r, q, iv in zip(nets, net_ns, net_iv)],
               "kernels": {k: [dict(c, n_star=q["n"], where=q["where"], n_star_acc=q["n_acc"], margin=m)
                               for c, q, m in zip(v, kern_ns[k], margins[k])] for k, v in kerns.items()},
               "oracle": oracle, "half_loss_fraction": [half_loss_fraction(p, "classification") for p in ps]}
     gaps = {}
     if len(ps) >= 2:
-        k, (lo, hi) = _nstar.exponent(ps, [r["n"] for r in net_ns], boot, config.bootstrap)
-        kk = {name: _nstar.exponent(ps, [q["n"] for q in v], boot, config.bootstrap) for name, v in kern_ns.items()}
-        best = min(kk, key=lambda name: kk[name][1][1])
-        series["exponents"] = {"network": [k, [lo, hi]], **{n: [v[0], list(v[1])] for n, v in kk.items()}}
-        obs += [
-            Observable(f"network exponent k of n* ~ p^k: 95% CI upper end (k = {k:.2f} [{lo:.2f}, {hi:.2f}])", hi,
-                       KERNEL_RATE - SLOPE_ROUNDOFF, "<", setting=NET_EXP,
-                       reason="rule 3: scales better than the kernels' p^2 (Thm 4.3); bound 2 - 1e-9 (fit round-off)"),
-            Observable(f"network exponent: 95% CI lower end (k = {k:.2f} [{lo:.2f}, {hi:.2f}])", lo, THM45_RATE, "<=",
-                       setting=NET_EXP, reason="rule 3: Thm 4.5's O~(p^(5/3)) is refuted only if the CI lies above 5/3"),
-            Observable(f"control: the same '< 2' rule on the {best} kernel's l2-n* (k = {kk[best][0]:.2f} "
-                       f"[{kk[best][1][0]:.2f}, {kk[best][1][1]:.2f}])", kk[best][1][1], KERNEL_RATE - SLOPE_ROUNDOFF,
-                       ">=", role="control", setting=NET_EXP,
-                       reason="n* ~ p^2 (the kernels' own rate) must fail the exponent rule"),
-        ]
-        kmin = min(kk, key=lambda name: kk[name][1][0])
-        obs.append(Observable(f"post hoc: network exponent CI upper end vs the {kmin} kernel's exponent CI lower end "
-                              f"({kk[kmin][0]:.2f} [{kk[kmin][1][0]:.2f}, {kk[kmin][1][1]:.2f}])", hi, kk[kmin][1][0],
+        ek = _nstar.exponent_interval(ps, [r["n"] for r in net_ns], boot, config.bootstrap)
+        kk = {name: _nstar.exponent_interval(ps, [q["n"] for q in v], boot, config.bootstrap)
+              for name, v in kern_ns.items()}
+        series["exponents"] = {n: [iv.estimate, [iv.lo, iv.hi]] for n, iv in {"network": ek, **kk}.items()}
+        obs += exponent_rules(ek, kk)
+        kmin = min(kk, key=lambda name: kk[name].lo)
+        obs.append(Observable(f"post hoc: network exponent interval upper end vs the {kmin} kernel's exponent interval "
+                              f"lower end ({rules.describe(kk[kmin])})", ek.hi, kk[kmin].lo,
                               "<", role="observation", setting=NET_EXP,
                               reason="post hoc (added after the default run): separates the measured rates"))
         notes.append("Post hoc (added after seeing the default run, not decisive): the network's exponent is compared "
@@ -130,10 +143,10 @@ def assemble(config, ctx, nets, kerns, oracle, claim, reg=()):
             gaps[NET_EXP] = f"p <= {max(ps)} (the paper's sizes reach p = {PAPER_P}); rates are asymptotic"
     for j, p in enumerate(ps):
         q = net_ns[j]
-        obs.append(Observable(f"p={p}: network median n* (95% CI [{net_ci[j][0]:.0f}, {net_ci[j][1]:.0f}]); steps to "
-                              f"0.95 of the defining runs {q['gen_step']} / {config.steps}", float(np.median(q["n"])),
-                              best_kernel[j], "<", role="observation", setting=NET,
-                              reason=f"best kernel median l2-n* {best_kernel[j]:.0f}; positions {q['where']}"))
+        obs.append(rules.interval_rule(f"p={p}: network median n* vs the best kernel median l2-n* ({best_kernel[j]:.0f})",
+                                       net_iv[j], best_kernel[j], "<", role="observation", setting=NET,
+                                       reason=f"steps to 0.95 of the defining runs {q['gen_step']} / {config.steps}; "
+                                       f"positions {q['where']}"))
         for name in kerns:
             c = kerns[name][j]
             obs.append(Observable(f"p={p}: {name} relative population l2 at n/p^2={config.kernel_fractions[0]} "
