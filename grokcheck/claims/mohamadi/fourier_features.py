@@ -34,7 +34,8 @@ the same measures at t_fit (first step with train accuracy 1).
 Negative controls (`rules.control_rule`: the C1 rule fed a wrong input must not hold, i.e. the
 interval's lower end lies below FRAC): the nets at init (the same seeds); a memorizing net (weight decay 0,
 fraction 0.3: fits, does not generalize); a net trained on shuffled labels (one seed each).
-A failing claim is `inconclusive (budget)`: AdamW at a few hundred steps is not the paper's setting.
+Budget: AdamW at a few hundred steps is not the paper's setting; the setting declares that gap
+(grokcheck.core: an interval wholly on the failing side still refutes at any scale).
 """
 from __future__ import annotations
 

@@ -57,21 +57,23 @@ Post hoc (after the first ci and default runs; alphas, fractions, bounds and LIN
 first version read each cell's point median (C1: min of the medians >= 0, ...); a cell now decides
 only when its seeds agree. The original rule's verdict: verified at ci (1 seed) and at default
 (3 seeds); at ci the new one is inconclusive: one seed has coverage 0 and decides nothing.
-A failing claim is `inconclusive (budget)` below the paper scale (p < 47, < 1e4 steps).
+Budget: below the paper scale (p < 47, < 1e4 steps) the setting declares that gap (grokcheck.core: an
+interval wholly on the failing side still refutes at any scale).
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from grokcheck import rules
 from grokcheck.claims.mohamadi._intervals import extreme, per_seed
 from grokcheck.claims.mohamadi._kernel_regime import LIN_TOL, linearization_gap
 from grokcheck.claims.mohamadi._rich_runs import train_runs
-from grokcheck.core import Claim, Observable, Result
 from grokcheck.context import Context
+from grokcheck.core import Claim, Observable, Result
 from grokcheck.theory.bounds import kernel_lower_bound
 from grokcheck.theory.delay import first_step
 from grokcheck.theory.stats import Interval
@@ -296,7 +298,6 @@ def run(config: Config, ctx: Context) -> Result:
 
 def figures(result: Result):
     import matplotlib.pyplot as plt
-    import numpy as np
     s = result.series
     A, F = s["alphas"], s["fractions"]
     ratio = np.array([[c["pop_l2"] / c["bound"] if c["bound"] > 0 else np.nan for c in row] for row in s["grid"]])
