@@ -6,7 +6,8 @@ The paper's setting (Sec. 5, classification): f = V (W x)^2, h = 4p, PyTorch def
 fan-in) init times alpha, cross-entropy, normalized GD lr 10, l_inf penalty 1e-20, n = 2 p^(5/3)
 training pairs, p in {47, 97} (paper scale, 5e4 steps, eNTK on 20,000 points: the closed form makes
 that cheap on a GPU). Default scale: p = 31, 3 seeds per alpha, 2000 steps, a 512-pair subset (below the paper's
-budget: a failing claim there is `inconclusive (budget)`, never `refuted`).
+budget: the settings declare that gap, so an event still pending there is `inconclusive (budget)`;
+an interval wholly on the failing side refutes at any scale, grokcheck.core).
 
 The rules (calibrated kernel exit, functional exit, regime, measurement, alpha trend) are those of
 `_kernel_regime` (fixed there before any run, with their reasons). Settings and what they decide:
