@@ -72,7 +72,7 @@ from grokcheck import rules
 from grokcheck.core import Observable
 from grokcheck.ntk.diagnostics import scale_free_kernel_distance
 from grokcheck.theory.delay import first_step
-from grokcheck.theory.stats import median_interval, minmax_coverage
+from grokcheck.theory.stats import median_interval, minmax_coverage, pooled_rank_ci
 
 POST_HOC = ("Post hoc (after the first ci/default runs): the alpha-trend Kendall tau now orders a pair with a "
             "censored value only when the order is certain (the first version ordered two censored gaps by their "
@@ -289,7 +289,6 @@ def trend_spread(evs: list[dict], budget: int, rng=None) -> dict:
     """The pooled Spearman rho of (alpha, gap) and (alpha, t_fit) with a bootstrap 95% interval over seeds
     within each alpha (reported, not deciding; `theory.stats.pooled_rank_ci`; censored values at their
     bounds; None when the bootstrap has no finite rho). rng: numpy Generator."""
-    from grokcheck.theory.stats import pooled_rank_ci
     out = {}
     alphas = sorted({e["alpha"] for e in evs})
     for key, col in (("rho_gap", 1), ("rho_fit", 0)):

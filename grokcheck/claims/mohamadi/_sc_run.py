@@ -8,6 +8,7 @@ from scipy.stats import t as student_t
 from grokcheck import rules
 from grokcheck.claims.mohamadi import _nstar
 from grokcheck.claims.mohamadi._intervals import extreme, scaled
+from grokcheck.claims.mohamadi._sc_regression import REG_SETTING, regression_observables
 from grokcheck.core import Observable
 from grokcheck.theory.bounds import half_loss_fraction, kernel_lower_bound
 from grokcheck.theory.stats import median_interval
@@ -154,7 +155,6 @@ def assemble(config, ctx, nets, kerns, oracle, claim, reg=()):
                                   float(np.mean(c["l2"][0])) - margins[name][j][0], ">=", role="observation",
                                   setting=KERNELS, reason="bound shown is Thm D.2's (minus the t99 SE allowance)"))
     if reg:
-        from grokcheck.claims.mohamadi._sc_regression import REG_SETTING, regression_observables
         o, series["regression"], gap = regression_observables(list(reg), config, boot)
         obs += o
         if gap:

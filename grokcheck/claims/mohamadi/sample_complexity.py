@@ -60,6 +60,7 @@ import torch
 from grokcheck.claims.mohamadi._sc_run import (ACC, HALF, KERNEL_RATE, KERNELS, NET, NET_EXP,  # noqa: F401
                                                PAPER_P, THM45_RATE, assemble, bound_margin, per_seed_n_star)
 from grokcheck.claims.mohamadi._sc_plots import figures, summary_figures  # noqa: F401 (registry reads them)
+from grokcheck.claims.mohamadi._sc_regression import regression_sizes, train_regression
 from grokcheck.core import Claim, Result
 from grokcheck.context import Context
 from grokcheck.models.batched import quadratic_pairs_forward
@@ -210,7 +211,6 @@ def run(config: Config, ctx: Context) -> Result:
                       lambda: kernel_curves(p0, config, "oracle", ctx))
     reg = []
     for p in config.reg_ps:
-        from grokcheck.claims.mohamadi._sc_regression import regression_sizes, train_regression
         ns = regression_sizes(p, config.reg_c_grid)
         spec = {"p": p, "ns": ns, "seeds": config.seeds, "steps": config.reg_steps, "width": 8 * p, "fused": True}
         reg.append(ctx.memo("regression", spec,  # float64 GD on triples: the fused engine (as rich-generalization's)
