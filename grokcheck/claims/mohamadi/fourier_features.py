@@ -28,7 +28,7 @@ rule holds when the whole interval is on its side (every seed: the min over seed
 earlier rule), fails when the whole interval is on the other side (every seed below the bound), and is
 undecided in between. Post hoc (after the first runs; thresholds unchanged): the first version read the
 point min over seeds, so a split (some seeds below, some above) refuted; it is now undecided. The
-original rule's verdict at ci (2 seeds) was verified, as is the new one.
+original rule's verdict at ci (2 seeds) and at default (3 seeds) was verified, as is the new one's.
 Observations: distinct frequencies used (classes holding >= 5% of the mass), unweighted fraction,
 the same measures at t_fit (first step with train accuracy 1).
 Negative controls (`rules.control_rule`: the C1 rule fed a wrong input must not hold, i.e. the

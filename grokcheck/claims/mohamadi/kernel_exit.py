@@ -33,6 +33,7 @@ seeds of one p in one batched pass; the AdamW setting runs the same n_seeds seed
   alpha (`theory.stats.pooled_rank_ci`; censored values enter at their bounds there, so it does not
   decide). Post hoc (`_kernel_regime.TREND_POST_HOC`): the first version decided on the pooled tau as a
   point; under it the ci run (1 seed) was refuted in this setting, under the interval it is inconclusive.
+  At default both refute (pooled tau_gap 0.17; per-seed taus 0, 0, 0.5, all below 0.6).
 Controls (through the one `regime` rule; the rich control is seed 0's AdamW run): lazy = the linearized net trained as such with the paper's
 optimizer (must stay, and not generalize); rich = the AdamW run (must exit). Large alpha alone is
 no lazy control here: the net is 3-homogeneous and its f_0 is not centred, so Chizat's laziness

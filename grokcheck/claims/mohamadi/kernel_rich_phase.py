@@ -56,7 +56,8 @@ rule does not hold on it (its interval's upper end is at or above 0).
 Post hoc (after the first ci and default runs; alphas, fractions, bounds and LIN_TOL unchanged): the
 first version read each cell's point median (C1: min of the medians >= 0, ...); a cell now decides
 only when its seeds agree. The original rule's verdict: verified at ci (1 seed) and at default
-(3 seeds); at ci the new one is inconclusive: one seed has coverage 0 and decides nothing.
+(3 seeds); the new one is verified at default and inconclusive at ci: one seed has coverage 0 and
+decides nothing.
 Budget: below the paper scale (p < 47, < 1e4 steps) the setting declares that gap (grokcheck.core: an
 interval wholly on the failing side still refutes at any scale).
 """

@@ -37,8 +37,8 @@ cells' own (one decision per cell).
 Post hoc (after the first ci and default runs; the thresholds ACC, FRAC and the cells are unchanged):
 the first version classified each cell by its point median and counted cells (C1: count == 0, C2:
 count >= 1, C3: min of the point medians); a cell that 2 of 3 seeds grok now is undecided, not grokking.
-The original rule's verdict: verified at ci (1 seed) and at default (3 seeds); at ci the new one is
-inconclusive: one seed has coverage 0 and decides nothing.
+The original rule's verdict: verified at ci (1 seed) and at default (3 seeds); the new one is verified
+at default and inconclusive at ci: one seed has coverage 0 and decides nothing.
 Control: Adam on shuffled labels must not "grok" (`rules.control_rule`: the grokked rule, median test
 accuracy >= ACC, does not hold on a structureless task: its interval's lower end lies below ACC).
 Budget: GD / NGD at a few hundred steps are far below the paper's 1e5; the setting declares that gap

@@ -42,7 +42,9 @@ Post hoc (after the first ci and default runs; the thresholds 1, 2 - 1e-9 and 5/
 and 3 read the same statistics as intervals with their true coverage. The first version took the
 bootstrap CI's end as a point labelled 95% (of 3 seeds the bootstrap of the median is [min, max], 75%),
 and rule 3's "k <= 5/3" held whenever the CI's lower end was at or below 5/3. Rule 2's ci verdict is
-unchanged (holds); the network setting stays inconclusive for want of a control of its own.
+unchanged (holds) at ci and default, and so are rule 3's outcomes at default; the network setting stays
+inconclusive for want of a control of its own, the exponent setting because its control fails (the
+eNTK kernel's exponent interval lies below 2 at p <= 47), as before.
 Budget-bound: at a p, the run at the smallest passing grid point first reached test accuracy 0.95
 after > 0.8 of the step budget: more steps could lower n*.
 Controls: (a) the oracle kernel 1[a+b = a'+b'] (not equivariant, knows the task) must FAIL rule 1;
