@@ -6,18 +6,26 @@ interval end, one vs two sided, the rule's wrong end, a tie, a stream index or a
 ignored) and passes on the real code."""
 from __future__ import annotations
 
+import copy
 import itertools
 import math
 import re
+from fractions import Fraction
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats as sps
+from torch import nn
 
 from grokcheck import checks
-from grokcheck.core import Observable, Result, compare, setting_decision, setting_verdicts
-from grokcheck.rules import control_rule, deciding_end, describe, event_rule, interval_rule
+from grokcheck.core import (Observable, Result, compare, setting_decision, setting_verdicts)
+from grokcheck.models import batched
+from grokcheck.models.train import Data, TrainConfig, train
+from grokcheck.rules import (control_rule, deciding_end, describe, event_rule, interval_rule)
+from grokcheck.theory import delay, stats
 from grokcheck.theory.stats import Interval
 
 
@@ -180,7 +188,7 @@ def test_to_frame_one_row_per_observable_with_every_field():
     for row, o in zip(frame.to_dict("records"), r.observables):
         for k in keys:
             want, got = getattr(o, k), row[k]
-            assert (got == want) or (want is None and (got is None or got != got)), (k, got, want)
+            assert (got == want) or (want is None and (got is None or math.isnan(got))), (k, got, want)
         assert row["setting_verdict"] == r.setting_verdicts[o.setting]
         assert (row["claim"], row["verdict"], row["beyond_verdict"], row["scale"], row["seed"], row["config_hash"]) \
             == ("c", r.verdict, r.beyond_verdict, "ci", 3, "h12")
@@ -199,6 +207,89 @@ def test_result_round_trips_and_recomputes_its_verdicts():
     assert back.observable("s").outcome == "undecided"
     with pytest.raises(KeyError, match="no observable named 'zz'"):
         back.observable("zz")
+
+
+@pytest.mark.parametrize("value,comparison,tolerance,want", [
+    (1.5, "<=", None, False), (0.5, ">=", None, False), (1.05, "<", 0.1, True), (1.1, "<", 0.1, False),
+    (0.95, ">", 0.1, True), (0.9, ">", 0.1, False), (1.0 + 1e-9, "==", None, False)])
+def test_compare_tolerance_default_and_strict_sides(value, comparison, tolerance, want):
+    """No tolerance unless given; a tolerance widens a strict comparison on the same side as the
+    closed one (value < bound + tol, value > bound - tol)."""
+    args = () if tolerance is None else (tolerance,)
+    assert compare(value, 1.0, comparison, *args) is want
+    if tolerance is None:
+        from grokcheck.core import interval_outcome
+        assert interval_outcome(value, value, 1.0, comparison) == ("holds" if want else "fails")
+
+
+@pytest.mark.parametrize("lo,hi", [(math.nan, 0.1), (0.1, math.nan), (math.nan, 0.9), (0.9, math.nan),
+                                   (None, 0.1), (0.1, None), (None, 0.9)])
+@pytest.mark.parametrize("comparison", [">=", "<=", ">", "<", "=="])
+def test_an_interval_with_one_missing_end_is_undecided(lo, hi, comparison):
+    from grokcheck.core import interval_outcome
+    assert interval_outcome(lo, hi, 0.5, comparison) == "undecided"
+
+
+def test_observable_passed_coverage_one_and_describe():
+    assert Observable("x", 1.0, 0.0, ">=").passed is True
+    assert Observable("x", 1.0, 0.0, "<=").passed is False
+    full = Observable("x", 0.5, 0.0, ">=", lo=0.25, hi=0.75, coverage=1.0, method="exact ends")
+    assert full.coverage == 1.0 and full.passed is True
+    assert full.describe() == f"x: {0.5:.4g} [{0.25:.4g}, {0.75:.4g}] 100% exact ends vs >= 0 -> holds"
+    unknown = Observable("y", 0.123456, 0.5, "<=", lo=0.1, hi=0.2)
+    assert unknown.describe() == f"y: {0.123456:.4g} [{0.1:.4g}, {0.2:.4g}] coverage unknown, exact vs <= 0.5 -> holds"
+    assert Observable("z", None, 2.5, "<=", kind="event").describe() == "z: none vs <= 2.5 -> pending"
+
+
+def test_a_refutation_says_why():
+    ctl = _obs("ctl", True, **CTL)
+    verdict, why = setting_decision([Observable("t_gen", None, 100, "<=", kind="event"), ctl])
+    assert verdict == "refuted" and why.startswith("the event did not happen within the paper's budget: t_gen")
+    verdict, why = setting_decision([_obs("a", False), ctl])
+    assert verdict == "refuted" and why.startswith("interval on the other side: a")
+
+
+def test_config_hash_is_stable_short_and_field_order_free():
+    """Twelve hex digits of a JSON of the config with sorted keys: equal configs agree, a change
+    changes it, declaring the fields in another order does not, non-JSON values hash by str."""
+    import dataclasses
+    from pathlib import Path
+
+    from grokcheck.core import config_hash
+
+    @dataclasses.dataclass(frozen=True)
+    class A:
+        p: int = 5
+        lr: float = 0.1
+        where: Path = Path("/tmp/x")
+
+    @dataclasses.dataclass(frozen=True)
+    class B:
+        where: Path = Path("/tmp/x")
+        lr: float = 0.1
+        p: int = 5
+
+    h = config_hash(A())
+    assert re.fullmatch(r"[0-9a-f]{12}", h)
+    assert h == config_hash(A()) == config_hash(B()) != config_hash(A(p=6)) != config_hash(A(where=Path("/tmp/y")))
+
+
+def test_to_jsonable_converts_tensors_arrays_dataclasses_recursively():
+    import dataclasses
+
+    import torch
+
+    from grokcheck.core import to_jsonable
+
+    @dataclasses.dataclass
+    class D:
+        a: tuple = (1, 2)
+        t: object = None
+
+    got = to_jsonable({1: np.float64(1.5), "x": (torch.tensor([1, 2]), np.arange(2)), "d": D(t=np.int64(3))})
+    assert got == {"1": 1.5, "x": [[1, 2], [0, 1]], "d": {"a": [1, 2], "t": 3}}
+    assert type(got["1"]) is float and type(got["d"]["t"]) is int
+    assert to_jsonable(D) is D  # a dataclass type is left as it is
 
 
 # ------------------------------------------------------------------------------ checks.py
@@ -280,12 +371,6 @@ def test_standard_tests_one_test_per_observable():
 
 
 # ------------------------------------------------------------------------------ theory/stats.py
-
-from fractions import Fraction  # noqa: E402
-
-from scipy import stats as sps  # noqa: E402
-
-from grokcheck.theory import stats  # noqa: E402
 
 
 def _exact_median_k(n: int, level: float) -> int:
@@ -494,8 +579,6 @@ def test_numpy_and_torch_streams_follow_their_index():
 
 # ------------------------------------------------------------------------------ theory/delay.py
 
-from grokcheck.theory import delay  # noqa: E402
-
 
 def test_eval_grid_is_exactly_its_parts():
     """Only the parts asked for: no default part, no step 1 unless a part holds it (exact small cases
@@ -574,3 +657,229 @@ def test_grokking_times_tie_and_predicted_delay():
     for lr, beta in ((0.0, 1.0), (1.0, 0.0), (-1.0, 1.0)):
         with pytest.raises(ValueError, match="must be > 0"):
             delay.predicted_delay(1.0, lr, beta)
+
+
+# ------------------------------------------------------------------------------ models/batched.py
+
+
+def _mlp_setup(R=3, N=24, seed=0):
+    """R small float-input MLPs (float64 parameters, float64 inputs), 2 classes, R train masks and
+    test masks that leave some points out of both."""
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(N, 3, generator=gen, dtype=torch.float64)
+    y = (x[:, 0] + 0.5 * x[:, 1] > 0).long()
+    models = []
+    for r in range(R):
+        torch.manual_seed(100 + r)
+        models.append(nn.Sequential(nn.Linear(3, 6), nn.Tanh(), nn.Linear(6, 2)).double())
+    perm = torch.randperm(N, generator=gen)
+    train_m = torch.zeros(R, N, dtype=torch.bool)
+    test_m = torch.zeros(R, N, dtype=torch.bool)
+    for r in range(R):
+        train_m[r, perm[(3 * r) % N:][:10]] = True
+        rest = (~train_m[r]).nonzero().flatten()
+        test_m[r, rest[::2]] = True  # half of the rest: neither train nor test for the other half
+    return x, y, models, train_m, test_m
+
+
+def _sequential(models, x, y, train_m, test_m, cfg, lrs=None, forward=None):
+    """The reference: models/train.py's `train`, one run at a time, on copies of the models."""
+    out = []
+    for r, m in enumerate(models):
+        ref = copy.deepcopy(m)
+        c = cfg if lrs is None else TrainConfig(**{**cfg.__dict__, "lr": lrs[r]})
+        kw = {} if forward is None else {"forward": forward}
+        h = train(ref, Data(x[train_m[r]], y[train_m[r]]), Data(x[test_m[r]], y[test_m[r]]), c, **kw)
+        out.append((h, ref))
+    return out
+
+
+def _assert_runs_match(hists, params, refs, rtol, atol):
+    for r, (h, ref) in enumerate(refs):
+        assert hists[r].steps == h.steps and hists[r].diverged_at == h.diverged_at, r
+        for k in ("train_loss", "test_loss", "train_acc", "test_acc", "linf", "l2"):
+            assert hists[r].metrics[k] == pytest.approx(h.metrics[k], rel=rtol, abs=atol, nan_ok=True), (r, k)
+        for name, p in ref.named_parameters():
+            torch.testing.assert_close(params[name][r], p.detach(), rtol=rtol, atol=atol, msg=f"run {r} {name}")
+
+
+@pytest.mark.parametrize("opt,loss,wd", [("gd", "ce", 0.1), ("sign", "mse", 0.05), ("ngd", "mse", 0.0)])
+def test_batched_float32_float_inputs_own_test_masks_and_per_run_lrs(opt, loss, wd):
+    """float32 training of float64 models on float64 inputs, each run's own lr and weight decay, own test
+    points and (mse) one-hot targets: the same as R sequential runs; the models passed in are not changed."""
+    x, y, models, train_m, test_m = _mlp_setup()
+    before = [copy.deepcopy(m.state_dict()) for m in models]
+    lrs = [0.05, 0.2, 0.01]
+    cfg = TrainConfig(steps=12, lr=0.1, optimizer=opt, loss=loss, weight_decay=wd, dtype="float32",
+                      eval_steps=(0, 5, 12))
+    hists, params = batched.train_batched(models, Data(x, y), train_m, cfg, test_masks=test_m, lrs=lrs)
+    assert all(v.dtype == torch.float32 for v in params.values())
+    _assert_runs_match(hists, params, _sequential(models, x, y, train_m, test_m, cfg, lrs), rtol=2e-4, atol=2e-5)
+    for m, b in zip(models, before):
+        assert all(torch.equal(v, b[k]) and v.dtype == torch.float64 for k, v in m.state_dict().items())
+
+
+def test_batched_single_run_default_grid_and_penalty_weight_without_penalty():
+    """One run, the default eval grid (n_eval points) and a penalty weight with no penalty named."""
+    x, y, models, train_m, _ = _mlp_setup(R=1)
+    cfg = TrainConfig(steps=30, lr=0.3, optimizer="gd", dtype="float64", n_eval=7, penalty=None, penalty_weight=0.5)
+    hists, params = batched.train_batched(models, Data(x, y), train_m, cfg)
+    _assert_runs_match(hists, params, _sequential(models, x, y, train_m, ~train_m, cfg), rtol=1e-9, atol=1e-12)
+
+
+def _quadratic_setup(R=3):
+    from grokcheck.models.quadratic import QuadraticNet
+    from grokcheck.theory.tasks import binary_table, split_indices
+    p = 5
+    x, y = binary_table(p)
+    models = [QuadraticNet(p, 2 * p, generator=torch.Generator().manual_seed(s), dtype=torch.float64) for s in range(R)]
+    masks = torch.zeros(R, len(y), dtype=torch.bool)
+    for r in range(R):
+        masks[r, split_indices(len(y), 0.5 + 0.1 * r, seed=r)[0]] = True
+    return x, y, models, masks
+
+
+def _logits(m, inp):
+    return m.logits(inp[:, 0], inp[:, 1])
+
+
+def test_batched_divergence_matches_the_sequential_runs():
+    """A run that diverges stops at the step a sequential run stops, with the same history, and the
+    other runs go on exactly as they would alone."""
+    x, y, models, masks = _quadratic_setup()
+    cfg = TrainConfig(steps=30, lr=1.0, optimizer="gd", dtype="float64", eval_steps=tuple(range(0, 31, 3)))
+    lrs = [1e-2, 1e8, 2e-2]
+    hists, params = batched.train_batched(models, Data(x, y), masks, cfg, forward=_logits, lrs=lrs)
+    refs = _sequential(models, x, y, masks, ~masks, cfg, lrs, forward=_logits)
+    assert hists[1].diverged_at is not None and hists[0].diverged_at is None
+    _assert_runs_match([hists[0], hists[2]], {k: v[[0, 2]] for k, v in params.items()}, [refs[0], refs[2]],
+                       rtol=1e-9, atol=1e-12)
+    assert (hists[1].diverged_at, hists[1].steps) == (refs[1][0].diverged_at, refs[1][0].steps)
+
+
+def test_batched_callbacks_and_log_report_every_run():
+    """Callbacks see every evaluation with all R runs' parameters and metrics; the log shows about ten
+    evaluations with the runs' mean accuracies, and names a run that diverged."""
+    x, y, models, train_m = _quadratic_setup()
+    test_m = ~train_m
+    cfg = TrainConfig(steps=40, lr=0.2, optimizer="gd", dtype="float64", eval_steps=tuple(range(41)))
+    seen, lines = [], []
+
+    def cb(step, params, metrics):
+        seen.append((step, {k: v.shape[0] for k, v in params.items()}, [dict(m) for m in metrics]))
+    hists, _ = batched.train_batched(models, Data(x, y), train_m, cfg, test_masks=test_m, callbacks=[cb],
+                                     log=lines.append, lrs=[1e-2, 1e8, 2e-2], forward=_logits)
+    assert [s for s, _, _ in seen][:len(hists[0].steps)] == hists[0].steps
+    for step, shapes, metrics in seen:
+        assert set(shapes.values()) == {3} and len(metrics) == 3
+        i = hists[0].steps.index(step)
+        assert metrics[0]["test_acc"] == hists[0].metrics["test_acc"][i]
+    sparse, quiet = TrainConfig(**{**cfg.__dict__, "eval_steps": (0, 40)}), []
+    h, _ = batched.train_batched(models, Data(x, y), train_m, sparse, log=quiet.append, lrs=[1e-2, 1e8, 2e-2],
+                                 forward=_logits)
+    assert f"run 1 diverged (non-finite loss) at step {h[1].diverged_at}; frozen" in quiet
+    step_lines = [line for line in lines if line.startswith("step ")]
+    logged = [int(line.split()[1].rstrip(":")) for line in step_lines]
+    # about ten evenly spaced lines of the 41 evaluations, the last one included
+    assert 10 <= len(logged) <= 12 and logged[-1] == 40 and len(set(np.diff(logged))) == 1
+    for line in step_lines:
+        step = int(line.split()[1].rstrip(":"))
+        for key, word in (("train_acc", "train"), ("test_acc", "test")):
+            mean = sum(m[key] for s, _, ms in seen if s == step for m in ms) / 3
+            assert f"mean {word} acc {mean:.3f}" in line
+
+
+def test_batched_forward_is_used():
+    from grokcheck.models.quadratic import QuadraticNet
+    from grokcheck.theory.tasks import binary_table, split_indices
+    p = 5
+    x, y = binary_table(p)
+    models = [QuadraticNet(p, 2 * p, generator=torch.Generator().manual_seed(s), dtype=torch.float64) for s in range(2)]
+    masks = torch.zeros(2, len(y), dtype=torch.bool)
+    for r in range(2):
+        masks[r, split_indices(len(y), 0.5, seed=r)[0]] = True
+    calls = []
+
+    def counted(params, tokens):
+        calls.append(tokens.shape)
+        return batched.quadratic_pairs_forward(params, tokens)
+    cfg = TrainConfig(steps=3, lr=0.01, dtype="float64", eval_steps=(0, 3))
+    batched.train_batched(models, Data(x, y), masks, cfg, forward=lambda m, i: m.logits(i[:, 0], i[:, 1]),
+                          batched_forward=counted)
+    assert len(calls) >= 3 + 2
+
+
+def test_batched_regression_accuracy_with_small_targets():
+    """Regression accuracy counts |f - y| < scale / 2 with scale = max |y| of the training points, also
+    when that maximum is below 1 (every run trains on the same points here, so that the maximum is
+    each run's own)."""
+    from grokcheck.models.quadratic import QuadraticNet
+    from grokcheck.theory.tasks import regression_triples, split_indices
+    p = 5
+    x, y = regression_triples(p)
+    y = y * (0.3 / float(y.abs().max()))
+    models = [QuadraticNet(p, 2 * p, generator=torch.Generator().manual_seed(s), dtype=torch.float64) for s in range(2)]
+    masks = torch.zeros(2, len(y), dtype=torch.bool)
+    masks[:, split_indices(len(y), 0.5, 0)[0]] = True
+    fwd = lambda m, inp: m.regression_output(inp)  # noqa: E731
+    cfg = TrainConfig(steps=10, lr=0.5, loss="mse", dtype="float64", eval_steps=(0, 10))
+    hists, params = batched.train_batched(models, Data(x, y), masks, cfg, forward=fwd)
+    refs = _sequential(models, x, y, masks, ~masks, cfg, forward=fwd)
+    _assert_runs_match(hists, params, refs, rtol=1e-9, atol=1e-12)
+    assert 0 < hists[0].metrics["test_acc"][-1] < 1 or 0 < hists[1].metrics["test_acc"][-1] < 1
+
+
+def test_batched_input_checks():
+    x, y, models, train_m, test_m = _mlp_setup()
+    d = Data(x, y)
+    cfg = TrainConfig(steps=2, lr=0.1, dtype="float64", eval_steps=(0, 2))
+    for m in (train_m[0], train_m.int(), train_m[:2], train_m.tolist()):
+        with pytest.raises(ValueError, match="train_masks must be a bool tensor"):
+            batched.train_batched(models, d, m, cfg, test_masks=test_m)
+    for m in (test_m[0], test_m.int(), test_m.tolist()):
+        with pytest.raises(ValueError, match="test_masks must be a bool tensor"):
+            batched.train_batched(models, d, train_m, cfg, test_masks=m)
+    with pytest.raises(ValueError, match="overlap"):
+        batched.train_batched(models, d, train_m, cfg, test_masks=train_m | test_m)
+    with pytest.raises(ValueError, match="bool tensor"):
+        batched.masks_to_index(train_m.int())
+    with pytest.raises(ValueError, match="bool tensor"):
+        batched.masks_to_index(train_m[0])
+    with pytest.raises(ValueError, match="at least one training point"):
+        batched.masks_to_index(torch.zeros(2, 3, dtype=torch.bool))
+    other = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 2)).double()
+    for arch, r in (([models[0], other, models[2]], 1), ([models[0], models[1], other], 2),
+                    ([other, models[1], models[2]], 1)):
+        with pytest.raises(ValueError, match=f"model {r} has parameters"):
+            batched.train_batched(arch, d, train_m, cfg)
+    with pytest.raises(ValueError, match="at least one model"):
+        batched.train_batched([], d, train_m[:0], cfg)
+    with pytest.raises(ValueError, match="full batch"):
+        batched.train_batched(models, d, train_m, TrainConfig(steps=2, lr=0.1, batch_size=4))
+    with pytest.raises(ValueError, match="class ids"):
+        batched.train_batched(models, Data(x, y + 1), train_m, cfg)
+    for opt in ("adamw", "sgd_nesterov"):
+        with pytest.raises(ValueError, match="gd, ngd or sign"):
+            batched.train_batched(models, d, train_m, TrainConfig(steps=2, lr=0.1, optimizer=opt), lrs=[0.1] * 3)
+    for opt in ("ngd", "sign"):
+        batched.train_batched(models, d, train_m, TrainConfig(steps=1, lr=0.1, optimizer=opt), lrs=[0.1] * 3)
+    for lrs in ([0.1, 0.0, 0.1], [0.1, math.nan, 0.1], [0.1, -1.0, 0.1]):
+        with pytest.raises(ValueError, match="positive finite"):
+            batched.train_batched(models, d, train_m, cfg, lrs=lrs)
+    with pytest.raises(ValueError, match=r"shape \(3,\)"):
+        batched.train_batched(models, d, train_m, cfg, lrs=[0.1, 0.1])
+    with pytest.raises(ValueError, match="run_group"):
+        batched.train_batched(models, d, train_m, cfg, run_group=0)
+
+
+def test_stream_seed_follows_the_documented_hash_and_checks_its_index():
+    from grokcheck.streams import stream_seed
+    for seed, name, index in ((0, "split", 0), (5, "init", 2), (2 ** 63 - 1, "targets", 7)):
+        assert stream_seed(seed, name, index) == _stream_seed_reference(seed, name, index)
+    assert stream_seed(5, "init") == _stream_seed_reference(5, "init", 0)
+    for index in (-1, 1.0, True, "1"):
+        with pytest.raises(ValueError, match="stream index"):
+            stream_seed(0, "init", index)
+    for name in ("", 5, None):
+        with pytest.raises(ValueError, match="stream name"):
+            stream_seed(0, name)
