@@ -21,10 +21,10 @@ from scipy import stats as sps
 from torch import nn
 
 from grokcheck import checks
-from grokcheck.core import (Observable, Result, compare, setting_decision, setting_verdicts)
+from grokcheck.core import Observable, Result, compare, setting_decision, setting_verdicts
 from grokcheck.models import batched
 from grokcheck.models.train import Data, TrainConfig, train
-from grokcheck.rules import (control_rule, deciding_end, describe, event_rule, interval_rule)
+from grokcheck.rules import control_rule, deciding_end, describe, event_rule, interval_rule
 from grokcheck.theory import delay, stats
 from grokcheck.theory.stats import Interval
 
@@ -92,6 +92,14 @@ def test_interval_rule_is_the_whole_interval_rule_without_tolerance(comparison, 
                                                                           "figure", 0.0)
     assert (o.value, o.lo, o.hi, o.coverage, o.method) == (iv.estimate, lo, hi, 0.95, "median, test")
     assert o.reason.startswith("why (") and describe(iv) in o.reason
+
+
+def test_interval_rule_tolerance_and_event_rule_name():
+    iv = Interval(0.45, 0.42, 0.48, 0.95, "t", 5)
+    assert interval_rule("m", iv, 0.5, ">=", "r").outcome == "fails"
+    assert interval_rule("m", iv, 0.5, ">=", "r", tolerance=0.1).outcome == "holds"
+    assert event_rule("t_gen", 3, 5, "<=", "r").name == "t_gen"
+    assert control_rule("c", iv, 0.5, ">=", "r").method == "the rule's deciding end"
 
 
 def test_interval_rule_refuses_a_control():
@@ -194,6 +202,15 @@ def test_to_frame_one_row_per_observable_with_every_field():
             == ("c", r.verdict, r.beyond_verdict, "ci", 3, "h12")
 
 
+def test_to_frame_of_a_setting_without_verdict_and_of_no_observable():
+    """An observable of a setting with no claim (no verdict) gets an empty setting verdict; a result
+    without observables still has every column."""
+    r = _result([_obs("a", True), _obs("ctl", True, **CTL), _obs("o", True, "observation", "paper: extra")])
+    assert list(r.to_frame()["setting_verdict"]) == [r.setting_verdicts["paper"]] * 2 + [""]
+    empty = _result([]).to_frame()
+    assert len(empty) == 0 and list(empty.columns) == list(r.to_frame().columns)
+
+
 def test_result_round_trips_and_recomputes_its_verdicts():
     r = _mixed_result()
     d = r.to_dict()
@@ -228,6 +245,26 @@ def test_compare_tolerance_default_and_strict_sides(value, comparison, tolerance
 def test_an_interval_with_one_missing_end_is_undecided(lo, hi, comparison):
     from grokcheck.core import interval_outcome
     assert interval_outcome(lo, hi, 0.5, comparison) == "undecided"
+
+
+@pytest.mark.parametrize("kw,message", [
+    ({"role": "judge"}, "unknown role 'judge'"), ({"kind": "maybe"}, "unknown kind 'maybe'"),
+    ({"comparison": "~"}, "unknown comparison '~'"), ({"source": "blog"}, "unknown source 'blog'"),
+    ({"source": "ours"}, "a statement of ours belongs to a setting named 'ours: ...'"),
+    ({"lo": 1.0}, "give both ends of the interval or neither"), ({"lo": 2.0, "hi": 1.0}, "has lo > hi"),
+    ({"lo": 0.0, "hi": 1.0, "coverage": 1.5}, r"coverage must be in \[0, 1\]")])
+def test_a_malformed_observable_says_what_is_wrong(kw, message):
+    with pytest.raises(ValueError, match=message):
+        Observable(**{"name": "x", "value": 1.0, "bound": 0.0, "comparison": ">=", **kw})
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda: compare(1.0, 0.0, "=>"), "unknown comparison '=>'"),
+    (lambda: stats.pooled_rank_ci([1.0, 2.0], [[1.0]]), "2 x values but 1 groups"),
+    (lambda: stats.bootstrap_ci([]), "values must not be empty")])
+def test_statistics_errors_say_what_is_wrong(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
 
 
 def test_observable_passed_coverage_one_and_describe():
@@ -299,7 +336,7 @@ def _short_reference(name: str, limit: int = 40) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")[:limit].rstrip("-")
 
 
-@pytest.mark.parametrize("name", ["median t_gen / t_fit <= 1", "--a  b--", "plain", "x" * 50,
+@pytest.mark.parametrize("name", ["median t_gen / t_fit <= 1", "--a  b--", "plain", "x" * 50, "X-ray X", "XX",
                                   "a" * 39 + " b c", "(ratio) [lo, hi] -> 0.95", "a__b"])
 def test_short_test_id(name):
     assert checks._short(name) == _short_reference(name)
@@ -366,7 +403,13 @@ def test_standard_tests_one_test_per_observable():
     test_observable(lambda _: r, "median a / b")
     with pytest.raises(AssertionError):
         test_observable(lambda _: r, "z")
-    test_verdict(lambda _: r)
+    test_verdict({"c": r}.__getitem__)
+    refuted = _result([_obs("a", False), _obs("ctl", True, **CTL)])
+    _, expected = checks.standard_tests("c", ["a"], verdict="refuted", why="a reason")
+    assert expected.pytestmark[0].kwargs["reason"] == "refuted at ci scale: a reason"
+    with pytest.raises(AssertionError, match="c: refuted: a reason"):
+        expected({"c": refuted}.__getitem__)
+    assert checks.verdict_test("c", "refuted").pytestmark[0].kwargs["reason"] == "refuted at ci scale: "
     assert [m.name for m in checks.default_scale_test("c").pytestmark] == ["slow"]
 
 
@@ -456,8 +499,8 @@ def test_bootstrap_interval_uses_its_rng_level_and_n_boot():
         assert (iv.lo, iv.hi) == pytest.approx(ref, abs=1e-12)
         assert (iv.estimate, iv.coverage, iv.n) == (pytest.approx(np.mean(values)), level, len(values))
         assert iv.method.startswith("mean, percentile bootstrap over 11")
-    # without an rng: reproducible
-    assert stats.bootstrap_ci(values) == stats.bootstrap_ci(values)
+    # without an rng: reproducible (the mean: a median's percentiles would sit on data values anyway)
+    assert stats.bootstrap_ci(values, np.mean) == stats.bootstrap_ci(values, np.mean)
 
 
 def test_bootstrap_coverage_is_known_from_min_bootstrap_values_on():
@@ -499,9 +542,32 @@ def test_grouped_bootstrap_edges():
     with pytest.raises(ValueError, match="not finite"):
         stats.grouped_bootstrap_ci([[1.0, 2.0]], nan_on(6), rng(0), n_boot=10)
     # without an rng: reproducible
-    g = [[1.0, 5.0, 2.0], [3.0, 4.0]]
-    mean_of_medians = lambda gs: float(np.mean([np.median(v) for v in gs]))  # noqa: E731
-    assert stats.grouped_bootstrap_ci(g, mean_of_medians) == stats.grouped_bootstrap_ci(g, mean_of_medians)
+    g = [[1.0, 5.0, 2.0, 7.5], [3.0, 4.0, 0.5]]
+    mean_of_means = lambda gs: float(np.mean([np.mean(v) for v in gs]))  # noqa: E731
+    assert stats.grouped_bootstrap_ci(g, mean_of_means) == stats.grouped_bootstrap_ci(g, mean_of_means)
+    # with an rng: a grouped percentile bootstrap written out, drawing from that rng
+    for seed in (5, 6):
+        r = np.random.default_rng(seed)
+        arrays = [np.asarray(v) for v in g]
+        boots = [mean_of_means([a[r.integers(0, a.size, a.size)] for a in arrays]) for _ in range(300)]
+        ref = (np.quantile(boots, 0.1), np.quantile(boots, 0.9))
+        got = stats.grouped_bootstrap_ci(g, mean_of_means, np.random.default_rng(seed), n_boot=300, level=0.8)
+        assert got == pytest.approx(ref, abs=1e-12)
+
+
+@pytest.mark.parametrize("level", [0.0, 1.0, 1.5, -0.1])
+def test_levels_outside_the_open_unit_interval_are_refused(level):
+    for call in (lambda: stats.median_interval([1.0, 2.0, 3.0], level), lambda: stats.proportion_interval(1, 3, level),
+                 lambda: stats.bootstrap_ci([1.0, 2.0], level=level)):
+        with pytest.raises(ValueError, match=r"level must be in \(0, 1\)"):
+            call()
+
+
+@pytest.mark.parametrize("n_boot", [10.5, 9, True, "100"])
+def test_n_boot_must_be_an_integer_of_at_least_ten(n_boot):
+    with pytest.raises(ValueError, match="n_boot must be an integer >= 10"):
+        stats.bootstrap_ci([1.0, 2.0], n_boot=n_boot)
+    stats.bootstrap_ci([1.0, 2.0], n_boot=10)
 
 
 def test_pooled_rank_ci_uses_its_rng_level_and_n_boot():
@@ -757,6 +823,22 @@ def test_batched_divergence_matches_the_sequential_runs():
     assert (hists[1].diverged_at, hists[1].steps) == (refs[1][0].diverged_at, refs[1][0].steps)
 
 
+def test_batched_divergence_seen_at_an_evaluation_freezes_the_run_as_train_does():
+    """Evaluating every step, the diverging run is caught by its metrics: it stops at the step a
+    sequential run stops, with the same history and the parameters it had then (never updated, nor
+    turned NaN, afterwards); the other runs are untouched."""
+    x, y, models, masks = _quadratic_setup()
+    cfg = TrainConfig(steps=25, lr=1.0, optimizer="gd", dtype="float64", eval_steps=tuple(range(26)))
+    lrs = [1e-2, 3e3, 2e-2]
+    hists, params = batched.train_batched(models, Data(x, y), masks, cfg, forward=_logits, lrs=lrs)
+    refs = _sequential(models, x, y, masks, ~masks, cfg, lrs, forward=_logits)
+    assert hists[1].diverged_at is not None and hists[1].diverged_at == hists[1].steps[-1]
+    for r in range(3):
+        assert (hists[r].diverged_at, hists[r].steps) == (refs[r][0].diverged_at, refs[r][0].steps), r
+        for name, p in refs[r][1].named_parameters():
+            torch.testing.assert_close(params[name][r], p.detach(), rtol=1e-9, atol=1e-12, equal_nan=True)
+
+
 def test_batched_callbacks_and_log_report_every_run():
     """Callbacks see every evaluation with all R runs' parameters and metrics; the log shows about ten
     evaluations with the runs' mean accuracies, and names a run that diverged."""
@@ -778,6 +860,10 @@ def test_batched_callbacks_and_log_report_every_run():
     h, _ = batched.train_batched(models, Data(x, y), train_m, sparse, log=quiet.append, lrs=[1e-2, 1e8, 2e-2],
                                  forward=_logits)
     assert f"run 1 diverged (non-finite loss) at step {h[1].diverged_at}; frozen" in quiet
+    few = []
+    batched.train_batched(models, Data(x, y), train_m, TrainConfig(**{**cfg.__dict__, "eval_steps": (0, 1, 2, 3)}),
+                          log=few.append, forward=_logits)
+    assert [line.split(":")[0] for line in few] == ["step 0", "step 1", "step 2", "step 3", "step 40"]
     step_lines = [line for line in lines if line.startswith("step ")]
     logged = [int(line.split()[1].rstrip(":")) for line in step_lines]
     # about ten evenly spaced lines of the 41 evaluations, the last one included
@@ -827,6 +913,32 @@ def test_batched_regression_accuracy_with_small_targets():
     refs = _sequential(models, x, y, masks, ~masks, cfg, forward=fwd)
     _assert_runs_match(hists, params, refs, rtol=1e-9, atol=1e-12)
     assert 0 < hists[0].metrics["test_acc"][-1] < 1 or 0 < hists[1].metrics["test_acc"][-1] < 1
+
+
+def test_batched_regression_with_zero_training_targets():
+    """When every training target is 0 the accuracy scale falls back to 1 (as in train), and the scale
+    is read on the training points only, not on the test points' larger targets."""
+    from grokcheck.models.quadratic import QuadraticNet
+    from grokcheck.theory.tasks import regression_triples
+    p = 5
+    x, y = regression_triples(p)
+    masks = (y == 0)[None].repeat(2, 1)
+    masks[:, 1::2] = False
+    models = [QuadraticNet(p, 2 * p, generator=torch.Generator().manual_seed(s), dtype=torch.float64) for s in range(2)]
+    fwd = lambda m, inp: m.regression_output(inp)  # noqa: E731
+    cfg = TrainConfig(steps=4, lr=0.01, loss="mse", dtype="float64", eval_steps=(0, 4))
+    hists, params = batched.train_batched(models, Data(x, y), masks, cfg, forward=fwd)
+    _assert_runs_match(hists, params, _sequential(models, x, y, masks, ~masks, cfg, forward=fwd), rtol=1e-9, atol=1e-12)
+    assert 0 < hists[0].metrics["train_acc"][0] <= 1
+
+
+def test_batched_mse_with_one_float_target_for_every_output():
+    """mse with (N,) float targets and O outputs: the same target for every output, as in train."""
+    x, y, models, train_m, test_m = _mlp_setup()
+    yf = x[:, 0] * 0.5
+    cfg = TrainConfig(steps=6, lr=0.1, loss="mse", dtype="float64", eval_steps=(0, 6))
+    hists, params = batched.train_batched(models, Data(x, yf), train_m, cfg, test_masks=test_m)
+    _assert_runs_match(hists, params, _sequential(models, x, yf, train_m, test_m, cfg), rtol=1e-9, atol=1e-12)
 
 
 def test_batched_input_checks():
