@@ -810,17 +810,20 @@ def _logits(m, inp):
 
 
 def test_batched_divergence_matches_the_sequential_runs():
-    """A run that diverges stops at the step a sequential run stops, with the same history, and the
-    other runs go on exactly as they would alone."""
+    """Two runs that diverge in a training step, at different steps, each stop where a sequential run
+    stops and keep the parameters they had then (the second freeze does not wake the first); the
+    remaining run goes on exactly as it would alone."""
     x, y, models, masks = _quadratic_setup()
-    cfg = TrainConfig(steps=30, lr=1.0, optimizer="gd", dtype="float64", eval_steps=tuple(range(0, 31, 3)))
-    lrs = [1e-2, 1e8, 2e-2]
+    cfg = TrainConfig(steps=30, lr=1.0, optimizer="gd", dtype="float64", eval_steps=(0, 30))
+    lrs = [1e-2, 1e8, 3e3]
     hists, params = batched.train_batched(models, Data(x, y), masks, cfg, forward=_logits, lrs=lrs)
     refs = _sequential(models, x, y, masks, ~masks, cfg, lrs, forward=_logits)
-    assert hists[1].diverged_at is not None and hists[0].diverged_at is None
-    _assert_runs_match([hists[0], hists[2]], {k: v[[0, 2]] for k, v in params.items()}, [refs[0], refs[2]],
-                       rtol=1e-9, atol=1e-12)
-    assert (hists[1].diverged_at, hists[1].steps) == (refs[1][0].diverged_at, refs[1][0].steps)
+    assert hists[0].diverged_at is None and None != hists[1].diverged_at < hists[2].diverged_at
+    _assert_runs_match(hists[:1], {k: v[:1] for k, v in params.items()}, refs[:1], rtol=1e-9, atol=1e-12)
+    for r in (1, 2):
+        assert (hists[r].diverged_at, hists[r].steps) == (refs[r][0].diverged_at, refs[r][0].steps), r
+        for name, p in refs[r][1].named_parameters():
+            torch.testing.assert_close(params[name][r], p.detach(), rtol=1e-9, atol=1e-12, equal_nan=True)
 
 
 def test_batched_divergence_seen_at_an_evaluation_freezes_the_run_as_train_does():
@@ -921,15 +924,16 @@ def test_batched_regression_with_zero_training_targets():
     from grokcheck.models.quadratic import QuadraticNet
     from grokcheck.theory.tasks import regression_triples
     p = 5
-    x, y = regression_triples(p)
-    masks = (y == 0)[None].repeat(2, 1)
-    masks[:, 1::2] = False
+    x, _ = regression_triples(p)
+    train = torch.arange(len(x)) % 3 == 0
+    y = torch.where(train, 0.0, torch.where(torch.arange(len(x)) % 2 == 0, 0.75, 4.0)).double()
+    masks = train[None].repeat(2, 1)
     models = [QuadraticNet(p, 2 * p, generator=torch.Generator().manual_seed(s), dtype=torch.float64) for s in range(2)]
     fwd = lambda m, inp: m.regression_output(inp)  # noqa: E731
     cfg = TrainConfig(steps=4, lr=0.01, loss="mse", dtype="float64", eval_steps=(0, 4))
     hists, params = batched.train_batched(models, Data(x, y), masks, cfg, forward=fwd)
     _assert_runs_match(hists, params, _sequential(models, x, y, masks, ~masks, cfg, forward=fwd), rtol=1e-9, atol=1e-12)
-    assert 0 < hists[0].metrics["train_acc"][0] <= 1
+    assert hists[0].metrics["train_acc"][0] == 1.0 and hists[0].metrics["test_acc"][0] == 0.0  # |f| << 0.5
 
 
 def test_batched_mse_with_one_float_target_for_every_output():
