@@ -762,7 +762,7 @@ def _sequential(models, x, y, train_m, test_m, cfg, lrs=None, forward=None):
 
 def _assert_runs_match(hists, params, refs, rtol, atol):
     for r, (h, ref) in enumerate(refs):
-        assert hists[r].steps == h.steps and hists[r].diverged_at == h.diverged_at, r
+        assert (hists[r].steps, hists[r].diverged_at, hists[r].device) == (h.steps, h.diverged_at, h.device), r
         for k in ("train_loss", "test_loss", "train_acc", "test_acc", "linf", "l2"):
             assert hists[r].metrics[k] == pytest.approx(h.metrics[k], rel=rtol, abs=atol, nan_ok=True), (r, k)
         for name, p in ref.named_parameters():
