@@ -16,9 +16,17 @@ pandas (`pip install pandas`); nothing else here does.
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
+from grokcheck import registry  # noqa: I001  (registry.CLAIMS read at call time: tests add fake claims)
 from grokcheck.core import Result
+from grokcheck.executors import Task, execute, plan
+from grokcheck.overrides import parse_assignments, resolve_config
+from grokcheck.registry import SCALES, claim_module
+from grokcheck.safeio import check_writable_dir
+from grokcheck.schema import ResultFileError, read_result
+from grokcheck.store import ResultStore
 
 __all__ = ["run", "to_frame", "load_results", "override_items"]
 
@@ -65,20 +73,15 @@ def run(claim: str, scale: str = "ci", overrides=None, out=None, *, seed: int | 
     and otherwise the run resumes from the folder's sub-run cache and writes
     `out/CLAIM/result.json` and `report.pdf`. log: a callable receiving progress lines.
     Raises ValueError (one line) for an unknown claim or scale, a bad override or seed."""
-    from grokcheck.executors import execute, plan
-    from grokcheck.registry import CLAIMS, SCALES
-    if claim not in CLAIMS:
+    if claim not in registry.CLAIMS:
         raise ValueError(f"unknown claim {claim!r}; run `grokcheck list` to see the claims")
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; expected one of {', '.join(SCALES)}")
     sets = override_items(overrides)
     if out is None:
         return _run_storeless(claim, scale, seed, sets, device, log)
-    from grokcheck.registry import claim_module
     from grokcheck.reports.collect import clear_error
     from grokcheck.reports.render import write_claim_report
-    from grokcheck.safeio import check_writable_dir
-    from grokcheck.store import ResultStore
     out = check_writable_dir(str(out))
     [(task, key)] = plan([claim], scale, seed, sets, device, out, force)
     store = ResultStore(out)
@@ -98,11 +101,8 @@ def run(claim: str, scale: str = "ci", overrides=None, out=None, *, seed: int | 
 
 
 def _run_storeless(claim, scale, seed, sets, device, log) -> Result:
-    from grokcheck.executors import Task, execute
-    from grokcheck.overrides import parse_assignments, resolve_config
-    from grokcheck.registry import CLAIMS
     config = resolve_config(claim, scale, seed, parse_assignments(sets))
-    task = Task(claim, CLAIMS[claim], config, scale, device)
+    task = Task(claim, registry.CLAIMS[claim], config, scale, device)
     emit = None if log is None else (lambda kind, cid, *rest: log(rest[0]) if kind == "log" else None)
     result = execute(task, emit).result
     if sets:
@@ -120,11 +120,9 @@ def load_results(path):
     seed), as one DataFrame of observables (`to_frame`) with a `results` column naming the folder
     each came from. A file that fails the schema is skipped with one line on stderr; ValueError when `path`
     is not a folder."""
-    import sys
 
     import pandas as pd
 
-    from grokcheck.schema import ResultFileError, read_result
     root = Path(path)
     if not root.is_dir():
         raise ValueError(f"{path}: not a folder")

@@ -9,6 +9,7 @@ pass is an error (strict).
 from __future__ import annotations
 
 from grokcheck.core import Observable, Result
+from grokcheck.registry import run_claim
 
 BUDGET = "inconclusive (budget)"
 
@@ -97,7 +98,6 @@ def default_scale_test(claim_id: str):
 
     @pytest.mark.slow
     def test_default_scale():
-        from grokcheck.registry import run_claim
         r = run_claim(claim_id, "default")
         assert r.verdict == "verified", (r.verdict_label(), r.setting_reasons)
 

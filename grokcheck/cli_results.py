@@ -8,7 +8,15 @@ import sys
 from pathlib import Path
 
 from grokcheck import registry
-from grokcheck.cli_common import DEFAULT_OUT, UsageError, exit_code, writable_dir
+from grokcheck.cli_common import (
+    DEFAULT_OUT,
+    UsageError,
+    exit_code,
+    resolve_device,
+    writable_dir,
+)
+from grokcheck.export import export
+from grokcheck.overrides import describe, parse_assignments, resolve_config, to_yaml
 from grokcheck.registry import claim_module
 
 
@@ -59,7 +67,6 @@ def write_summary_safely(out: Path, collected) -> bool:
 
 
 def cmd_show(args) -> int:
-    from grokcheck.overrides import describe, parse_assignments, resolve_config
     if args.claim not in registry.CLAIMS:
         raise UsageError(f"unknown claim {args.claim!r}; run `grokcheck list` to see the claims")
     m = claim_module(args.claim)
@@ -81,7 +88,6 @@ def cmd_show(args) -> int:
 
 def _show_yaml(args) -> int:
     """`show CLAIM --yaml`: the resolved config of one scale as YAML that `--config` reads back."""
-    from grokcheck.overrides import parse_assignments, resolve_config, to_yaml
     if args.scale not in registry.SCALES:
         raise UsageError(f"unknown scale {args.scale!r}; expected one of {', '.join(registry.SCALES)}")
     try:
@@ -94,7 +100,6 @@ def _show_yaml(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from grokcheck.export import export
     outs = args.out or [str(DEFAULT_OUT)]
     skipped = []
     try:
@@ -148,8 +153,6 @@ def cmd_compare(args) -> int:
     """`grokcheck compare`: the sample-complexity table (`grokcheck.compare`) printed, written as CSV
     (+ Parquet with pyarrow) and drawn as compare.png / compare.pdf under --to (default --out)."""
     from grokcheck import compare as cmp_mod
-    from grokcheck.cli_common import resolve_device
-    from grokcheck.overrides import parse_assignments
     out = writable_dir(args.out)
     to = writable_dir(args.to) if args.to is not None else out
     try:

@@ -8,9 +8,19 @@ import time
 from pathlib import Path
 
 from grokcheck import registry
-from grokcheck.cli_common import EXIT_ERROR, UsageError, exit_code, resolve_device, unique_claims, writable_dir
+from grokcheck.cli_common import (
+    EXIT_ERROR,
+    UsageError,
+    exit_code,
+    resolve_device,
+    unique_claims,
+    writable_dir,
+)
 from grokcheck.cli_results import render, write_summary_safely
+from grokcheck.executors import check_options, plan, run_tasks
 from grokcheck.numerics import set_numerics
+from grokcheck.progress import Progress, pipe_safe_stdout
+from grokcheck.store import ResultStore
 
 
 def verdict_table(rows) -> str:
@@ -56,7 +66,6 @@ def finish(task, outcome, key, args, out: Path, progress):
     """Store, log and render one claim's outcome (a Done or the exception it raised); a failure
     becomes a ClaimError with its traceback in error.log (per-claim isolation)."""
     from grokcheck.reports.collect import clear_error, record_error
-    from grokcheck.store import ResultStore
     cid = task.claim
     try:
         if isinstance(outcome, BaseException):
@@ -80,17 +89,13 @@ def finish(task, outcome, key, args, out: Path, progress):
 def cmd_run(args) -> int:
     """`grokcheck run`; a closed stdout silences the output and never fails a claim, a stdout that
     cannot be written (full disk) too, with exit 3 at the end (`progress.pipe_safe_stdout`)."""
-    from grokcheck.progress import pipe_safe_stdout
     with pipe_safe_stdout() as stdout:
         code = _run(args)
     return EXIT_ERROR if stdout.error is not None and code < EXIT_ERROR else code
 
 
 def _run(args) -> int:
-    from grokcheck.executors import check_options, plan, run_tasks
-    from grokcheck.progress import Progress
     from grokcheck.reports.collect import collect
-    from grokcheck.store import ResultStore
     claims = unique_claims(args.claims) if args.claims else list(registry.CLAIMS)
     if args.scale not in registry.SCALES:
         raise UsageError(f"unknown scale {args.scale!r}; expected one of {', '.join(registry.SCALES)}")

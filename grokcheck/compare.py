@@ -27,11 +27,22 @@ as ns[-1] (a lower bound): both conservative for "the network needs fewer sample
 """
 from __future__ import annotations
 
+import csv
+import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from grokcheck import api  # noqa: I001  (api.run read at call time, so it can be replaced in tests)
+from grokcheck.claims.mohamadi import _nstar
+from grokcheck.core import config_hash
+from grokcheck.overrides import resolve_config
+from grokcheck.registry import SCALES
+from grokcheck.safeio import atomic_write_bytes
+from grokcheck.schema import ResultFileError, read_result
+from grokcheck.streams import numpy_rng
 
 CLAIM_ID = "sample-complexity"
 CRITERIA = ("claim", "acc", "l2")
@@ -69,7 +80,6 @@ class Comparison:
 
 def _bracket(ns, passed) -> tuple[float, float, str]:
     """(lo, hi, censored) of the crossing on the grid `ns` (the rule of `_nstar.n_star`)."""
-    from grokcheck.claims.mohamadi import _nstar
     if not passed[-1]:
         return float(ns[-1]), math.nan, _nstar.RIGHT
     i = len(ns) - 1
@@ -84,7 +94,6 @@ def _method_rows(p, method, ns, acc, l2, criterion, acc_t, l2_t, censored_value,
     """Rows of one (p, method): per seed (columns of the (F, S) curves) n*, bracket and censoring;
     a right-censored n* becomes `censored_value(largest grid n)` with bracket [largest grid n, upper]
     (upper: all p^2 pairs unless given)."""
-    from grokcheck.claims.mohamadi import _nstar
     acc, l2 = np.asarray(acc, float), np.asarray(l2, float)
     if criterion == "acc" or (criterion == "claim" and method == "network"):
         passed = acc >= acc_t
@@ -169,8 +178,6 @@ def exponent_rows(rows, result, stored: bool, n_boot: int | None = None) -> list
     """k of n* ~ p^k per method with 2+ p's (`_nstar.exponent`). stored: take the interval the result
     stored for that method (the claim's own bootstrap; the point estimate is recomputed and must
     agree), else resample with the stream ("compare-bootstrap", 0) of the result's seed."""
-    from grokcheck.claims.mohamadi import _nstar
-    from grokcheck.streams import numpy_rng
     keys = {v: k for k, v in METHODS.items()}
     saved = result.series.get("exponents", {}) if stored else {}
     n_boot = int(n_boot or result.config.get("bootstrap", 1000))
@@ -231,10 +238,7 @@ def table_text(cmp: Comparison) -> str:
 def write_tables(cmp: Comparison, out: Path, stem: str = "compare") -> list[Path]:
     """OUT/STEM.csv and OUT/STEM_exponents.csv, plus .parquet twins when pyarrow is installed;
     each written atomically. Returns the paths written."""
-    import csv
-    import io
 
-    from grokcheck.safeio import atomic_write_bytes
     out = Path(out)
     written = []
     for name, cols, rows in ((stem, COLUMNS, cmp.rows), (f"{stem}_exponents", EXP_COLUMNS, cmp.exponents)):
@@ -310,11 +314,9 @@ def figure(cmp: Comparison):
 
 def write_figures(cmp: Comparison, out: Path, stem: str = "compare") -> list[Path]:
     """OUT/STEM.png and OUT/STEM.pdf, written atomically."""
-    import io
 
     import matplotlib.pyplot as plt
 
-    from grokcheck.safeio import atomic_write_bytes
     fig = figure(cmp)
     paths = []
     try:
@@ -338,11 +340,6 @@ def find_or_run(out: Path, scale: str | None, assignments=(), seed: int | None =
     `grokcheck run` does (`grokcheck.api.run`: resumes from cached sub-runs, writes result.json and
     report.pdf). A stored result of an older code version is used as it is (its result.json names
     its commit). ValueError with one line for a bad scale or override."""
-    from grokcheck.api import run
-    from grokcheck.core import config_hash
-    from grokcheck.overrides import resolve_config
-    from grokcheck.registry import SCALES
-    from grokcheck.schema import ResultFileError, read_result
     path = Path(out) / CLAIM_ID / "result.json"
     stored = None
     if path.exists():
@@ -362,7 +359,7 @@ def find_or_run(out: Path, scale: str | None, assignments=(), seed: int | None =
     if stored is not None and stored.scale == scale and stored.config_hash == config_hash(config):
         return stored
     log(f"compare: no stored {CLAIM_ID} result at scale {scale} with this config in {out}; running it")
-    return run(CLAIM_ID, scale, [f"{k}={v}" for k, v in assignments], out, seed=seed, device=device,
+    return api.run(CLAIM_ID, scale, [f"{k}={v}" for k, v in assignments], out, seed=seed, device=device,
                log=lambda msg: log(f"    {msg}"))
 
 

@@ -13,6 +13,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import numpy
+import torch
+
 from grokcheck.core import Claim, Observable, Result, config_hash, to_jsonable
 from grokcheck.numerics import set_numerics
 from grokcheck.store import memo
@@ -32,8 +35,6 @@ def make_context(scale: str = "ci", device: str = "cpu", seed: int = 0, *, log=N
 
 def environment(device: str) -> dict:
     """Versions, device and git commit recorded in every result."""
-    import numpy
-    import torch
     env = {
         "python": platform.python_version(),
         "torch": torch.__version__,

@@ -28,12 +28,26 @@ shared file system).
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
+import multiprocessing as mp
+import os
 import queue as queue_mod
+import signal
+import socket
 import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
+import torch
+
+from grokcheck import registry  # noqa: I001  (registry.CLAIMS read at call time: tests add fake claims)
+from grokcheck.context import make_context
+from grokcheck.lifecycle import init_worker, run_in_worker, stop_processes
+from grokcheck.overrides import parse_assignments, resolve_config
+from grokcheck.store import SubrunCache, result_key
 from grokcheck.subruns import ray_module
 
 EXECUTORS = ("local", "ray")
@@ -65,8 +79,6 @@ class Done:
 
 def execute(task: Task, emit: Callable[..., None] | None = None) -> Done:
     """Run `task` in this process; `emit(kind, claim, *args)` receives its progress events."""
-    from grokcheck.context import make_context
-    from grokcheck.store import SubrunCache
     emit = emit or (lambda *event: None)
     t0 = time.perf_counter()
     emit("start", task.claim)
@@ -86,7 +98,6 @@ def _init_pool_worker(events, parent_pid: int) -> None:
     """Initializer of a `--jobs` worker: the event queue, and `lifecycle.init_worker` (signals,
     end with the parent)."""
     global _EVENTS
-    from grokcheck.lifecycle import init_worker
     _EVENTS = events
     init_worker(parent_pid)
 
@@ -96,7 +107,6 @@ def _queue_emit(*event) -> None:
 
 
 def _pool_execute(task: Task) -> Done:
-    from grokcheck.lifecycle import run_in_worker
     return run_in_worker(execute, task, _queue_emit)
 
 
@@ -140,11 +150,7 @@ def _run_pool(tasks, jobs, on_event):
     workers stop with the run: on any exit other than the normal end (SIGTERM, Ctrl-C, an error
     in this process, the generator closed early) they are terminated, and they end themselves if
     this process dies (`grokcheck.lifecycle`)."""
-    import multiprocessing as mp
-    import os
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    from grokcheck.lifecycle import stop_processes
     ctx = mp.get_context("spawn")
     events = ctx.Queue()
     pool = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx,
@@ -181,7 +187,6 @@ def _reachable(address: str, timeout: float = RAY_PROBE_S) -> None:
     unreachable address for minutes, and waits forever on a port that accepts the connection but
     is not Ray (a web server, a database, a silent listener). A Ray cluster with TLS on is refused
     too (the probe speaks plain HTTP/2): pass no --ray-address and ray.init() it yourself."""
-    import socket
     host, _, port = address.removeprefix("ray://").rpartition(":")
     deadline = time.monotonic() + timeout
     try:
@@ -211,10 +216,15 @@ def _run_ray(tasks, address, on_event):
     if not ray.is_initialized():
         if address and address != "auto":
             _reachable(address)
+        handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
             ray.init(address=address, include_dashboard=False, log_to_driver=True)
         except (ConnectionError, RuntimeError) as exc:
             raise ValueError(f"--ray-address {address}: {str(exc).splitlines()[0] if str(exc) else exc}") from None
+        finally:  # ray.init installs its own SIGTERM handler (exit 1): the CLI's (exit 143 / 130) decides
+            for sig, handler in handlers.items():
+                if handler is not None:
+                    signal.signal(sig, handler)
         started = True
     remote = ray.remote(_execute_printing)
     refs = {}
@@ -233,7 +243,6 @@ def _run_ray(tasks, address, on_event):
                     value = exc
                 yield task, value
     except BaseException:
-        import contextlib
         for ref in refs:
             with contextlib.suppress(Exception):
                 ray.cancel(ref, force=True)
@@ -262,15 +271,10 @@ def plan(claims, scale: str, seed: int | None, sets, device: str, out, force: bo
     """(Task, result key) per claim for `grokcheck run`, every config resolved (scale, seed,
     `--set`) and validated before anything runs; ValueError with one line otherwise. With
     executor "ray" on the CPU each claim's `ctx.map` sub-runs are Ray tasks too (module docstring)."""
-    from pathlib import Path
 
-    import torch
 
-    from grokcheck.overrides import parse_assignments, resolve_config
-    from grokcheck.registry import CLAIMS
-    from grokcheck.store import result_key
     assignments = parse_assignments(sets)
     configs = {cid: resolve_config(cid, scale, seed, assignments) for cid in claims}
     subruns = "ray" if executor == "ray" and device == "cpu" else "local"
-    return [(Task(cid, CLAIMS[cid], configs[cid], scale, device, str(Path(out).absolute() / cid / "cache"), force,
+    return [(Task(cid, registry.CLAIMS[cid], configs[cid], scale, device, str(Path(out).absolute() / cid / "cache"), force,
                   torch.get_num_threads(), subruns), result_key(cid, scale, configs[cid], device)) for cid in claims]

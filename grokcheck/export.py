@@ -29,7 +29,11 @@ folder is never written through, and two exports to one file at once each rename
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
+
+from grokcheck.safeio import atomic_write_bytes
+from grokcheck.schema import ResultFileError, read_result
 
 OBSERVABLE_COLUMNS = ("claim", "setting", "role", "name", "value", "lo", "hi", "coverage", "method", "bound",
                       "comparison", "tolerance", "kind", "source", "outcome", "passed", "setting_verdict",
@@ -59,7 +63,6 @@ def results_folders(paths) -> list[Path]:
 def load(paths, skipped: list | None = None) -> list[tuple[Path, object]]:
     """(folder, Result) for every readable, current result under `paths`; skip lines appended to
     `skipped`."""
-    from grokcheck.schema import ResultFileError, read_result
     skipped = [] if skipped is None else skipped
     out = []
     for folder in results_folders(paths):
@@ -165,9 +168,7 @@ def targets(to: str | Path, fmt: str | None) -> tuple[Path, Path, str]:
 
 
 def _write_csv(rows, columns, path: Path) -> None:
-    import io
 
-    from grokcheck.safeio import atomic_write_bytes
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
     w.writeheader()
@@ -182,9 +183,7 @@ def _write_parquet(rows, columns, path: Path) -> None:
         import pyarrow  # noqa: F401
     except ImportError:
         raise ValueError("--format parquet needs pandas and pyarrow: pip install pandas pyarrow") from None
-    import io
 
-    from grokcheck.safeio import atomic_write_bytes
     buf = io.BytesIO()
     pd.DataFrame(rows, columns=list(columns)).to_parquet(buf, index=False)
     atomic_write_bytes(path, buf.getvalue())

@@ -33,6 +33,8 @@ import dataclasses
 import os
 from dataclasses import dataclass
 
+import torch
+
 STEP_FLOOR_S = 1e-5     # no torch optimizer step costs less than 10 microseconds
 PAIR_FLOOR_S = 1e-9     # no pass over the pairs costs less than a nanosecond per pair
 MAX_TIME_S = 7 * 24 * 3600.0
@@ -99,7 +101,6 @@ def estimate(config) -> Estimate:
 def machine_bytes(device: str) -> float:
     """The memory one claim may use at most: the GPU's total memory on cuda, else the host's."""
     if str(device).startswith("cuda"):
-        import torch
         if torch.cuda.is_available():
             index = torch.device(device).index or 0
             return float(torch.cuda.get_device_properties(index).total_memory)

@@ -26,6 +26,8 @@ import sys
 import threading
 import time
 
+from grokcheck.safeio import Terminated
+
 PARENT_POLL_S = 0.5
 GRACE_S = 5.0
 EXIT_TERMINATED = 143
@@ -61,7 +63,6 @@ def watch_parent(parent_pid: int, poll_s: float = PARENT_POLL_S, grace_s: float 
 
 
 def _raise_terminated(signum, frame):
-    from grokcheck.safeio import Terminated
     raise Terminated(f"signal {signum}")
 
 
@@ -79,7 +80,6 @@ def init_worker(parent_pid: int) -> None:
 def run_in_worker(fn, *args):
     """`fn(*args)` in a pool worker; `Terminated` ends the worker (exit 143) once the cleanup on
     the way up (temp files) has run, instead of returning to the pool for the next claim."""
-    from grokcheck.safeio import Terminated
     try:
         return fn(*args)
     except Terminated:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+import torch
+
 
 def set_numerics(threads: int = 0) -> None:
     """TF32 off for CUDA matmuls and cuDNN; `threads` > 0 sets torch's intra-op thread count."""
-    import torch
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
     if threads:
@@ -21,7 +22,6 @@ def one_thread(device="cpu"):
     For small models whose ops take microseconds: a second OpenMP thread mostly spin-waits, which on
     an oversubscribed CPU stalls every op (measured on the shared 2-core machine: a width-64
     transformer step took ~7 ms CPU with 1 thread and 29-200 ms with 2)."""
-    import torch
     if torch.device(device).type != "cpu":
         yield
         return

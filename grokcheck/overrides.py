@@ -35,6 +35,10 @@ import math
 import types
 import typing
 
+from grokcheck.registry import scaled_config
+from grokcheck.schema import validate_config
+from grokcheck.streams import check_seed
+
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 
@@ -291,9 +295,6 @@ def resolve_config(claim_id: str, scale: str, seed: int | None = None, assignmen
     """The config `grokcheck run` uses for `claim_id`: the scale's, `--seed` and then `--set`
     applied, validated against its annotations (`grokcheck.schema.validate_config`); ValueError
     with one line otherwise."""
-    from grokcheck.registry import scaled_config
-    from grokcheck.schema import validate_config
-    from grokcheck.streams import check_seed
     config = apply_overrides(scaled_config(claim_id, scale, seed), assignments, claim_id)
     try:
         validate_config(config)

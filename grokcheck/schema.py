@@ -30,6 +30,7 @@ exactly {"__float__": one of those strings} therefore always reads back as that 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
 import os
@@ -38,7 +39,18 @@ import typing
 from pathlib import Path
 from typing import Any
 
-from grokcheck.core import COMPARISONS, KINDS, OUTCOMES, ROLES, SOURCES, VERDICTS, Result
+import numpy as np
+
+from grokcheck.core import (
+    COMPARISONS,
+    KINDS,
+    OUTCOMES,
+    ROLES,
+    SOURCES,
+    VERDICTS,
+    Result,
+)
+from grokcheck.safeio import atomic_write_bytes, read_regular_bytes
 
 SCHEMA_VERSION = 2
 NONFINITE_KEY = "__float__"
@@ -195,7 +207,6 @@ def result_from_dict(d: dict):
 def write_result(result, path: Path) -> None:
     """result.json of `core.Result` as strict JSON (schema-checked), written atomically
     (`grokcheck.safeio`)."""
-    from grokcheck.safeio import atomic_write_bytes
     atomic_write_bytes(path, result_bytes(result))
 
 
@@ -231,7 +242,6 @@ def read_record(path: Path) -> dict:
     """The store record (store.json) at `path`: {key: object, result_sha256: 64 hex, subruns: int
     >= 0, wall_time_s: number}. Raises FileNotFoundError when absent, ValueError (one line) when it
     is not a regular file, unreadable, not JSON or off this shape (e.g. {"key": null})."""
-    from grokcheck.safeio import read_regular_bytes
     try:
         rec = json.loads(read_regular_bytes(path, MAX_RECORD_BYTES))
     except FileNotFoundError:
@@ -262,9 +272,7 @@ def read_result(path: Path, verify: bool = True):
     MAX_RESULT_BYTES, unreadable, not strict JSON or off the schema. verify: when a store.json
     sits beside it (`grokcheck.store`), the file's SHA-256 must equal the digest recorded there,
     so a damaged or edited result is refused, never shown with different numbers."""
-    import hashlib
 
-    from grokcheck.safeio import read_regular_bytes
     path = Path(path)
     try:
         data = read_regular_bytes(path, MAX_RESULT_BYTES)
@@ -292,7 +300,6 @@ def _type_name(tp) -> str:
 
 def _matches(value, tp) -> bool:
     """True when `value` has the annotated type `tp` (numbers finite); unknown types pass."""
-    import numpy as np
     if tp is Any or tp is object:
         return True
     if tp is type(None) or tp is None:

@@ -55,6 +55,15 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from grokcheck.core import config_hash
+from grokcheck import safeio  # noqa: I001  (safeio's writers read at call time: tests inject faults)
+from grokcheck.schema import (
+    MAX_RESULT_BYTES,
+    ResultFileError,
+    parse_result,
+    read_record,
+    result_bytes,
+)
 from grokcheck.version import __version__
 
 CACHE_FORMAT = 2
@@ -201,9 +210,8 @@ class SubrunCache:
         """(True, value) for a valid entry; (False, None) when absent; corrupt/foreign: reported."""
         if not self.read or not os.path.lexists(path):
             return False, None
-        from grokcheck.safeio import read_regular_bytes
         try:  # the checksum is checked before anything is unpickled
-            entry = _loads(_entry_payload(read_regular_bytes(path)))
+            entry = _loads(_entry_payload(safeio.read_regular_bytes(path)))
             ok = isinstance(entry, dict) and entry.get("format") == CACHE_FORMAT and entry.get("key") == key
             why = "key mismatch (foreign entry)" if isinstance(entry, dict) and "key" in entry else "not a cache entry"
         except ValueError as exc:  # format or checksum
@@ -232,10 +240,9 @@ class SubrunCache:
                           "seed": self.seed, "device": self.device, "code_version": code_version()}}
         data = _entry_bytes(entry)
         if self.folder is not None:
-            from grokcheck.safeio import atomic_write_bytes
             path = Path(self.folder) / f"{key}.pt"
             try:
-                atomic_write_bytes(path, data)
+                safeio.atomic_write_bytes(path, data)
             except OSError as exc:  # the cache only saves time: the computed value is still right
                 self.report(f"{self.claim}: cache entry {path} not written ({exc.strerror or exc}); continuing")
         self.misses += 1
@@ -277,7 +284,6 @@ def memo(cache: SubrunCache | None, name: str, spec: dict, compute: Callable[[],
 
 def result_key(claim: str, scale: str, config, device: str) -> dict:
     """The key of a claim run: claim, scale, config hash (overrides included), seed, device, code."""
-    from grokcheck.core import config_hash
     return {"claim": claim, "scale": scale, "config_hash": config_hash(config),
             "seed": int(getattr(config, "seed", 0) or 0), "device": device, "code_version": code_version()}
 
@@ -297,7 +303,6 @@ class ResultStore:
 
     def _record(self, claim: str) -> tuple[dict | None, str]:
         """(store.json, "") or (None, why in one line)."""
-        from grokcheck.schema import read_record
         try:
             return read_record(self.claim_dir(claim) / "store.json"), ""
         except FileNotFoundError:
@@ -307,8 +312,6 @@ class ResultStore:
 
     def lookup(self, key: dict):
         """(Result, "") when a finished result with this key is stored, else (None, reason)."""
-        from grokcheck.safeio import read_regular_bytes
-        from grokcheck.schema import MAX_RESULT_BYTES, ResultFileError, parse_result
         rec, why = self._record(key["claim"])
         path = self.claim_dir(key["claim"]) / "result.json"
         if rec is None:
@@ -320,7 +323,7 @@ class ResultStore:
             old = rec["key"]
             return None, "stored result differs in " + ", ".join(f"{f} ({old.get(f)} -> {key[f]})" for f in diff)
         try:
-            data = read_regular_bytes(path, MAX_RESULT_BYTES)
+            data = safeio.read_regular_bytes(path, MAX_RESULT_BYTES)
         except OSError as exc:
             return None, f"result.json unreadable ({getattr(exc, 'reason', None) or exc.strerror or exc})"
         if hashlib.sha256(data).hexdigest() != rec["result_sha256"]:
@@ -334,16 +337,14 @@ class ResultStore:
         """Remove the old store.json, write result.json, then a store.json vouching for its bytes
         (a kill in between leaves a result.json with no record: it is recomputed by `run` and read
         unverified by report/export, never a record vouching for other bytes)."""
-        from grokcheck.safeio import atomic_write_bytes
-        from grokcheck.schema import result_bytes
         path, record = self.claim_dir(key["claim"]) / "result.json", self.claim_dir(key["claim"]) / "store.json"
         data = result_bytes(result)
         if os.path.lexists(record):
             os.unlink(record)
-        atomic_write_bytes(path, data)
+        safeio.atomic_write_bytes(path, data)
         rec = {"key": key, "result_sha256": hashlib.sha256(data).hexdigest(),
                "subruns": int(subruns), "wall_time_s": result.wall_time_s}
-        atomic_write_bytes(record, json.dumps(rec, indent=1).encode())
+        safeio.atomic_write_bytes(record, json.dumps(rec, indent=1).encode())
         return path
 
     def cache(self, claim: str, seed: int, device: str, *, force: bool = False, **kw) -> SubrunCache:

@@ -29,8 +29,17 @@ and TF32 off, and every value, local or remote, reaches the claim through torch.
 from __future__ import annotations
 
 import functools
+import multiprocessing as mp
+import os
 import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, Callable
+
+import torch
+
+from grokcheck.lifecycle import init_worker, run_in_worker, stop_processes
+from grokcheck.numerics import set_numerics
+from grokcheck.store import SubrunCache, _check_name_spec
 
 SUBRUN_EXECUTORS = ("local", "ray")
 
@@ -56,7 +65,6 @@ def check_fn(fn) -> None:
 def run_item(fn, spec: dict, seed: int, device: str, threads: int = 0):
     """One item, in whatever process it lands in: (value, seconds). Sets torch's thread count (when
     given) and TF32 off first, as `executors.execute` does for a claim."""
-    from grokcheck.numerics import set_numerics
     set_numerics(threads)
     t0 = time.perf_counter()
     return fn(spec, seed, device), time.perf_counter() - t0
@@ -66,7 +74,6 @@ def map_subruns(cache, name: str, specs, fn: Callable[[dict, int, str], Any], se
                 executor: str = "local", processes: int = 1) -> list:
     """The values of the sub-runs (name, spec) for `specs`, in order (module docstring).
     cache: the claim run's `store.SubrunCache`, or None (nothing kept on disk; values round-trip)."""
-    from grokcheck.store import SubrunCache, _check_name_spec
     if executor not in SUBRUN_EXECUTORS:
         raise ValueError(f"Context.map: unknown executor {executor!r}; expected one of {', '.join(SUBRUN_EXECUTORS)}")
     check_fn(fn)
@@ -105,12 +112,10 @@ def _as_memo_entry(fn, spec: dict, seed: int, device: str) -> dict:
 
 def _use_pool(processes: int, device: str) -> bool:
     """A worker pool only for processes > 1 on the CPU, and never inside a worker process."""
-    import multiprocessing as mp
     return processes > 1 and str(device) == "cpu" and mp.parent_process() is None
 
 
 def _pool_item(fn, spec: dict, seed: int, device: str, threads: int):
-    from grokcheck.lifecycle import run_in_worker
     return run_in_worker(run_item, fn, spec, seed, device, threads)
 
 
@@ -119,13 +124,8 @@ def _pool_items(fn, specs: dict, seed: int, device: str, processes: int):
     them (module docstring); a failing item stops the pool and raises its exception."""
     if not specs:
         return
-    import multiprocessing as mp
-    import os
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    import torch
 
-    from grokcheck.lifecycle import init_worker, stop_processes
     pool = ProcessPoolExecutor(min(processes, len(specs)), mp_context=mp.get_context("spawn"),
                                initializer=init_worker, initargs=(os.getpid(),))
     threads = torch.get_num_threads()
@@ -147,7 +147,6 @@ def _ray_items(fn, specs: dict, seed: int, device: str):
     """Yield (key, (value, seconds)) of {key: spec} as Ray tasks finish (module docstring)."""
     if not specs:
         return
-    import torch
 
     ray = ray_module()
     if not ray.is_initialized():

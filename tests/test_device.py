@@ -75,7 +75,8 @@ def test_single_run_training_makes_no_default_device_tensor(meta_default, kind):
                      "mlp": lambda: MLP(P, d=4, hidden=8, dropout=0.1, generator=gen()),
                      "lstm": lambda: LSTM(P, d=4, hidden=6, dropout=0.1, generator=gen())}[kind]().train()
             data, test, fwd = Data(xtr, ytr), Data(xte, yte), (lambda m, t: m(t))
-    h = train(model, data, test, TrainConfig(steps=3, lr=1e-3, optimizer="adamw", batch_size=4), forward=fwd)
+    h = train(model, data, test, TrainConfig(steps=3, lr=1e-3, optimizer="adamw", batch_size=4), forward=fwd,
+              generator=gen())
     assert h.device == "cpu" and len(h.steps) == 4
 
 

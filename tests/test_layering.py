@@ -180,3 +180,59 @@ def test_the_circle_check_sees_a_circle(tmp_path):
         assert cycles(import_graph(pkg)) == [["grokcheck.a", "grokcheck.b"]]
     finally:
         globals()["ROOT"] = old
+
+
+# --- function-level imports: only where they keep something heavy or optional out of the way -----
+
+# module (or prefix) imported inside a function -> the one-line reason it is not at the top
+LAZY_IMPORTS = {
+    "matplotlib": "figures only: a run that draws nothing never loads matplotlib",
+    "grokcheck.reports": "the report renderers import matplotlib",
+    "grokcheck.claims.pku._grokking_plots": "figures only (matplotlib)",
+    "grokcheck.claims.mohamadi._kernel_figures": "figures only (matplotlib)",
+    "grokcheck.claims.mohamadi._sc_plots": "figures only (matplotlib)",
+    "grokcheck.claims.beyond_l2._delay_plots": "figures only (matplotlib)",
+    "ray": "optional extra grokcheck[ray]",
+    "pyarrow": "optional: parquet export only",
+    "yaml": "only `--config FILE.yaml` reads YAML",
+    "pandas": "only the tables (to_frame, export, compare) need pandas (~0.5 s to import)",
+    "scipy": "only the interval and rank statistics need scipy.stats (~0.4 s to import)",
+    "tqdm": "progress bars only on a terminal",
+    "pytest": "only the executable theorems (checks) run under pytest",
+}
+# the CLI's startup path stays torch-free, so usage errors, --help and --version answer in ~0.1 s
+LIGHT_STARTUP = {"grokcheck/cli.py", "grokcheck/cli_common.py", "grokcheck/registry.py", "grokcheck/version.py",
+                 "grokcheck/__init__.py"}
+
+
+def lazy_imports(root: Path) -> list:
+    """'file:line module' of every function-level import that has no reason in LAZY_IMPORTS, outside
+    the light startup files and outside `try` blocks (an import that may fail, caught on the spot)."""
+    bad = []
+    for p in sorted(root.rglob("*.py")):
+        rel = f"grokcheck/{p.relative_to(root).as_posix()}"
+        if rel in LIGHT_STARTUP:
+            continue
+        tree = ast.parse(p.read_text())
+        in_try = {id(n) for t in ast.walk(tree) if isinstance(t, ast.Try) for b in t.body for n in ast.walk(b)}
+        for fn in ast.walk(tree):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for n in ast.walk(fn):
+                if isinstance(n, (ast.Import, ast.ImportFrom)) and id(n) not in in_try and not getattr(n, "level", 0):
+                    mods = [n.module] if isinstance(n, ast.ImportFrom) else [a.name for a in n.names]
+                    for m in mods:
+                        if m != "grokcheck" and not any(m == k or m.startswith(k + ".") for k in LAZY_IMPORTS):
+                            bad.append(f"{rel}:{n.lineno} {m}")
+    return bad
+
+
+def test_function_level_imports_have_a_reason():
+    assert lazy_imports(ROOT) == []
+
+
+def test_the_lazy_import_check_sees_an_unexplained_one(tmp_path):
+    pkg = tmp_path / "grokcheck"
+    pkg.mkdir()
+    (pkg / "a.py").write_text("def f():\n    import numpy\n    import matplotlib.pyplot\n")
+    assert lazy_imports(pkg) == ["grokcheck/a.py:2 numpy"]

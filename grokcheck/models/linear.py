@@ -22,8 +22,9 @@ import torch
 from torch import nn
 
 from grokcheck.models.penalties import prox_l1, prox_nuclear
+from grokcheck.models.train import Data, train
 from grokcheck.numerics import one_thread
-from grokcheck.models.train import Data
+from grokcheck.theory.delay import fine_grid
 from grokcheck.theory.validation import check_int
 
 
@@ -122,7 +123,6 @@ def fit_runs(model: nn.Module, X: torch.Tensor, y: torch.Tensor, target: torch.T
     step of `config` records train error ||X_k a_k - y_k|| / ||y_k|| and test error
     ||a_k - a*_k|| / ||a*_k|| (Frobenius for matrices). Returns {"steps": list (T,),
     "train_err": (T, K), "test_err": (T, K), "history": History}. Cost: config.steps train() steps."""
-    from grokcheck.models.train import train
     rows_tr, rows_te = [], []
     y_norm = torch.linalg.vector_norm(y, dim=1)        # (K,)
     t_norm = torch.linalg.vector_norm(target, dim=1)   # (K,)
@@ -189,7 +189,6 @@ def train_linear(X: torch.Tensor, y: torch.Tensor, target: torch.Tensor, *, lr, 
     Returns {"steps": list (T,), "train_err" (T, R), "test_err" (T, R), "final" (R, d) the linear
     map at each run's last step, "last" (R,) long the step each run ended at, "diverged" (R,) long
     (-1: finite)}. Cost: O(N d) per run-step (+ one batched SVD for "nuclear")."""
-    from grokcheck.theory.delay import fine_grid
 
     if X.ndim != 3 or y.shape != X.shape[:2] or target.shape != (X.shape[0], X.shape[2]):
         raise ValueError(f"expected X (R, N, d), y (R, N), target (R, d); got {tuple(X.shape)}, "

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from grokcheck.models.penalties import check_penalty, penalty_subgradient
+from grokcheck.models.penalties import check_penalty, penalty_subgradient, penalty_value
 from grokcheck.models.trace import Data, History, default_eval_steps  # noqa: F401  (the run's data and trace)
 from grokcheck.theory.validation import check_int, check_real
 
@@ -313,7 +313,6 @@ def train(model, train_data: Data, test_data: Data, config: TrainConfig, *,
 
 
 def _measure(model, params, train_data, test_data, config, forward, scale) -> dict:
-    from grokcheck.models.penalties import penalty_value
     tr_loss, tr_acc = evaluate(model, train_data, config, forward, scale)
     te_loss, te_acc = evaluate(model, test_data, config, forward, scale)
     linf, l2 = _norms(params)

@@ -32,6 +32,7 @@ from torch import nn
 from torch.func import functional_call, jvp
 
 from grokcheck.ntk.empirical import empirical_ntk
+from grokcheck.ntk.regression import accuracy, kernel_regression, one_hot_targets
 
 
 def _check_pair(K_t: torch.Tensor, K_0: torch.Tensor) -> None:
@@ -181,7 +182,6 @@ def after_kernel_accuracy(K_train_train: torch.Tensor, y_train: torch.Tensor, K_
     K_test_train (K_train_train + lambda I)^{-1} Y with lambda = ridge * mean diag K
     (ntk.regression.kernel_regression, float64, relative ridge); class = argmax. Cost O(n^3 + m n C).
     """
-    from grokcheck.ntk.regression import accuracy, kernel_regression, one_hot_targets
     res = kernel_regression(K_train_train, one_hot_targets(y_train, num_classes), K_test_train, ridge=ridge)
     return accuracy(res.predictions, y_test)  # predictions (m, C)
 

@@ -21,7 +21,9 @@ import io
 import shlex
 from pathlib import Path
 
+from grokcheck.registry import claim_module, scaled_config
 from grokcheck.safeio import atomic_write_bytes
+from grokcheck.version import version_line
 
 CSS = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#222;line-height:1.4}
@@ -74,7 +76,6 @@ def _set_text(value) -> str:
 def reproduce_command(result) -> str:
     """`grokcheck run CLAIM --scale S --seed N [--set FIELD=VALUE ...]`, shell-quoted: the fields of
     result.config that differ from the scale's config (module docstring)."""
-    from grokcheck.registry import scaled_config
     parts = ["grokcheck", "run", result.claim, "--scale", result.scale]
     if result.seed is not None:
         parts += ["--seed", str(result.seed)]
@@ -139,7 +140,6 @@ def _figures(result, out: Path) -> list[str]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from grokcheck.registry import claim_module
     folder = out / result.claim / "figures"
     paths = []
     for i, fig in enumerate(claim_module(result.claim).figures(result), 1):
@@ -201,7 +201,6 @@ def _overview(results, out: Path, log) -> str:
 def write_index(results, out, errors=(), figures: bool = True, log=None) -> Path:
     """Write out/index.html (and the figures beside it) for `results` and crashed `errors`; a claim
     whose figures fail is shown without them and named through `log`. Returns the page's path."""
-    from grokcheck.version import version_line
     out = Path(out)
     sections = []
     for r in results:

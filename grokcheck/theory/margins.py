@@ -1,6 +1,8 @@
 """Margins and norms (Mohamadi+24 Sec. 4: q, q_min, normalized l_inf margin, L_gamma)."""
 from __future__ import annotations
 
+import math
+
 import torch
 
 
@@ -44,7 +46,6 @@ def pac_bayes_margin_rate(q: torch.Tensor, linf: float, p: int, width: int) -> d
     over gamma in the positive training margins q (n,). Returns {"bound": min_gamma B, "gamma": the
     argmin, "normalized": gamma / r^3, "sqrt_h": sqrt(h)} (the theorem assumes gamma / r^3 = Omega(sqrt h));
     bound = inf when no margin is positive. A rate to compare, not a certified bound."""
-    import math
     if q.ndim != 1 or q.numel() == 0:
         raise ValueError(f"need training margins q (n,), got {tuple(q.shape)}")
     if linf <= 0 or p < 2 or width < 1:

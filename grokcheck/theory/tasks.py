@@ -10,6 +10,7 @@ import itertools
 
 import torch
 
+from grokcheck.streams import generator
 from grokcheck.theory.validation import check_fraction, check_int, check_modulus
 
 OPS = ("add", "sub", "mul", "div")
@@ -99,7 +100,6 @@ def split_indices(n_total: int, fraction: float, seed: int | torch.Generator) ->
     if isinstance(seed, torch.Generator):
         gen = seed
     else:
-        from grokcheck.streams import generator
         gen = generator(seed, "split")
     mask = train_mask(n_total, max(1, int(round(fraction * n_total))), gen)
     return mask.nonzero()[:, 0], (~mask).nonzero()[:, 0]

@@ -4,6 +4,9 @@ from __future__ import annotations
 import math
 import numbers
 
+import torch
+from torch._C._functorch import is_functorch_wrapped_tensor
+
 
 def is_prime(p: int) -> bool:
     """True when the integer p is prime (trial division; p is small here)."""
@@ -66,8 +69,6 @@ def check_index_tensor(name: str, x, columns: int | tuple, upper: int) -> None:
     One pass over x (min and max); use at entry points, not in per-step loops. Under torch.func
     transforms (vmap, grad, jacrev) and on the meta device the values cannot be read: only dtype and
     shape are checked there (the caller validates the unbatched data once)."""
-    import torch
-    from torch._C._functorch import is_functorch_wrapped_tensor
     allowed = (columns,) if isinstance(columns, int) else tuple(columns)
     if not isinstance(x, torch.Tensor):
         raise ValueError(f"{name} must be a torch.Tensor, got {type(x).__name__}")

@@ -18,10 +18,20 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 from grokcheck.core import Observable
-from grokcheck.theory.sparse import completion_entries, completion_sensing, gaussian_sensing, low_rank_matrix, sparse_vector
+from grokcheck.models.linear import fit_runs, train_linear
+from grokcheck.theory.delay import first_step
+from grokcheck.theory.sparse import (
+    completion_entries,
+    completion_sensing,
+    gaussian_sensing,
+    low_rank_matrix,
+    sparse_vector,
+)
+from grokcheck.theory.stats import bootstrap_ci
 
 LEVEL = 0.9  # two-sided level of every interval here
 MIN_BOOTSTRAP = 5  # fewer instances: a bootstrap interval is reported but never excludes a claim
@@ -59,7 +69,6 @@ def fit(ctx, spec: dict, make_model, X, y, A, cfg, post_step=None) -> dict:
     model, X (K, N, d), y (K, N), A (K, d). `spec` must hold everything else that fixes the value
     (config fields, data description). Returns CPU tensors: {"steps" list (T,), "train_err" (T, K),
     "test_err" (T, K), "final" (K, d) the final linear maps, "diverged" step or -1}."""
-    from grokcheck.models.linear import fit_runs
 
     def compute():
         dev = ctx.device
@@ -78,7 +87,6 @@ def fit_many(ctx, spec: dict, X, y, A, **train_kw) -> dict:
     (lr, beta) x tau ...) advanced by one tensor program. X (R, N, d), y (R, N), A (R, d); train_kw
     its keywords (per-run lr / beta / init / steps as lists or (R,) tensors). `spec` must hold the
     data description; train_kw is added to it. Returns train_linear's result on the CPU."""
-    from grokcheck.models.linear import train_linear
     as_json = lambda v: v.tolist() if torch.is_tensor(v) else (list(v) if isinstance(v, tuple) else v)
     full = {**spec, **{k: as_json(v) for k, v in train_kw.items() if k != "log"}}
 
@@ -134,8 +142,6 @@ def kendall_rows(rows, tie: float = 0.0) -> list[float]:
 def pooled_kendall(rows, tie: float, rng, level: float = LEVEL, resamples: int = 2000) -> tuple[float, float, float]:
     """(pooled tau, lo, hi): the mean of `kendall_rows` over instances and its percentile bootstrap
     interval over instances (`theory.stats.bootstrap_ci`; rng: a numpy Generator, ctx.np_rng("bootstrap"))."""
-    import numpy as np
-    from grokcheck.theory.stats import bootstrap_ci
     taus = kendall_rows(rows, tie)
     lo, hi = bootstrap_ci(taus, np.mean, rng, n_boot=resamples, level=level)
     return float(np.mean(taus)), lo, hi
@@ -145,7 +151,6 @@ def grok_ratio(steps, train_err, test_err, train_threshold: float, reference: fl
     """The grokking rule's statistic of one run: test error at t1 (the first step with train error <=
     threshold, `theory.delay.first_step`) / `reference` (the error of the interpolant the data alone
     give: LS error, unobserved share); NaN when the data are never fit."""
-    from grokcheck.theory.delay import first_step
     t1 = first_step(steps, train_err, train_threshold, "<=")
     return math.nan if t1 is None else float(test_err[list(steps).index(t1)]) / float(reference)
 

@@ -2,13 +2,14 @@
 errors against steps on log-log axes, and the figure frame of the delay-law panel."""
 from __future__ import annotations
 
+import numpy as np
+
 
 def errors_vs_step(series: dict, extras: list, ref: tuple, threshold: float, ylabel: str):
     """Figure: test error of every run in series["runs"] {name: {"steps", "test_err", "train_err"}},
     the first run's train error, extra runs [(label, run, style, colour)], a reference level
     ref = (value, label) and the test threshold; step 0 is left out (log axis)."""
     import matplotlib.pyplot as plt
-    import numpy as np
     fig, ax = plt.subplots(figsize=(10, 4.8))
     tail = (lambda r, key: (np.asarray(r["steps"][1:], float), np.asarray(r[key])[1:]))
     for i, (name, r) in enumerate(series["runs"].items()):

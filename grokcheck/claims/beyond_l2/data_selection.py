@@ -46,16 +46,31 @@ import itertools
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
-from grokcheck.claims.beyond_l2._common import (LEVEL, MIN_BOOTSTRAP, finish, fit_many, kendall_rows, median_ci,
-                                                pooled_kendall, stat_observable)
-from grokcheck.core import Claim, Observable, Result
+from grokcheck.claims.beyond_l2._common import (
+    LEVEL,
+    MIN_BOOTSTRAP,
+    finish,
+    fit_many,
+    kendall_rows,
+    median_ci,
+    pooled_kendall,
+    stat_observable,
+)
 from grokcheck.context import Context
+from grokcheck.core import Claim, Observable, Result
 from grokcheck.models.linear import run_view
 from grokcheck.theory.delay import times_per_run
-from grokcheck.theory.sparse import (completion_entries, completion_sensing, gaussian_sensing, low_rank_matrix,
-                                     select_coordinate_reads, sparse_vector)
+from grokcheck.theory.sparse import (
+    completion_entries,
+    completion_sensing,
+    gaussian_sensing,
+    low_rank_matrix,
+    select_coordinate_reads,
+    sparse_vector,
+)
 
 CLAIM = Claim(
     id="data-selection",
@@ -248,7 +263,6 @@ def run(config: Config, ctx: Context) -> Result:
 
 def figures(result: Result):
     import matplotlib.pyplot as plt
-    import numpy as np
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for ax, task in zip(axes, ("sparse recovery", "completion")):
         d = result.series[task]

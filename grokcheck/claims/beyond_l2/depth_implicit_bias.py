@@ -28,11 +28,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
-from grokcheck.claims.beyond_l2._common import cs_instances, finish, fit_many, median_ci, median_stat
-from grokcheck.core import Claim, Observable, Result
+from grokcheck.claims.beyond_l2._common import (
+    cs_instances,
+    finish,
+    fit_many,
+    median_ci,
+    median_stat,
+)
 from grokcheck.context import Context
+from grokcheck.core import Claim, Observable, Result
 from grokcheck.models.linear import run_view
 from grokcheck.theory.delay import fine_grid, times_per_run
 from grokcheck.theory.sparse import least_squares_min_norm, relative_error
@@ -166,7 +173,6 @@ def run(config: Config, ctx: Context) -> Result:
 
 def figures(result: Result):
     import matplotlib.pyplot as plt
-    import numpy as np
     s = result.series
     inits = s["inits"]
     depths = list(s["depths"])

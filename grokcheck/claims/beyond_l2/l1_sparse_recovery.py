@@ -32,12 +32,20 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
-from grokcheck.claims.beyond_l2._common import (cs_instances, finish, fit_many, grok_ratio, median_ci, median_stat,
-                                                spreads)
-from grokcheck.core import Claim, Observable, Result
+from grokcheck.claims.beyond_l2._common import (
+    cs_instances,
+    finish,
+    fit_many,
+    grok_ratio,
+    median_ci,
+    median_stat,
+    spreads,
+)
 from grokcheck.context import Context
+from grokcheck.core import Claim, Observable, Result
 from grokcheck.models.linear import run_view
 from grokcheck.theory.delay import times_per_run
 from grokcheck.theory.sparse import least_squares_min_norm, relative_error
@@ -204,8 +212,11 @@ def run(config: Config, ctx: Context) -> Result:
 
 
 def figures(result: Result):
-    import numpy as np
-    from grokcheck.claims.beyond_l2._delay_plots import delay_law_axes, errors_vs_step, legend_right
+    from grokcheck.claims.beyond_l2._delay_plots import (
+        delay_law_axes,
+        errors_vs_step,
+        legend_right,
+    )
     s = result.series
     fig = errors_vs_step(s, [("test, ISTA", s["ista"], "-.", "k"), ("test, beta = 0", s["beta0"], ":", "r")],
                          (s["ls_err"][0], "LS error (instance 0)"), result.config["test_threshold"], "relative error")

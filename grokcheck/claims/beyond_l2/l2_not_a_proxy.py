@@ -37,11 +37,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
-from grokcheck.claims.beyond_l2._common import LEVEL, finish, median_ci, median_stat, stat_observable
-from grokcheck.core import Claim, Observable, Result
+from grokcheck.claims.beyond_l2._common import (
+    LEVEL,
+    finish,
+    median_ci,
+    median_stat,
+    stat_observable,
+)
 from grokcheck.context import Context
+from grokcheck.core import Claim, Observable, Result
 from grokcheck.models.batched import train_batched
 from grokcheck.models.encoder_decoder import MatrixProductMLP, weight_norms
 from grokcheck.models.train import Data, TrainConfig
@@ -207,7 +214,6 @@ def run(config: Config, ctx: Context) -> Result:
 
 def figures(result: Result):
     import matplotlib.pyplot as plt
-    import numpy as np
     s = result.series
     arms = [a for a in ("none", "l1", "nuclear", "fro") if a in s]
     fig, axes = plt.subplots(2, 3, figsize=(13, 7.5))

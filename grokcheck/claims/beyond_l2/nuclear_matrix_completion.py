@@ -30,12 +30,22 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
-from grokcheck.claims.beyond_l2._common import (LEVEL, finish, fit_many, grok_ratio, mc_instances, median_ci,
-                                                median_stat, spreads, stat_observable)
-from grokcheck.core import Claim, Observable, Result
+from grokcheck.claims.beyond_l2._common import (
+    LEVEL,
+    finish,
+    fit_many,
+    grok_ratio,
+    mc_instances,
+    median_ci,
+    median_stat,
+    spreads,
+    stat_observable,
+)
 from grokcheck.context import Context
+from grokcheck.core import Claim, Observable, Result
 from grokcheck.models.linear import run_view
 from grokcheck.theory.delay import times_per_run
 from grokcheck.theory.sparse import coherence
@@ -194,8 +204,11 @@ def run(config: Config, ctx: Context) -> Result:
 
 
 def figures(result: Result):
-    import numpy as np
-    from grokcheck.claims.beyond_l2._delay_plots import delay_law_axes, errors_vs_step, legend_right
+    from grokcheck.claims.beyond_l2._delay_plots import (
+        delay_law_axes,
+        errors_vs_step,
+        legend_right,
+    )
     s = result.series
     fig = errors_vs_step(s, [("test, beta = 0", s["beta0"], ":", "r")], (s["unobs_share"][0], "unobserved share (instance 0)"),
                          result.config["test_threshold"], "relative Frobenius error")

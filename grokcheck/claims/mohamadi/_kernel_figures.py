@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from grokcheck.claims.mohamadi._kernel_regime import LIN_TOL
 
 EVENTS = (("t_fit", "--", "tab:blue"), ("t_gen", "-.", "tab:green"), ("t_exit_kernel", ":", "tab:red"),
@@ -28,7 +30,6 @@ def _clean(v):
 
 
 def run_figure(run: dict, band: dict):
-    import numpy as np
     from matplotlib.figure import Figure
     s, ev = run["series"], run["events"]
     x = np.maximum(np.asarray(s["steps"], dtype=float), 0.5)  # step 0 at 0.5 on the log axis

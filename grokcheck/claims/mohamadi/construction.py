@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
+from grokcheck.context import Context
+from grokcheck.core import Claim, Observable, Result
 from grokcheck.models.quadratic import fourier_network
 from grokcheck.theory.construction import construction_target
 from grokcheck.theory.margins import linf_norm, margins, normalized_linf_margin
 from grokcheck.theory.tasks import binary_table, regression_triples
-from grokcheck.core import Claim, Observable, Result
-from grokcheck.context import Context
 
 CLAIM = Claim(
     id="construction",
@@ -153,7 +154,6 @@ def run(config: Config, ctx: Context) -> Result:
 def figures(result: Result):
     """Heatmap of mean f_q over pairs with n+m = s; ||theta||_inf and margin against copies."""
     import matplotlib.pyplot as plt
-    import numpy as np
     s = result.series
     heat = np.asarray(s["heatmap"]["mean_f_by_sum"])
     p = s["heatmap"]["p"]

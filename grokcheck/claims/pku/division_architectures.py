@@ -18,12 +18,13 @@ division at our small p and budget does not refute "stays low at p = 41 within 3
 """
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, replace
 
 from grokcheck.claims.pku import _rules as R
 from grokcheck.claims.pku._grokking_runs import GROK, RunSpec, compact, run_all
-from grokcheck.core import Claim, Observable, Result
 from grokcheck.context import Context
+from grokcheck.core import Claim, Observable, Result
 
 CLAIM = Claim(
     id="division-architectures",
@@ -97,7 +98,6 @@ def observables(config: Config, runs: dict, control: list, rng_of) -> tuple[list
 
 
 def _median(values):
-    import statistics
     return statistics.median(values) if values else None
 
 

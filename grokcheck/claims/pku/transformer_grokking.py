@@ -29,12 +29,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from grokcheck.claims.pku import _rules as R
-from grokcheck.claims.pku._grokking_runs import GROK, RunSpec, compact, run_all, t_or_budget
+from grokcheck.claims.pku._grokking_runs import (
+    GROK,
+    RunSpec,
+    compact,
+    run_all,
+    t_or_budget,
+)
+from grokcheck.context import Context
+from grokcheck.core import PAPER, Claim, Result
 from grokcheck.models.transformer import PKU_PAPER, PKU_SMALL
 from grokcheck.theory.validation import check_fraction
-from grokcheck.core import PAPER, Claim, Result
-from grokcheck.context import Context
 
 CLAIM = Claim(
     id="transformer-grokking",
@@ -189,8 +197,12 @@ def run(config: Config, ctx: Context) -> Result:
 
 def figures(result: Result):
     import matplotlib.pyplot as plt
-    import numpy as np
-    from grokcheck.claims.pku._grokking_plots import COLORS, clean_log_ticks, curves_figure
+
+    from grokcheck.claims.pku._grokking_plots import (
+        COLORS,
+        clean_log_ticks,
+        curves_figure,
+    )
     s = result.series
     groups = {}
     for r in s["runs"]:
