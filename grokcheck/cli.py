@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from grokcheck.cli_common import (DEFAULT_OUT, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_NOT_VERIFIED,  # noqa: F401
                                   EXIT_TERMINATED, EXIT_USAGE, EXIT_VERIFIED, UsageError, exit_code,

@@ -260,7 +260,7 @@ def run(config: Config, ctx: Context) -> Result:
     shuf = _grid_runs(ctx, config, config.alphas[0], shuffle=True, fractions=config.fractions[-1:])
     ctrl = _cells(p, shuf, list(config.fractions[-1:]), config.n_seeds)[0]
     setting = f"ours: Adam + MSE, p={p}"
-    lazy, rich = grid[-1], grid[0]
+    lazy = grid[-1]
     stars = [n_star(row) for row in grid]
     rank_floor = kernel_lower_bound(p, min(3 * h, p * p), "classification")
     enc = lambda v: -1.0 if v == math.inf else v  # noqa: E731  (JSON has no infinity; -1 = never)

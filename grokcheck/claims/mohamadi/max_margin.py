@@ -150,7 +150,7 @@ def run(config: Config, ctx: Context) -> Result:
     ranges = {wd: _range([v["end"] for v in s]) for wd, s in stats[ADAMW].items()}
     lo, hi = min(config.wds), max(config.wds)
     obs.append(Observable(f"gamma_bar(T) at wd={lo:g} - at wd={hi:g}", ends[lo] - ends[hi], 0.0, ">=",
-                          setting=ADAMW, reason=f"rises as lambda -> 0 (Prop 4.4); by wd: "
+                          setting=ADAMW, reason="rises as lambda -> 0 (Prop 4.4); by wd: "
                           + ", ".join(f"{k:g}: {v:.3g} (seeds in {ranges[k]})" for k, v in ends.items())))
     cons = fourier_network(p, half=True)
     x, y = binary_table(p)
