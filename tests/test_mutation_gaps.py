@@ -18,13 +18,29 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
+from test_batched import (  # the shared quadratic-net setup of the batched tests
+    _logits,
+    _setup,
+)
 from torch import nn
 
 from grokcheck import checks
-from grokcheck.core import Observable, Result, compare, setting_decision, setting_verdicts
+from grokcheck.core import (
+    Observable,
+    Result,
+    compare,
+    setting_decision,
+    setting_verdicts,
+)
 from grokcheck.models import batched
 from grokcheck.models.train import Data, TrainConfig, train
-from grokcheck.rules import control_rule, deciding_end, describe, event_rule, interval_rule
+from grokcheck.rules import (
+    control_rule,
+    deciding_end,
+    describe,
+    event_rule,
+    interval_rule,
+)
 from grokcheck.theory import delay, stats
 from grokcheck.theory.stats import Interval
 
@@ -794,19 +810,8 @@ def test_batched_single_run_default_grid_and_penalty_weight_without_penalty():
 
 
 def _quadratic_setup(R=3):
-    from grokcheck.models.quadratic import QuadraticNet
-    from grokcheck.theory.tasks import binary_table, split_indices
-    p = 5
-    x, y = binary_table(p)
-    models = [QuadraticNet(p, 2 * p, generator=torch.Generator().manual_seed(s), dtype=torch.float64) for s in range(R)]
-    masks = torch.zeros(R, len(y), dtype=torch.bool)
-    for r in range(R):
-        masks[r, split_indices(len(y), 0.5 + 0.1 * r, seed=r)[0]] = True
-    return x, y, models, masks
-
-
-def _logits(m, inp):
-    return m.logits(inp[:, 0], inp[:, 1])
+    """R quadratic nets at p = 5 on training fractions 0.5, 0.6, ... (test_batched's setup)."""
+    return _setup(R=R, fracs=[0.5 + 0.1 * r for r in range(R)])
 
 
 def test_batched_divergence_matches_the_sequential_runs():
@@ -879,14 +884,7 @@ def test_batched_callbacks_and_log_report_every_run():
 
 
 def test_batched_forward_is_used():
-    from grokcheck.models.quadratic import QuadraticNet
-    from grokcheck.theory.tasks import binary_table, split_indices
-    p = 5
-    x, y = binary_table(p)
-    models = [QuadraticNet(p, 2 * p, generator=torch.Generator().manual_seed(s), dtype=torch.float64) for s in range(2)]
-    masks = torch.zeros(2, len(y), dtype=torch.bool)
-    for r in range(2):
-        masks[r, split_indices(len(y), 0.5, seed=r)[0]] = True
+    x, y, models, masks = _setup(R=2, fracs=(0.5, 0.5))
     calls = []
 
     def counted(params, tokens):
