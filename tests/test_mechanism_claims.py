@@ -106,7 +106,7 @@ def test_phase_cell_is_the_median_over_seeds():
 
 
 def test_phase_rules_decide_on_every_seed_of_a_cell():
-    """kernel-rich-phase's C1-C3 on the cells' median intervals (3 seeds: [min, max], 75%): a lazy cell
+    """kernel-rich-phase's C0-C3 on the cells' median intervals (3 seeds: [min, max], 75%): a lazy cell
     that one seed of three puts below the bound leaves C1 undecided, all three refute it; a rich row that
     beats the bound in 2 of 3 seeds only leaves C2 (and the n* order) undecided, in no seed fails C2; the
     control fails when the shuffled-label cell beats the bound in every seed; one seed decides nothing."""
@@ -121,16 +121,42 @@ def test_phase_rules_decide_on_every_seed_of_a_cell():
 
     ctrl = cell(0.6, above)
     outcomes = lambda g, c=ctrl: [o.outcome for o in krp.rule_observables("s", (0.1, 1000.0), g, c)]  # noqa: E731
-    assert outcomes(grid()) == ["holds"] * 5
-    assert krp.rule_observables("s", (0.1, 1000.0), grid(), ctrl)[0].coverage == 0.75
-    assert outcomes(grid(lazy_low=(0.9, 0.8, 0.2)))[0] == "undecided"   # one seed below B: the median was above
-    assert outcomes(grid(lazy_low=below))[0] == "fails"
-    assert outcomes(grid(lazy_gap=(0.6, 0.7, 0.9)))[1] == "fails"       # the lazy corner left the kernel regime
-    assert outcomes(grid(rich_high=(0.1, 0.2, 0.9)))[2:4] == ["undecided"] * 2  # 2 of 3 seeds beat B
-    assert outcomes(grid(rich_high=above))[2:4] == ["fails"] * 2        # the rich corner never beats B
-    assert outcomes(grid(), cell(0.6, below))[4] == "fails"             # shuffled labels 'beat' the bound
+    assert outcomes(grid()) == ["holds"] * 6
+    assert krp.rule_observables("s", (0.1, 1000.0), grid(), ctrl)[1].coverage == 0.75
+    assert outcomes(grid(lazy_low=(0.9, 0.8, 0.2)))[1] == "undecided"   # one seed below B: the median was above
+    assert outcomes(grid(lazy_low=below))[1] == "fails"
+    assert outcomes(grid(lazy_gap=(0.6, 0.7, 0.9)))[2] == "fails"       # the lazy corner left the kernel regime
+    assert outcomes(grid(rich_high=(0.1, 0.2, 0.9)))[3:5] == ["undecided"] * 2  # 2 of 3 seeds beat B
+    assert outcomes(grid(rich_high=above))[3:5] == ["fails"] * 2        # the rich corner never beats B
+    assert outcomes(grid(), cell(0.6, below))[5] == "fails"             # shuffled labels 'beat' the bound
     one = [[dict(c, seeds=c["seeds"][:1]) for c in row] for row in grid()]
-    assert outcomes(one, dict(ctrl, seeds=ctrl["seeds"][:1]))[:4] == ["undecided"] * 4
+    assert outcomes(one, dict(ctrl, seeds=ctrl["seeds"][:1]))[:5] == ["undecided"] * 5
+
+
+def test_phase_fit_guard_rejects_a_lazy_corner_that_has_not_fitted():
+    """A lazy corner that outputs about 0 (L ~ 1 >= B(n)) passes C1 without fitting anything; the C0 fit
+    guard (every seed's final train accuracy >= FIT) must not hold on it: pending below the paper's budget
+    (`inconclusive (budget)`), refuted at it; half-fitted seeds leave it undecided."""
+    from grokcheck.core import setting_decision
+
+    def cell(fraction, l2, train_accs):
+        seeds = [{"fraction": fraction, "pop_l2": l2, "bound": 0.5, "lin_gap": 0.0, "test_acc": 0.04, "train_acc": a,
+                  "delay": None} for a in train_accs]
+        return krp.median_cell(seeds)
+
+    def obs(lazy_acc):
+        rich = [cell(0.3, 0.9, (1.0,) * 3), cell(0.6, 0.1, (1.0,) * 3)]
+        zero = [cell(0.3, 1.0, lazy_acc), cell(0.6, 1.0, lazy_acc)]  # the zero predictor: L = 1 at every fraction
+        return krp.rule_observables("s", (0.1, 1000.0), [rich, zero], cell(0.6, 0.9, (0.1,) * 3))
+
+    fitted, unfit = obs((1.0, 1.0, 1.0)), obs((0.05, 0.04, 0.05))
+    assert fitted[0].outcome == "holds" and unfit[0].outcome == "pending"
+    assert unfit[1].outcome == "holds"  # C1 alone cannot tell the zero predictor from a kernel regressor
+    assert setting_decision(fitted, "below budget")[0] == "verified"
+    verdict, why = setting_decision(unfit, "below budget")
+    assert verdict == "inconclusive" and why.startswith("budget:") and "train accuracy" in why
+    assert setting_decision(unfit, None)[0] == "refuted"
+    assert obs((1.0, 0.5, 0.05))[0].outcome == "undecided"
 
 
 def test_n_star_interval_brackets_the_median_n_star():
