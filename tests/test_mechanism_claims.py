@@ -31,20 +31,47 @@ def test_fourier_rule_accepts_the_construction_and_rejects_an_init():
 
 
 def test_fourier_rules_read_every_seed_through_the_median_interval():
-    """C0-C3 on the median over seeds: every seed on the claim's side holds, a split is undecided (the point
-    min over seeds used to refute it), every seed below fails; one seed (coverage 0) decides nothing."""
+    """C0 on the median over all seeds, C1-C3 over the seeds that grokked: every seed on the claim's side
+    holds, a split is undecided (the point min over seeds used to refute it), every grokked seed without the
+    features fails; runs that did not grok are pending (C0) and no evidence about the features (undecided);
+    one seed (coverage 0) decides nothing."""
     def summaries(frac, phase, corr):
         return [{"weighted_fraction": f, "phase": ph, "corr": c} for f, ph, c in zip(frac, phase, corr)]
 
     good = ff.claim_observables("ours", [0.99, 0.97, 0.98], summaries([0.9] * 3, [0.95] * 3, [0.6] * 3))
     assert [o.outcome for o in good] == ["holds"] * 4 and good[0].coverage == 0.75
-    split = ff.claim_observables("ours", [0.99, 0.5, 0.98], summaries([0.9, 0.7, 0.95], [0.95, 0.5, 0.9],
+    split = ff.claim_observables("ours", [0.99, 0.96, 0.98], summaries([0.9, 0.7, 0.95], [0.95, 0.5, 0.9],
                                                                        [0.6, 0.1, 0.5]))
-    assert [o.outcome for o in split] == ["undecided"] * 4, [o.describe() for o in split]
+    assert [o.outcome for o in split] == ["holds"] + ["undecided"] * 3, [o.describe() for o in split]
+    one_failed = ff.claim_observables("ours", [0.99, 0.5, 0.98], summaries([0.9, 0.1, 0.95], [0.95, 0.1, 0.9],
+                                                                            [0.6, 0.0, 0.5]))
+    assert [o.outcome for o in one_failed] == ["undecided", "holds", "holds", "holds"]  # the non-grokked seed is skipped
+    featureless = ff.claim_observables("ours", [0.99, 0.97, 0.98], summaries([0.1] * 3, [0.2] * 3, [0.0] * 3))
+    assert [o.outcome for o in featureless] == ["holds"] + ["fails"] * 3
     bad = ff.claim_observables("ours", [0.4, 0.5, 0.2], summaries([0.1] * 3, [0.2] * 3, [0.0] * 3))
-    assert [o.outcome for o in bad] == ["fails"] * 4
+    assert [o.outcome for o in bad] == ["pending"] + ["undecided"] * 3 and bad[1].value is None
     one = ff.claim_observables("ours", [0.99], summaries([0.9], [0.95], [0.6]))
     assert all(o.outcome == "undecided" and o.coverage == 0 for o in one)
+
+
+def test_fourier_setting_that_has_not_grokked_is_budget_below_the_paper_and_refuted_at_it():
+    """The NGD setting's verdict: not grokked below the paper's 1e5 steps is `inconclusive (budget)`, at
+    the paper's budget it refutes; grokked with the features and the init control rejecting is verified."""
+    from grokcheck import rules
+    from grokcheck.core import setting_decision
+    from grokcheck.theory.stats import median_interval
+
+    def summaries(frac):
+        return [{"weighted_fraction": f, "phase": 0.95, "corr": 0.6} for f in frac]
+
+    init = rules.control_rule("control: init", median_interval([0.2, 0.3, 0.1]), ff.FRAC, ">=", "init", setting="paper: s")
+    slow = ff.claim_observables("paper: s", [0.3, 0.2, 0.4], summaries([0.3] * 3)) + [init]
+    verdict, why = setting_decision(slow, "20000 steps, below the paper's 1e+05")
+    assert verdict == "inconclusive" and why.startswith("budget:")
+    assert setting_decision(slow, None)[0] == "refuted"
+    grokked = ff.claim_observables("paper: s", [0.99, 0.97, 0.98], summaries([0.9] * 3)) + [init]
+    assert setting_decision(grokked, "below")[0] == "verified"
+    assert setting_decision(grokked[:4], "below")[0] == "inconclusive"  # no control of its own
 
 
 def test_linearized_logits_match_torch_func_jvp():
