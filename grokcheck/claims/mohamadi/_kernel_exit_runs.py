@@ -1,7 +1,10 @@
 """Tracked quadratic-net runs of `kernel-exit`: one batched training pass over a group of runs
 (alphas x seeds of one optimizer, `models.fused.train_quadratic`) with, at every eval step and for
 every run, the eNTK distances on a fixed subset (`ntk.diagnostics.KernelTrajectory`, closed form),
-the linearization gap and the after-kernel accuracy (Mohamadi+24 Sec. 5).
+the linearization gap, the after-kernel accuracy and the relative displacement
+||theta_t - theta_0|| / ||theta_0|| (Mohamadi+24 Sec. 5). Also the two lazy references: the
+linearized net (`linearized_run`, K_t = K_0 by construction) and the same quadratic net trained in
+the Chizat-Bach lazy scaling (`lazy_run`, `CenteredScaled`).
 
 Draws: split `ctx.rng("split", i)` and init `ctx.rng("init", i)` for seed index i (shared by the
 runs of seed i at every alpha: the alpha sweep is paired within a seed; alpha only rescales the
@@ -9,7 +12,11 @@ init), kernel subset `ctx.rng("subset")` (one per p, shared by all seeds: the ca
 """
 from __future__ import annotations
 
+import copy
+import math
+
 import torch
+from torch import nn
 
 from grokcheck.claims.mohamadi._kernel_regime import K_INIT, calibrate, kernel_subset, linearization_gap
 from grokcheck.models.batched import load_run
@@ -42,7 +49,9 @@ def calibration(ctx, p: int, width: int, sub: torch.Tensor) -> dict:
 
 
 class _Probe:
-    """Per-run diagnostics at one eval step: kernel blocks, linearization gap, after-kernel accuracy."""
+    """Per-run diagnostics at one eval step: kernel blocks, linearization gap, after-kernel accuracy and
+    the displacement ||theta_t - theta_0|| / ||theta_0|| ("disp"; at step 1 it is the first step's length
+    over ||theta_0||: lr / ||theta_0|| for NGD)."""
 
     def __init__(self, net, pairs, labels, mask, sub, x_onehot, after_kernel: bool):
         self.theta0 = {k: v.detach().clone() for k, v in net.named_parameters()}
@@ -52,7 +61,8 @@ class _Probe:
         with torch.no_grad():
             self.f0 = net(x_onehot)  # (p^2, p)
         self.after_kernel = after_kernel
-        self.rows = {"lin_gap": [], "after_acc": []}
+        self.norm0 = math.sqrt(sum(float(v.double().pow(2).sum()) for v in self.theta0.values()))
+        self.rows = {"lin_gap": [], "after_acc": [], "disp": []}
 
     def __call__(self, step, model, tracker=None):
         (tracker or self.tracker)(step, model)
@@ -61,6 +71,8 @@ class _Probe:
             f = model(self.x)  # (p^2, p)
         lin = linearized_outputs(model, self.theta0, params, self.x)  # (p^2, p)
         self.rows["lin_gap"].append(linearization_gap(f, lin, self.f0))
+        moved = sum(float((params[k].detach() - v).double().pow(2).sum()) for k, v in self.theta0.items())
+        self.rows["disp"].append(math.sqrt(moved) / self.norm0)
         acc = float("nan")
         if self.after_kernel:
             K = empirical_ntk(model, self.pairs, method="closed_form", output="trace_mean")  # (p^2, p^2)
@@ -81,8 +93,8 @@ def tracked_group(ctx, *, p: int, width: int, n: int, runs: list, steps: int, op
                   after_kernel: bool = True, fused: bool = False) -> list[dict]:
     """Train the runs [(alpha, init index), ...] in one batched pass; returns one series dict per run
     (steps, train_acc, test_acc, l2, dist, dist_train, dist_test, dist_cross, raw_drift, lin_gap,
-    after_acc). after_kernel: measure the after-kernel accuracy (a (p^2, p^2) eNTK per eval step, the
-    costliest probe; figure only, no rule reads it) for the runs of seed index 0, NaN for the others.
+    after_acc, disp). after_kernel: measure the after-kernel accuracy (a (p^2, p^2) eNTK per eval step, the
+    costliest probe; an observation, no rule reads it) for the runs of seed index 0, NaN for the others.
     Memoized as one sub-run."""
     spec = {"p": p, "width": width, "n": n, "runs": [list(r) for r in runs], "steps": steps, "optimizer": optimizer,
             "lr": lr, "weight_decay": weight_decay, "penalty_weight": penalty_weight, "eval_steps": list(eval_steps),
@@ -145,3 +157,61 @@ def linearized_run(ctx, *, p: int, width: int, n: int, steps: int, optimizer: st
         return probe.series(hist)
 
     return ctx.memo("linearized", spec, compute)
+
+
+class CenteredScaled(nn.Module):
+    """Chizat-Bach's lazy scaling of a network: f_alpha(theta; x) = alpha (f(theta; x) - f(theta_0; x)).
+
+    `net` (its parameters are this module's and are trained); theta_0 is a frozen copy of them taken
+    here (not a submodule, so it is neither trained nor counted). f_alpha(theta_0) = 0 (centred), its
+    Jacobian is alpha J and its eNTK alpha^2 K(theta) with K the eNTK of `net`: the scale-free distance
+    1 - cos(K_t, K_0), the raw drift ||K_t - K_0|| / ||K_0|| and the linearization gap are the same
+    whether read on f_alpha or on `net` (alpha^2 cancels; f_alpha - f_alpha,lin = alpha (f - f_lin)),
+    so the probe reads them on `net` with the closed-form kernel on the claim's own subset."""
+
+    def __init__(self, net: nn.Module, alpha: float):
+        super().__init__()
+        if not (alpha > 0 and math.isfinite(alpha)):
+            raise ValueError(f"alpha must be a positive finite number, got {alpha}")
+        self.net, self.alpha = net, float(alpha)
+        object.__setattr__(self, "net0", copy.deepcopy(net).requires_grad_(False))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            f0 = self.net0(x)
+        return self.alpha * (self.net(x) - f0)
+
+
+def lazy_alpha(factor: float, steps: int, lr: float, norm0: float) -> float:
+    """The lazy control's output scale: alpha = factor * max(1, steps * lr / ||theta_0||). With NGD at lr / alpha
+    every step has length lr / alpha, so ||theta_T - theta_0|| <= steps * lr / alpha <= ||theta_0|| / factor over
+    the whole budget, whatever the gradients do (`kernel_exit` docstring)."""
+    return factor * max(1.0, steps * lr / norm0)
+
+
+def lazy_run(ctx, *, p: int, width: int, n: int, steps: int, lr: float, penalty_weight: float,
+             eval_steps: tuple, subset: int, factor: float) -> dict:
+    """The trained lazy control: init 0 (alpha 1) of the quadratic net in the lazy scaling `CenteredScaled`
+    with alpha = `lazy_alpha(factor, steps, lr, ||theta_0||)`, trained by normalized GD at lr / alpha on
+    split 0, tracked by the paper runs' probe (closed-form kernel on the same subset, after-kernel
+    accuracy on). Returns the series plus {"lazy_alpha", "lazy_lr"}."""
+    spec = {"p": p, "width": width, "n": n, "steps": steps, "lr": lr, "penalty_weight": penalty_weight,
+            "eval_steps": list(eval_steps), "subset": subset, "factor": factor}
+
+    def compute():
+        pairs, labels = binary_table(p)
+        pairs, labels = pairs.to(ctx.device), labels.to(ctx.device)
+        mask = train_mask(ctx, p, n).to(ctx.device)
+        sub = kernel_subset(ctx.rng("subset"), p * p, subset).to(ctx.device)
+        x = one_hot_pairs(pairs.cpu(), p, dtype=torch.float64).to(ctx.device)  # (p^2, 2p)
+        net = make_net(ctx, p, width, 0, 1.0)
+        probe = _Probe(net, pairs, labels, mask, sub, x, after_kernel=True)
+        alpha = lazy_alpha(factor, steps, lr, probe.norm0)
+        model = CenteredScaled(net, alpha)
+        cfg = TrainConfig(steps=steps, lr=lr / alpha, optimizer="ngd", penalty="linf" if penalty_weight else None,
+                          penalty_weight=penalty_weight, dtype="float64", eval_steps=eval_steps)
+        hist = train(model, Data(x[mask], labels[mask]), Data(x[~mask], labels[~mask]), cfg,
+                     callbacks=[lambda step, m, metrics: probe(step, m.net)])
+        return {**probe.series(hist), "lazy_alpha": alpha, "lazy_lr": lr / alpha}
+
+    return ctx.memo("lazy-trained", spec, compute)

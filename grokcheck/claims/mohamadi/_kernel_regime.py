@@ -333,6 +333,30 @@ def control_observables(setting: str, lazy: dict, rich: dict, lazy_name: str, ri
     ]
 
 
+def regime_observation(setting: str, ev: dict, name: str) -> Observable:
+    """A run reported through `regime` without deciding (e.g. the linearized net, whose K_t = K_0 by
+    construction: it cannot fail, so it is no control)."""
+    return Observable(f"observation ({name}): regime == stays", float(ev["regime"] == "stays"), 1.0, "==",
+                      role="observation", setting=setting,
+                      reason=f"regime {ev['regime']}, final test acc {fmt_x(ev['test_acc_end'])}; cannot fail by construction")
+
+
+def step_length_observation(setting: str, evs: list[dict]) -> Observable:
+    """Observation: the first step's length over ||theta_0|| (events' "first_step" = ||theta_1 - theta_0|| /
+    ||theta_0||; lr / ||theta_0|| for NGD), median and [min, max] over the setting's runs, so a reader sees
+    whether 'exit before fit' goes with a first step comparable to the init's norm."""
+    v = [e.get("first_step") for e in evs]
+    if not v or any(x is None for x in v):
+        return Observable("first step ||theta_1 - theta_0|| / ||theta_0||", None, 1.0, "<", role="observation",
+                          setting=setting, reason="step 1 not logged")
+    iv = median_interval(v, 0.999)
+    return Observable("first step ||theta_1 - theta_0|| / ||theta_0||", iv.estimate, 1.0, "<", role="observation",
+                      setting=setting, lo=min(v), hi=max(v), coverage=minmax_coverage(len(v)),
+                      method=f"median, [min, max] of {len(v)} runs",
+                      reason="step length against the init's norm (a first step >= 1 leaves any neighbourhood of theta_0); "
+                             "reported, it does not decide")
+
+
 def fmt_t(t) -> str:
     return "-" if t is None else str(t)
 
@@ -347,4 +371,5 @@ def table_row(label: str, ev: dict) -> str:
             f"(D_exit {fmt_x(ev['d_exit'])}) | t_exit function {fmt_t(ev['t_exit_fn'])} | t_gen {fmt_t(ev['t_gen'])} | "
             f"d(t_fit) {fmt_x(ev['dist_fit'])}, max d {fmt_x(ev['dist_max'])} | raw(t_fit)/max "
             f"{fmt_x(None if ev['raw_drift_fit'] is None else ev['raw_drift_fit'] / (ev['raw_drift_max'] or 1))} | "
-            f"test acc end {fmt_x(ev['test_acc_end'])} | regime {ev['regime']}")
+            f"test acc end {fmt_x(ev['test_acc_end'])} | regime {ev['regime']}"
+            + (f" | first step / ||theta_0|| {fmt_x(ev['first_step'])}" if ev.get("first_step") is not None else ""))
