@@ -9,10 +9,11 @@ import pytest
 import torch
 
 from grokcheck.claims.mohamadi import _kernel_regime as kr
-from grokcheck.claims.mohamadi._kernel_exit_runs import linearized_run, tracked_group, train_mask
+from grokcheck.claims.mohamadi._kernel_exit_runs import (CenteredScaled, lazy_alpha, lazy_run, linearized_run, make_net,
+                                                          tracked_group, train_mask)
 from grokcheck.context import Context
 from grokcheck.theory.delay import eval_grid
-from grokcheck.theory.tasks import binary_table
+from grokcheck.theory.tasks import binary_table, one_hot_pairs
 from grokcheck.models.quadratic import QuadraticNet
 from grokcheck.ntk.empirical import empirical_ntk
 
@@ -194,12 +195,81 @@ def test_lazy_and_rich_controls_through_the_same_rule():
     assert ev_rich["regime"] == "exits", ev_rich
 
 
+def _norm0(ctx, p, width):
+    return math.sqrt(sum(float(v.detach().pow(2).sum()) for v in make_net(ctx, p, width, 0, 1.0).parameters()))
+
+
+def test_trained_lazy_control_stays_and_the_same_control_rejects_an_exiting_run():
+    """The quadratic net trained by NGD in the lazy scaling (alpha_out (f - f_0), lr / alpha_out) "stays" under
+    `regime` and its control holds; fed the paper's NGD lr 10 run (first step > ||theta_0||) as its "lazy" input,
+    the same lazy control fails: it can reject."""
+    ctx = Context(seed=0)
+    p, width, n, steps = 7, 28, 40, 30
+    grid = eval_grid(steps, per_decade=6, dense_until=5)
+    kw = dict(p=p, width=width, n=n, steps=steps, eval_steps=grid, subset=49)
+    band = kr.calibrate(_init_kernels(p=7, width=28, S=49))
+    lazy = lazy_run(ctx, lr=10.0, penalty_weight=0.0, factor=100.0, **kw)
+    moving = tracked_group(ctx, runs=[(1.0, 0)], optimizer="ngd", lr=10.0, weight_decay=0.0, penalty_weight=0.0,
+                           after_kernel=False, **kw)[0]
+    ev_lazy, ev_moving = kr.events(lazy, band["d_exit"]), kr.events(moving, band["d_exit"])
+    assert ev_lazy["regime"] == "stays" and ev_moving["regime"] == "exits", (ev_lazy, ev_moving)
+    assert max(lazy["disp"]) <= 1 / 100 + 1e-12  # the budget bound steps * lr / alpha_out <= ||theta_0|| / factor
+    assert lazy["train_acc"][-1] > lazy["train_acc"][0]  # it trains (not a frozen net)
+    name = "lazy control (x): regime == stays"
+    holds = {o.name: o.outcome for o in kr.control_observables("s", ev_lazy, ev_moving, "x", "y")}
+    wrong = {o.name: o.outcome for o in kr.control_observables("s", ev_moving, ev_moving, "x", "y")}
+    assert holds[name] == "holds" and wrong[name] == "fails"
+
+
+def test_lazy_alpha_and_the_centred_scaled_model():
+    assert lazy_alpha(100.0, 200, 10.0, 5.0) == pytest.approx(100 * 200 * 10 / 5.0)
+    assert lazy_alpha(100.0, 1, 0.1, 5.0) == 100.0  # never below factor
+    net = QuadraticNet(5, 8, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    m = CenteredScaled(net, 300.0)
+    x = one_hot_pairs(binary_table(5)[0], 5, dtype=torch.float64)  # (25, 10)
+    assert m(x).abs().max() == 0  # centred at theta_0
+    with torch.no_grad():
+        net.W.add_(1e-3)
+    f0 = QuadraticNet(5, 8, generator=torch.Generator().manual_seed(1), dtype=torch.float64)(x)
+    assert torch.allclose(m(x), 300.0 * (net(x) - f0), rtol=1e-12, atol=0)
+    assert [n for n, _ in m.named_parameters()] == ["net.W", "net.V"]  # theta_0 is not trained
+    K, Ka = (empirical_ntk(mod, x, method="jacobian", output=0) for mod in (net, m))
+    assert torch.allclose(Ka, 300.0 ** 2 * K, rtol=1e-10)  # eNTK of the scaled model: alpha^2 K
+    with pytest.raises(ValueError):
+        CenteredScaled(net, 0.0)
+
+
+def test_first_step_length_is_lr_over_the_init_norm_for_ngd():
+    """The probe's displacement at step 1 is ||theta_1 - theta_0|| / ||theta_0||: lr / ||theta_0|| for NGD
+    (the init norm computed here independently), lr / (alpha_out ||theta_0||) for the lazy control; a GD run
+    (step length lr ||g||) gives something else, so the check can fail."""
+    ctx = Context(seed=2)
+    p, width, n = 5, 20, 12
+    kw = dict(p=p, width=width, n=n, steps=3, eval_steps=(0, 1, 2, 3), subset=8)
+    norm0 = _norm0(ctx, p, width)
+    ngd = tracked_group(ctx, runs=[(1.0, 0)], optimizer="ngd", lr=0.3, weight_decay=0.0, penalty_weight=0.0,
+                        after_kernel=False, **kw)[0]
+    gd = tracked_group(ctx, runs=[(1.0, 0)], optimizer="gd", lr=0.3, weight_decay=0.0, penalty_weight=0.0,
+                       after_kernel=False, **kw)[0]
+    lazy = lazy_run(ctx, lr=0.3, penalty_weight=0.0, factor=100.0, **kw)
+    assert ngd["disp"][0] == 0 and ngd["disp"][1] == pytest.approx(0.3 / norm0, rel=1e-10)
+    assert lazy["disp"][1] == pytest.approx(0.3 / lazy["lazy_alpha"] / norm0, rel=1e-8)
+    assert lazy["lazy_alpha"] == pytest.approx(lazy_alpha(100.0, 3, 0.3, norm0), rel=1e-12)
+    assert abs(gd["disp"][1] - 0.3 / norm0) > 1e-3 * 0.3 / norm0
+    evs = [{"first_step": v} for v in (0.2, 0.1, 0.3)]
+    o = kr.step_length_observation("ours: x", evs)
+    assert (o.value, o.lo, o.hi, o.role) == (0.2, 0.1, 0.3, "observation")
+
+
 def test_bad_configs_raise_one_line_value_errors():
     from dataclasses import replace
     from grokcheck.claims.mohamadi import kernel_exit as ke, transformer_kernel_exit as tke
-    for bad in (dict(alphas=(0.5,)), dict(ps=()), dict(ps=(1,)), dict(subset=2), dict(steps=0)):
-        with pytest.raises(ValueError):
+    for bad in (dict(alphas=(0.5,)), dict(ps=()), dict(ps=(1,)), dict(subset=2), dict(steps=0), dict(step_lrs=(0.0,)),
+                dict(step_lrs=(10.0,)), dict(step_lrs=(1.0, 1.0)), dict(step_lrs=(math.inf,)), dict(lazy_factor=10.0),
+                dict(lazy_factor=math.nan)):
+        with pytest.raises(ValueError) as err:
             ke._validate(replace(ke.SCALES["ci"], **bad))
+        assert "\n" not in str(err.value), bad
     for bad in (dict(ps=()), dict(ps=(1,)), dict(subset=3), dict(lazy_steps=0)):
         with pytest.raises(ValueError):
             tke._validate(replace(tke.SCALES["ci"], **bad))

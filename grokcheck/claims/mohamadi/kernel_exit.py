@@ -17,6 +17,7 @@ The rules (calibrated kernel exit, functional exit, regime, measurement, alpha t
   exit) under the calibrated scale-free distance and the linearization gap.
 - "paper: alpha trend": Kendall tau of the alpha sweep (alphas > 1 included), first p.
 - "ours: AdamW lr 1e-2 wd 1": the interpretation on a run that groks fast (the rich control).
+- "ours: NGD lr 1", "ours: NGD lr 0.1": the interpretation at shorter NGD steps (step-length arms).
 Seeds and the statistic over them (fixed before the first multi-seed run): n_seeds
 seeds per alpha (3 at default and paper; 1 at ci for time), seed i = split ctx.rng("split", i) and
 init ctx.rng("init", i), the same for every alpha (a paired sweep within each seed), all alphas x
@@ -34,20 +35,49 @@ seeds of one p in one batched pass; the AdamW setting runs the same n_seeds seed
   decide). Post hoc (`_kernel_regime.TREND_POST_HOC`): the first version decided on the pooled tau as a
   point; under it the ci run (1 seed) was refuted in this setting, under the interval it is inconclusive.
   At default both refute (pooled tau_gap 0.17; per-seed taus 0, 0, 0.5, all below 0.6).
-Controls (through the one `regime` rule; the rich control is seed 0's AdamW run): lazy = the linearized net trained as such with the paper's
-optimizer (must stay, and not generalize); rich = the AdamW run (must exit). Large alpha alone is
-no lazy control here: the net is 3-homogeneous and its f_0 is not centred, so Chizat's laziness
-ratio does not shrink with alpha, and NGD's step has a fixed length; alpha > 1 runs are reported.
+Controls (through the one `regime` rule): rich = seed 0's AdamW run (must exit); lazy = the trained
+lazy control below (must stay, and not generalize). Large alpha alone is no lazy control here: the net
+is 3-homogeneous and its f_0 is not centred, so Chizat's laziness ratio does not shrink with the init
+scale, and NGD's step has a fixed length; alpha > 1 runs are reported.
+Lazy control (ours; written before its first run): the same quadratic net (init 0, split 0, the paper's
+init) trained by the paper's optimizer in Chizat-Bach's lazy scaling f_a(theta) = a (f(theta) - f(theta_0))
+(`_kernel_exit_runs.CenteredScaled`, centred so f_a(theta_0) = 0), by normalized GD at lr / a. Why lr / a:
+NGD's step has length lr whatever the gradient's scale, so a step of lr / a moves theta by lr / a while
+f_a moves by a J (lr / a) g/||g|| = lr J g/||g|| to first order: the function-space step of the unscaled
+net at lr, with theta moved O(1 / a). Its eNTK is a^2 K(theta); the scale-free d, the raw drift and the
+linearization gap do not see a^2, so the probe reads them on the inner net (same closed form, same
+subset as the paper's runs). a = lazy_factor * max(1, steps * lr / ||theta_0||), lazy_factor = 100, chosen
+once before running: every step has length lr / a, so over the whole budget ||theta_T - theta_0|| <=
+steps lr / a <= ||theta_0|| / 100, whatever the gradients do. A fixed a (100 or 1000) bounds nothing over
+the budget: at default (p = 31, ||theta_0|| ~ 7.2, lr 10, 2000 steps) the path can be 20 = 2.8 ||theta_0||
+long at a = 1000, and under cross-entropy the normalized gradient keeps its length after the fit. One lazy
+control per NGD lr (lr 10: the paper's setting and the AdamW setting; lr 1 and 0.1: their step-length
+arms). It holds only when `regime` says "stays" (a rule that calls a lazy trained net an exit cannot tell
+the regimes apart: tests/test_kernel_regime.py feeds it an exiting run and it fails). The linearized net
+trained by NGD lr 10 (K_t = K_0 by construction: it cannot fail) is reported as an observation.
+Step-length arms (ours): "ours: NGD lr 1" and "ours: NGD lr 0.1", alpha = 1, the same seeds and
+config.steps, judged by the interpretation observables with their own lazy control and the AdamW rich
+control, below the paper's budget as the paper's settings are (a fit still pending at lr 0.1 is
+`inconclusive (budget)`). Every run records its first step's length over ||theta_0||
+(||theta_1 - theta_0|| / ||theta_0||: lr / ||theta_0|| for NGD), an observation per setting, so a reader sees
+whether "exit before fit" goes with a first step as long as the init's norm.
+After-kernel accuracy (observation): per setting, the test accuracy of kernel regression with the eNTK
+(trace over logits) at the end of seed 0's alpha = 1 run and of its lazy control, against the same
+regression with the kernel at init (step 0).
+Changed after earlier runs (asked for, not tuned on them): until this version the lazy control was the
+linearized net (it cannot fail) and there were no step-length arms. The verdicts were the same under it
+(`LAZY_CONTROL_CHANGE`): the trained lazy control stays at ci and default at every lr.
 The init-to-init band is computed at alpha = 1: d is scale-free and alpha rescales every init
 kernel by alpha^4, so the band of (p, h, alpha) equals that of (p, h, 1) exactly.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from grokcheck.claims.mohamadi import _kernel_regime as kr
-from grokcheck.claims.mohamadi._kernel_exit_runs import calibration, linearized_run, tracked_group
-from grokcheck.core import Claim, Result
+from grokcheck.claims.mohamadi._kernel_exit_runs import RIDGE, calibration, lazy_run, linearized_run, tracked_group
+from grokcheck.core import Claim, Observable, Result
 from grokcheck.context import Context
 from grokcheck.theory.delay import eval_grid
 from grokcheck.theory.tasks import binary_table
@@ -68,6 +98,11 @@ PAPER_OPT = ("ngd", 10.0, 0.0, 1e-20)      # optimizer, lr, weight decay, l_inf 
 RICH_OPT = ("adamw", 1e-2, 1.0, 0.0)       # ours: groks within a few hundred steps
 MEAS, INTERP, TREND = "paper: measurement", "paper: scale-free / functional", "paper: alpha trend"
 OURS = "ours: AdamW lr 1e-2 wd 1"
+LAZY_CONTROL_CHANGE = ("Changed after earlier runs (asked for; no threshold or rule changed): the lazy control was the "
+                       "linearized net (K_t = K_0 by construction, it cannot fail), now an observation; the trained "
+                       "lazy-scaled net replaces it, and the NGD lr 1 / lr 0.1 arms were added. Under the old control "
+                       "the verdicts were the same (default: measurement and interpretation inconclusive, the "
+                       "interpretation through the AdamW rich control's 'mixed', trend refuted).")
 
 
 @dataclass(frozen=True)
@@ -82,6 +117,8 @@ class Config:
     n_uniform: int = 20                # plus evenly spaced eval points
     subset: int = 512                  # eNTK subset (paper: 20,000 random points)
     rich_steps: int = 600              # AdamW rich control (ours)
+    step_lrs: tuple[float, ...] = (1.0, 0.1)  # NGD step-length arms (ours), alpha = 1, config.steps each
+    lazy_factor: float = 100.0         # lazy control: output scale alpha_out = lazy_factor * max(1, steps lr / ||theta_0||)
     seed: int = 0
 
     def __post_init__(self):
@@ -100,6 +137,12 @@ def _validate(config) -> None:
     for name in ("n_seeds", "steps", "rich_steps", "width_factor"):
         check_int(name, getattr(config, name), 1)
     check_int("subset", config.subset, 4)
+    if any(not (lr > 0 and math.isfinite(lr)) for lr in config.step_lrs) or PAPER_OPT[1] in config.step_lrs:
+        raise ValueError(f"step_lrs must be positive finite lrs other than the paper's {PAPER_OPT[1]:g}, got {config.step_lrs}")
+    if len(set(config.step_lrs)) != len(config.step_lrs):
+        raise ValueError(f"step_lrs must be distinct, got {config.step_lrs}")
+    if not (config.lazy_factor >= 100 and math.isfinite(config.lazy_factor)):
+        raise ValueError(f"lazy_factor must be a finite number >= 100 (the lazy scaling alpha >= 100), got {config.lazy_factor}")
 
 
 SCALES = {
@@ -127,7 +170,7 @@ def _group(ctx, config, p, runs, opt, steps, after_kernel=True):
 
 def run(config: Config, ctx: Context) -> Result:
     _validate(config)
-    runs = []  # every tracked run: {"label", "p", "alpha", "seed", "kind", "series", "events"}
+    runs = []  # every tracked run: {"label", "p", "alpha", "seed", "kind", "lr", "series", "events"}
     bands = {}
     for j, p in enumerate(config.ps):
         pairs, _ = binary_table(p)
@@ -139,49 +182,97 @@ def run(config: Config, ctx: Context) -> Result:
         alphas = config.alphas if j == 0 else (1.0,)
         group = [(a, i) for a in alphas for i in range(config.n_seeds)]
         for (a, i), s in zip(group, _group(ctx, config, p, group, PAPER_OPT, config.steps)):
-            runs.append(_tracked(f"NGD lr 10, alpha={a:g}, p={p}, seed {i}", p, a, i, "paper", s, bands[p]))
-    p0 = config.ps[0]
+            runs.append(_tracked(f"NGD lr 10, alpha={a:g}, p={p}, seed {i}", p, a, i, "paper", s, bands[p], PAPER_OPT[1]))
+    p0, band0 = config.ps[0], bands[config.ps[0]]
     seeds = [(1.0, i) for i in range(config.n_seeds)]
     for (_, i), s in zip(seeds, _group(ctx, config, p0, seeds, RICH_OPT, config.rich_steps)):
         role = " (rich control)" if i == 0 else ""
-        runs.append(_tracked(f"{OURS}, alpha=1, p={p0}, seed {i}{role}", p0, 1.0, i, "rich", s, bands[p0]))
+        runs.append(_tracked(f"{OURS}, alpha=1, p={p0}, seed {i}{role}", p0, 1.0, i, "rich", s, band0, RICH_OPT[1]))
+    for lr in config.step_lrs:
+        opt = ("ngd", lr) + PAPER_OPT[2:]
+        for (_, i), s in zip(seeds, _group(ctx, config, p0, seeds, opt, config.steps)):
+            runs.append(_tracked(f"{step_setting(lr)}, alpha=1, p={p0}, seed {i}", p0, 1.0, i, "step", s, band0, lr))
     grid = eval_grid(config.steps, per_decade=config.per_decade, n_uniform=config.n_uniform, dense_until=10)
-    s = linearized_run(ctx, p=p0, width=config.width_factor * p0, n=n_train(p0, config), steps=config.steps,
+    width, n = config.width_factor * p0, n_train(p0, config)
+    for lr in (PAPER_OPT[1],) + tuple(config.step_lrs):
+        s = lazy_run(ctx, p=p0, width=width, n=n, steps=config.steps, lr=lr, penalty_weight=PAPER_OPT[3],
+                     eval_steps=grid, subset=config.subset, factor=config.lazy_factor)
+        label = (f"lazy-scaled net alpha_out={s['lazy_alpha']:.4g}, NGD lr {lr:g}/alpha_out, p={p0} "
+                 f"(lazy control)")
+        runs.append(_tracked(label, p0, 1.0, 0, "lazy", s, band0, lr))
+    s = linearized_run(ctx, p=p0, width=width, n=n, steps=config.steps,
                        optimizer=PAPER_OPT[0], lr=PAPER_OPT[1], weight_decay=PAPER_OPT[2], penalty_weight=PAPER_OPT[3],
                        eval_steps=grid, subset=min(config.subset, 128))
-    runs.append(_tracked(f"linearized net, NGD lr 10, p={p0} (lazy control)", p0, 1.0, 0, "lazy", s, bands[p0]))
+    runs.append(_tracked(f"linearized net, NGD lr 10, p={p0} (observation)", p0, 1.0, 0, "linearized", s, band0,
+                         PAPER_OPT[1]))
     for r in runs:
         ctx.log(kr.table_row(r["label"], r["events"]))
     return _result(ctx, config, runs, bands)
 
 
-def _tracked(label, p, alpha, init, kind, series, band) -> dict:
+def step_setting(lr: float) -> str:
+    """The name of the step-length arm at NGD lr `lr` (ours)."""
+    return f"ours: NGD lr {lr:g}"
+
+
+def _tracked(label, p, alpha, init, kind, series, band, lr) -> dict:
     ev = kr.events(series, band["d_exit"])
-    ev.update(alpha=alpha, p=p, init=init)
-    return {"label": label, "p": p, "alpha": alpha, "init": init, "kind": kind, "series": series, "events": ev}
+    ev.update(alpha=alpha, p=p, init=init, first_step=kr.at(series, "disp", 1) if 1 in series["steps"] else None)
+    return {"label": label, "p": p, "alpha": alpha, "init": init, "kind": kind, "lr": lr, "series": series,
+            "events": ev}
+
+
+def _after_kernel(setting: str, run: dict) -> Observable:
+    """Observation: the after-kernel test accuracy (kernel regression with the eNTK of the end of the run)
+    against the kernel at init's (step 0) on the same split: did the kernel learn the task?"""
+    acc = run["series"]["after_acc"]
+    return Observable(f"after-kernel test acc at the end ({run['label']})", acc[-1], acc[0], ">", role="observation",
+                      setting=setting, reason=f"kernel regression (relative ridge {RIDGE:g}) with K_T vs with K_0 "
+                                                f"(test acc {acc[0]:.3g}); reported, it does not decide")
 
 
 def _result(ctx, config, runs, bands) -> Result:
-    paper = [r["events"] for r in runs if r["kind"] == "paper" and r["alpha"] == 1.0]
+    def pick(kind, lr=None):
+        return [r for r in runs if r["kind"] == kind and (lr is None or r["lr"] == lr)]
+
+    paper_runs = [r for r in pick("paper") if r["alpha"] == 1.0]
+    paper = [r["events"] for r in paper_runs]
     sweep = [r["events"] for r in runs if r["kind"] == "paper" and r["p"] == config.ps[0]]
-    rich = [r["events"] for r in runs if r["kind"] == "rich"]
-    lazy = next(r["events"] for r in runs if r["kind"] == "lazy")
+    rich_runs = pick("rich")
+    rich = [r["events"] for r in rich_runs]
+    lazy = {r["lr"]: r for r in pick("lazy")}
+    linearized = pick("linearized")[0]["events"]
     trend = kr.alpha_trend(sweep, config.steps)
     trend.update(kr.trend_spread(sweep, config.steps, ctx.np_rng("bootstrap")))
-    rescaled = [kr.rescaling_events(r["series"], r["events"]) for r in runs if r["kind"] == "paper" and r["alpha"] == 1.0]
+    rescaled = [kr.rescaling_events(r["series"], r["events"]) for r in paper_runs]
+
+    def lazy_name(lr):
+        return f"lazy-scaled net, alpha_out={lazy[lr]['series']['lazy_alpha']:.3g}, NGD lr {lr:g}/alpha_out"
+
+    def extras(setting, arm, lazy_lr):
+        """The setting's controls (own lazy control at its lr, the AdamW rich control) and observations."""
+        seed0 = next(r for r in arm if r["init"] == 0)
+        return (kr.control_observables(setting, lazy[lazy_lr]["events"], rich[0], lazy_name(lazy_lr), "AdamW run (seed 0)")
+                + [kr.step_length_observation(setting, [r["events"] for r in arm]),
+                   _after_kernel(setting, seed0), _after_kernel(setting, lazy[lazy_lr])])
+
+    lr10 = PAPER_OPT[1]
     obs = (kr.measurement_observables(MEAS, paper) + [kr.measurement_control(MEAS, rescaled)]
-           + kr.interpretation_observables(INTERP, paper, config.steps)
+           + kr.interpretation_observables(INTERP, paper, config.steps) + extras(INTERP, paper_runs, lr10)
+           + [kr.regime_observation(INTERP, linearized, "linearized net, NGD lr 10")]
            + kr.trend_observables(TREND, trend) + [kr.trend_control(TREND, trend)]
-           + kr.interpretation_observables(OURS, rich, config.rich_steps)
-           + kr.control_observables(INTERP, lazy, rich[0], "linearized net", "AdamW run (seed 0)")
-           + kr.control_observables(OURS, lazy, rich[0], "linearized net", "AdamW run (seed 0)"))
+           + kr.interpretation_observables(OURS, rich, config.rich_steps) + extras(OURS, rich_runs, lr10))
+    for lr in config.step_lrs:
+        arm = pick("step", lr)
+        obs += kr.interpretation_observables(step_setting(lr), [r["events"] for r in arm], config.steps) \
+            + extras(step_setting(lr), arm, lr)
     gaps = {}
     below = [k for k, v in (("p", min(config.ps) < min(PAPER_BUDGET["p"])), ("steps", config.steps < PAPER_BUDGET["steps"]),
                             ("subset", config.subset < PAPER_BUDGET["subset"])) if v]
     if below:
         gap = (f"p = {list(config.ps)}, {config.steps} steps, eNTK on {config.subset} pairs < the paper's p in "
                f"{{47, 97}}, >= 3e4 steps, 20,000 points")
-        gaps = {MEAS: gap, INTERP: gap, TREND: gap}
+        gaps = {MEAS: gap, INTERP: gap, TREND: gap, **{step_setting(lr): gap for lr in config.step_lrs}}
     series = {"runs": runs, "bands": {str(p): b for p, b in bands.items()}, "trend": trend}
     return ctx.result(CLAIM, config, obs, series, notes(config, runs, bands, trend), budget_gaps=gaps)
 
@@ -206,8 +297,14 @@ def notes(config: Config, runs: list, bands: dict, trend: dict) -> list[str]:
     out.append(f"Statistic over seeds: every one of the {config.n_seeds} seed(s) must satisfy the measurement and "
                "interpretation rules ([min, max] over seeds); the alpha trend reads the median of the per-seed Kendall "
                "taus with its order-statistic interval (the pooled tau is reported).")
+    lazy = [r for r in runs if r["kind"] == "lazy"]
+    out.append("Lazy controls (ours): the quadratic net trained by NGD in the lazy scaling a (f - f_0) at lr / a, "
+               f"a = {config.lazy_factor:g} max(1, steps lr / ||theta_0||): "
+               + "; ".join(f"lr {r['lr']:g}: a = {r['series']['lazy_alpha']:.4g}, max ||theta_t - theta_0|| / ||theta_0|| "
+                           f"{max(r['series']['disp']):.3g}, regime {r['events']['regime']}" for r in lazy)
+               + ". The linearized net is reported as an observation (K_t = K_0 by construction).")
     out += ["Run " + kr.table_row(r["label"], r["events"]) for r in runs]
-    return out + [kr.POST_HOC, kr.TREND_POST_HOC]
+    return out + [kr.POST_HOC, kr.TREND_POST_HOC, LAZY_CONTROL_CHANGE]
 
 
 def figures(result: Result):
