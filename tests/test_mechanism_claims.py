@@ -254,6 +254,41 @@ def test_max_margin_config_rejects_bad_values(kwargs):
         mm.Config(**kwargs)
 
 
+def test_linf_paper_setting_judges_each_optimizer_at_its_best_lr():
+    """linf-role's paper setting on (cell, lr) units: the explicit-penalty cell groks when one lr of its grid
+    does in every seed (P1), a comparison cell that groks at any lr refutes P2 at any budget; P2 holding
+    is an absence, `inconclusive (budget)` below 1e5 steps, verified at the paper's budget; a penalty unit
+    that groks without the Fourier features fails P3; the NGD + l_inf shuffled-label control must not grok."""
+    from grokcheck.core import setting_decision
+
+    low, high = [0.1, 0.2, 0.3], [0.99, 0.98, 0.97]
+    feat, nofeat = [0.95, 0.9, 0.92], [0.1, 0.2, 0.3]
+
+    def grid(accs_by_lr, fourier=feat, linf=False):
+        return {"linf_geometry": linf, "grid": [{"lr_mult": m, "seeds": [{"test_acc": a, "fourier": f}
+                                                                        for a, f in zip(accs, fourier)]}
+                                                for m, accs in zip(lr.LR_MULTS, accs_by_lr)]}
+
+    def cells(penalty=(low, high, low), comparison=(low, low, low), fourier=feat):
+        out = {k: grid(penalty, fourier, True) for k in lr.MECHANISM}
+        out.update({k: grid(comparison) for k in lr.COMPARISON})
+        out[("adam", "none")] = grid((high, high, high), linf=True)  # not read by the paper setting
+        return out
+
+    ctrl = {"seeds": [{"test_acc": a, "fourier": f} for a, f in zip(low, nofeat)]}
+    obs = lambda cs, c=ctrl: lr.paper_observables("paper: s", cs, c)  # noqa: E731
+    assert [o.outcome for o in obs(cells())] == ["holds"] * 4
+    assert setting_decision(obs(cells()), "300 steps")[1].startswith("budget:")  # an absence below the budget
+    assert setting_decision(obs(cells()), None)[0] == "verified"
+    assert obs(cells(penalty=(low, low, low)))[0].outcome == "pending"           # no lr of the grid groks
+    assert obs(cells(penalty=(low, [0.99, 0.5, 0.97], low)))[0].outcome == "undecided"
+    refuted = obs(cells(comparison=(low, low, high)))                             # GD / NGD groks at x10
+    assert refuted[1].outcome == "fails" and setting_decision(refuted, "300 steps")[0] == "refuted"
+    assert obs(cells(fourier=nofeat))[2].outcome == "fails"
+    assert obs(cells(), {"seeds": [{"test_acc": a, "fourier": 0.9} for a in high]})[3].outcome == "fails"
+    assert len(lr.units(cells())) == 3 * (len(lr.MECHANISM) + len(lr.COMPARISON) + 1)
+
+
 def test_linf_geometry_table():
     assert lr.linf_geometry("gd", "linf") and lr.linf_geometry("adam", None) and lr.linf_geometry("sign", "l2")
     assert not lr.linf_geometry("gd", "l2") and not lr.linf_geometry("ngd", None)
