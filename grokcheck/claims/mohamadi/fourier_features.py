@@ -235,15 +235,18 @@ def run(config: Config, ctx: Context) -> Result:
 def figures(result: Result):
     import matplotlib.pyplot as plt
     figs = []
-    for p, s in result.series["p"].items():
-        fig, axes = plt.subplots(1, 3, figsize=(12, 4.6), sharey=True)
+    runs = [("AdamW", p, s) for p, s in result.series["p"].items()]
+    runs += [("NGD + l_inf", p, s) for p, s in result.series.get("ngd", {}).items()]
+    for name, p, s in runs:
+        fig, axes = plt.subplots(1, len(s["heat"]), figsize=(4 * len(s["heat"]), 4.6), sharey=True, squeeze=False)
+        axes = axes[0]
         for ax, (when, (spec, mass)) in zip(axes, s["heat"].items()):
             spec, mass = torch.tensor(spec), torch.tensor(mass)
             order = torch.argsort(mass, descending=True)[:48]  # the heaviest neurons
             order = order[torch.argsort(spec[order].argmax(1), stable=True)]
             im = ax.imshow(spec[order].numpy(), aspect="auto", cmap="viridis", vmin=0, vmax=1)
             ax.set_xlabel("frequency class k")
-            ax.set_title(f"p={p}, {when}")
+            ax.set_title(f"{name}, p={p}, {when}")
         axes[0].set_ylabel("neuron (48 heaviest, sorted by top k)")
         fig.colorbar(im, ax=axes, label="share of the neuron's energy")
         figs.append(fig)
@@ -252,6 +255,9 @@ def figures(result: Result):
         r = range(len(s["weighted_fraction"]))
         ax.plot(r, s["weighted_fraction"], "o-", color=f"C{i}", label=f"p={p} end")
         ax.plot(r, s["fit_fraction"], "s--", color=f"C{i}", label=f"p={p} at t_fit")
+    for j, (p, s) in enumerate(result.series.get("ngd", {}).items()):
+        ax.plot(range(len(s["weighted_fraction"])), s["weighted_fraction"], "^:", color=f"C{i + 1 + j}",
+                label=f"NGD + l_inf p={p} end (test acc {', '.join(f'{a:.2f}' for a in s['test_acc'])})")
     ax.axhline(FRAC, color="k", ls=":", label=f"rule: >= {FRAC}")
     ax.set_xlabel("seed")
     ax.set_ylabel("mass-weighted concentrated fraction")
