@@ -13,7 +13,9 @@ pre-registered bound (`value comparison bound`, within `tolerance`) an observabl
 - "fails" when the whole interval lies on the other side,
 - "undecided" when the interval straddles the bound, there is no value to compare, or the interval's
   coverage is below MIN_COVERAGE = 0.5 (a statistic of one seed, [v, v] at coverage 0, is not evidence
-  either way; [min, max] of 2 seeds has 50%, of 3 seeds 75%),
+  either way; [min, max] of 2 seeds has 50%, of 3 seeds 75%) or unknown (`coverage=None` with an
+  interval: e.g. a bootstrap of fewer than `theory.stats.MIN_BOOTSTRAP` values, whose nominal level
+  nothing guarantees; an interval of unknown coverage is reported, never decisive),
 - "pending" for an event (`kind="event"`: something happens within the run, e.g. test accuracy
   reaches 0.95) that has not happened yet: no value, or an interval wholly on the other side.
 
@@ -176,7 +178,7 @@ class Observable:
     def _outcome(self) -> str:
         if self.value is None and self.lo is None:
             return "pending" if self.kind == "event" else "undecided"
-        if self.coverage is not None and self.coverage < MIN_COVERAGE:
+        if self.lo is not None and (self.coverage is None or self.coverage < MIN_COVERAGE):
             return "undecided"
         out = interval_outcome(*self.interval, self.bound, self.comparison, self.tolerance)
         return "pending" if out == "fails" and self.kind == "event" else out

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from grokcheck.claims.beyond_l2._common import (LEVEL, budget_gaps, grok_ratio, kendall_rows, median_ci,
-                                                pooled_kendall, spreads, stat_observable)
+                                                median_kendall, spreads, stat_observable)
 from grokcheck.core import Observable, setting_verdicts
 
 
@@ -49,12 +49,12 @@ def test_depth_monotone_rule_rejects_reversed_init_order():
     assert (largest_decrease(final.flip(1)) > MONO_TOL).all()
 
 
-def test_pooled_kendall_interval():
+def test_median_kendall_interval():
     rows = [[1.0, 2.0, 3.0], [1.0, 3.0, 2.0], [3.0, 2.0, 1.0]]
     assert kendall_rows(rows) == pytest.approx([1.0, 1 / 3, -1.0])
-    est, lo, hi = pooled_kendall(rows, 0.0, np.random.default_rng(0))
-    assert est == pytest.approx(1 / 9) and -1 <= lo <= est <= hi <= 1
-    assert pooled_kendall([[1.0, 2.0]] * 4, 0.0, np.random.default_rng(0)) == (1.0, 1.0, 1.0)
+    est, lo, hi, cov = median_kendall(rows, 0.0)
+    assert (est, lo, hi) == pytest.approx((1 / 3, -1.0, 1.0)) and cov == 0.75  # [min, max] of 3 instances
+    assert median_kendall([[1.0, 2.0]] * 4, 0.0)[:3] == (1.0, 1.0, 1.0)
 
 
 def test_interval_rule_at_every_scale():

@@ -290,7 +290,7 @@ def test_observable_passed_coverage_one_and_describe():
     assert full.coverage == 1.0 and full.passed is True
     assert full.describe() == f"x: {0.5:.4g} [{0.25:.4g}, {0.75:.4g}] 100% exact ends vs >= 0 -> holds"
     unknown = Observable("y", 0.123456, 0.5, "<=", lo=0.1, hi=0.2)
-    assert unknown.describe() == f"y: {0.123456:.4g} [{0.1:.4g}, {0.2:.4g}] coverage unknown, exact vs <= 0.5 -> holds"
+    assert unknown.describe() == f"y: {0.123456:.4g} [{0.1:.4g}, {0.2:.4g}] coverage unknown, exact vs <= 0.5 -> undecided"
     assert Observable("z", None, 2.5, "<=", kind="event").describe() == "z: none vs <= 2.5 -> pending"
 
 

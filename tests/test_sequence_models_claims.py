@@ -59,9 +59,18 @@ def test_rules_statistics():
     assert s.coverage == 0.75  # its true coverage, not the nominal 95%
     assert R.median_stat([], rng_of(0)).lo is None
     trend = R.trend_stat([0.3, 0.5], [[900, 800, 700], [300, 200, 100]], rng_of(0))
-    assert trend.hi < 0 and trend.coverage is None  # 6 runs: a bootstrap's coverage is unknown
+    assert trend.hi == pytest.approx(-1.0) and trend.coverage == 0.75  # every seed falls: [min, max] of 3 seeds
     assert R.trend_stat([0.3, 0.5], [[5, 5], [5, 5]], rng_of(0)).estimate is None  # no trend at all
+    # one seed whose sweep is flat counts as no trend (rho 0), not as a missing seed
+    flat = R.trend_stat([0.3, 0.5], [[900, 800, 700], [300, 800, 100]], rng_of(0))
+    assert (flat.lo, flat.hi) == pytest.approx((-1.0, 0.0))
+    with pytest.raises(ValueError, match="same seeds"):
+        R.trend_stat([0.3, 0.5], [[900, 800, 700], [300, 200]], rng_of(0))
     assert R.superiority([0, 0], [1, 1]) == 1.0 and R.superiority([1], [1]) == 0.5
+    sup = R.superiority_stat([0, 2, 1, float("nan")], [1, 1, 1, 5])  # per seed 1, 0, 1/2; the NaN pair left out
+    assert (sup.estimate, sup.lo, sup.hi, sup.n) == (0.5, 0.0, 1.0, 3)
+    with pytest.raises(ValueError, match="pairs seeds"):
+        R.superiority_stat([0, 1], [1])
     assert R.delay_ratios([fake_run(100, 400)]) == [4.0]
     assert R.delay_ratios([fake_run(100, 400)], "train_acc") == [1.0]  # fit and "generalize" together
 

@@ -45,12 +45,12 @@ def test_compare(value, bound, comparison, tolerance, expected):
 def test_interval_against_its_bound(lo, hi, comparison, expected):
     tol = 0.02 if comparison == "==" else 0.0
     assert interval_outcome(lo, hi, 0.5, comparison, tol) == expected
-    assert Observable("x", (lo + hi) / 2, 0.5, comparison, tol, lo=lo, hi=hi).outcome == expected
+    assert Observable("x", (lo + hi) / 2, 0.5, comparison, tol, lo=lo, hi=hi, coverage=0.95).outcome == expected
 
 
 def test_interval_ends_are_checked_not_the_point():
     """A point estimate on the claim's side decides nothing when its interval straddles the bound."""
-    o = Observable("x", 0.9, 0.5, ">=", lo=0.2, hi=0.95)
+    o = Observable("x", 0.9, 0.5, ">=", lo=0.2, hi=0.95, coverage=0.95)
     assert o.outcome == "undecided" and not o.passed
     assert Observable("x", 0.9, 0.5, ">=").outcome == "holds"  # exact value: the point is the interval
 
@@ -78,6 +78,15 @@ def test_an_interval_of_low_coverage_decides_nothing():
     assert Observable("x", 0.1, 0.5, ">=", lo=0.05, hi=0.1, coverage=0.5).outcome == "fails"
     assert Observable("x", 0.9, 0.5, ">=", lo=0.8, hi=0.9, coverage=0.75).outcome == "holds"
     assert Observable("x", 0.9, 0.5, ">=").outcome == "holds"  # an exact value has no coverage to lack
+
+
+def test_an_interval_of_unknown_coverage_decides_nothing():
+    """A bootstrap of a few seeds has no known coverage (coverage None with an interval): reported, never
+    decisive, on either side; the same interval with a known coverage decides."""
+    for lo, hi in ((0.8, 0.9), (0.1, 0.2)):
+        assert Observable("x", hi, 0.5, ">=", lo=lo, hi=hi).outcome == "undecided"
+        assert Observable("x", hi, 0.5, ">=", lo=lo, hi=hi, coverage=0.95).outcome != "undecided"
+    assert Observable("t", 0.2, 0.5, ">=", lo=0.1, hi=0.2, kind="event").outcome == "undecided"  # not "pending"
 
 
 def test_missing_values_and_events():
@@ -125,12 +134,12 @@ def test_budget_rule(gap):
     ctl = _obs("ctl", True, **CTL)
     below = gap is not None
     # an event that happened inside the budget is decided, below the budget or not
-    happened = Observable("t_exit < t_fit", 0.1, 1, "<", kind="event", lo=0.05, hi=0.2)
+    happened = Observable("t_exit < t_fit", 0.1, 1, "<", kind="event", lo=0.05, hi=0.2, coverage=0.75)
     assert setting_decision([happened, ctl], gap)[0] == "verified"
-    late = Observable("t_exit / t_fit", 3.0, 1, "<", lo=2.0, hi=4.0)  # both happened, in the wrong order
+    late = Observable("t_exit / t_fit", 3.0, 1, "<", lo=2.0, hi=4.0, coverage=0.75)  # both happened, in the wrong order
     assert setting_decision([late, ctl], gap)[0] == "refuted"
     # an event whose interval lies on the other side has not happened yet: pending, like no value
-    not_yet = Observable("median final test acc", 0.4, 0.95, ">=", kind="event", lo=0.3, hi=0.5)
+    not_yet = Observable("median final test acc", 0.4, 0.95, ">=", kind="event", lo=0.3, hi=0.5, coverage=0.75)
     assert not_yet.outcome == "pending"
     verdict, reason = setting_decision([not_yet, ctl], gap)
     assert (verdict, reason.startswith("budget:")) == (("inconclusive", True) if below else ("refuted", False))
@@ -196,7 +205,7 @@ def test_truth_table(kind, outcome, gap, has_control, control_ok):
         pytest.skip("only events are pending")
     value = {"holds": (0.9, 0.8, 1.0), "fails": (0.1, 0.0, 0.2), "undecided": (0.5, 0.3, 0.7),
              "pending": (None, None, None)}[outcome]
-    o = Observable("c", value[0], 0.5, ">=", lo=value[1], hi=value[2], kind=kind)
+    o = Observable("c", value[0], 0.5, ">=", lo=value[1], hi=value[2], kind=kind, coverage=0.75)
     if kind == "event" and outcome == "fails":  # an event on the other side has not happened yet
         assert o.outcome == "pending"
         outcome = "pending"

@@ -4,8 +4,8 @@ import math
 from grokcheck.checks import standard_tests
 
 CLAIM_ID = "data-selection"
-NAMES = ["sparse recovery: signed trend, +1 x pooled Kendall tau of t2 vs tau",
-         "completion: signed trend, -1 x pooled Kendall tau of t2 vs tau",
+NAMES = ["sparse recovery: signed trend, +1 x median over instances of Kendall tau of t2 vs tau",
+         "completion: signed trend, -1 x median over instances of Kendall tau of t2 vs tau",
          "completion: signed effect, -1 x median log t2(tau_max)/t2(0)"]
 
 test_observable, test_verdict = standard_tests(
@@ -19,7 +19,7 @@ def test_trend_statistics_and_their_shuffle_control(ci_result):
     from grokcheck.claims.beyond_l2.data_selection import TREND
     stats = ci_result(CLAIM_ID).series["statistics"]
     for task in ("sparse recovery", "completion"):
-        pooled, lo, hi = stats[task]["pooled"]
-        assert -1 <= lo <= pooled <= hi <= 1, (task, stats[task]["pooled"])
-        assert abs(stats[task]["shuffled_pooled"]) < TREND <= abs(pooled), task
+        med, lo, hi = stats[task]["median_tau"]
+        assert -1 <= lo <= med <= hi <= 1, (task, stats[task]["median_tau"])
+        assert abs(stats[task]["shuffled_median_tau"]) < TREND <= abs(med), task
         assert all(math.isfinite(v) for v in stats[task]["kendall_per_instance"]), task

@@ -11,6 +11,9 @@ Every interval says how it was made and what coverage it truly has (`Interval`):
 - rank statistics through SciPy: `rank_correlation` (Spearman), `kendall_tau` (Kendall tau-b);
   `pooled_rank_ci` pools (x, y) pairs over seeds with a bootstrap over seeds within each x.
 - `loglog_slope(x, y)`: least-squares slope of log y on log x (the exponent of y ~ x^k).
+- `seedwise_interval(xs, ys_by_x, statistic)`: a sweep statistic (a trend, an exponent) computed
+  within each seed's sweep, and the `median_interval` of those per-seed values: seeds are independent
+  replicates, so the coverage is exact at any number of seeds (a bootstrap of a few seeds is not).
 The resampling functions take an explicit `numpy.random.Generator` and validate their inputs
 (ValueError).
 """
@@ -66,6 +69,25 @@ def median_interval(values: Sequence[float | None], level: float = LEVEL) -> Int
     k, cov = best if best else (1, minmax_coverage(n))
     how = (f"order statistics {k} and {n + 1 - k} of {n}" if k > 1 else f"[min, max] of {n}")
     return Interval(est, float(x[k - 1]), float(x[n - k]), cov, f"median, {how}, exact coverage", n)
+
+
+def seedwise_interval(xs: Sequence[float], ys_by_x: Sequence[Sequence[float]],
+                      statistic: Callable[[np.ndarray, np.ndarray], float], level: float = LEVEL, *,
+                      what: str = "statistic") -> Interval:
+    """statistic(xs, y_s) of each seed s's sweep y_s = (ys_by_x[0][s], ..., ys_by_x[G-1][s]), and the
+    median over seeds of those values with its order-statistic interval (`median_interval`, exact
+    coverage: the seeds are independent, so the per-seed values are iid). xs: (G,); ys_by_x: G rows
+    of S values, seed s at position s in every row. A seed whose statistic is NaN (e.g. a rank
+    correlation of a constant sweep) is dropped; say in `statistic` when NaN should mean 0 instead."""
+    xs = np.asarray(xs, dtype=float)
+    rows = [list(r) for r in ys_by_x]
+    if xs.ndim != 1 or xs.size < 2 or len(rows) != xs.size:
+        raise ValueError(f"need >= 2 x values and one row of y per x, got {xs.size} x and {len(rows)} rows")
+    if len({len(r) for r in rows}) != 1 or not rows[0]:
+        raise ValueError(f"every x needs the same seeds (>= 1), got rows of lengths {[len(r) for r in rows]}")
+    per_seed = [float(statistic(xs, np.array([float(r[s]) for r in rows]))) for s in range(len(rows[0]))]
+    iv = median_interval(per_seed, level)
+    return Interval(iv.estimate, iv.lo, iv.hi, iv.coverage, f"{what} per seed, {iv.method}", iv.n)
 
 
 def proportion_interval(k: int, n: int, level: float = LEVEL) -> Interval:

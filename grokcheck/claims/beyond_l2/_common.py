@@ -4,12 +4,11 @@ and the budget rule of their verdicts.
 
 Statistics (fixed before any run):
 - `median_ci`: the median of per-instance values with a distribution-free order-statistic
-  interval (binomial: [x_(k), x_(n+1-k)] with the largest k of coverage >= `level`; below that
-  many values, [min, max] and its true coverage 1 - 2^(1-n)).
-- `pooled_kendall`: the monotone-trend statistic, Kendall's tau-a of a per-instance curve against
-  its x order, pooled (averaged) over instances; ties (within a relative `tie` of each other, or
-  both inf) count 0. Its interval is a bootstrap over instances (trusted to exclude a claim from
-  MIN_BOOTSTRAP instances on).
+  interval (`theory.stats.median_interval`: [x_(k), x_(n+1-k)] with the largest k of coverage >=
+  `level`; below that many values, [min, max] and its true coverage 1 - 2^(1-n)).
+- `median_kendall`: the monotone-trend statistic, Kendall's tau-a of each instance's curve against
+  its x order (`kendall_rows`; ties within a relative `tie` of each other, or both inf, count 0),
+  and the `median_ci` of those per-instance values (instances are independent: exact coverage).
 - proportions: `theory.stats.clopper_pearson` at level LEVEL.
 Verdicts: every claim observable carries its interval and coverage and the core rule decides on the
 interval at every scale (grokcheck.core); below the paper's budget the setting declares its gap.
@@ -18,7 +17,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 
 from grokcheck.core import Observable
@@ -31,10 +29,9 @@ from grokcheck.theory.sparse import (
     low_rank_matrix,
     sparse_vector,
 )
-from grokcheck.theory.stats import bootstrap_ci
+from grokcheck.theory.stats import median_interval
 
 LEVEL = 0.9  # two-sided level of every interval here
-MIN_BOOTSTRAP = 5  # fewer instances: a bootstrap interval is reported but never excludes a claim
 
 
 # --- instances ---------------------------------------------------------------------------------
@@ -102,20 +99,12 @@ def fit_many(ctx, spec: dict, X, y, A, **train_kw) -> dict:
 # --- statistics ----------------------------------------------------------------------------------
 
 def median_ci(values, level: float = LEVEL) -> tuple[float, float, float, float]:
-    """(median, lo, hi, coverage) of finite-or-inf values; NaNs are dropped (all NaN: all NaN)."""
-    x = sorted(float(v) for v in values if not math.isnan(float(v)))
-    n = len(x)
-    if n == 0:
+    """(median, lo, hi, coverage) of finite-or-inf values (`theory.stats.median_interval`); NaNs are
+    dropped (none left: all NaN, coverage 0)."""
+    iv = median_interval(values, level)
+    if iv.estimate is None:
         return math.nan, math.nan, math.nan, 0.0
-    med = 0.5 * (x[(n - 1) // 2] + x[n // 2]) if not math.isinf(x[(n - 1) // 2] + x[n // 2]) else x[n // 2]
-    cdf = lambda k: sum(math.comb(n, j) for j in range(k)) / 2 ** n  # P(Binom(n, 1/2) < k)
-    best = None
-    for k in range(1, n // 2 + 1):
-        cov = 1 - 2 * cdf(k)
-        if cov >= level:
-            best = (k, cov)
-    k, cov = best if best else (1, 1 - 2 * cdf(1))
-    return med, x[k - 1], x[n - k], cov
+    return iv.estimate, iv.lo, iv.hi, iv.coverage
 
 
 def kendall_rows(rows, tie: float = 0.0) -> list[float]:
@@ -139,12 +128,9 @@ def kendall_rows(rows, tie: float = 0.0) -> list[float]:
     return out
 
 
-def pooled_kendall(rows, tie: float, rng, level: float = LEVEL, resamples: int = 2000) -> tuple[float, float, float]:
-    """(pooled tau, lo, hi): the mean of `kendall_rows` over instances and its percentile bootstrap
-    interval over instances (`theory.stats.bootstrap_ci`; rng: a numpy Generator, ctx.np_rng("bootstrap"))."""
-    taus = kendall_rows(rows, tie)
-    lo, hi = bootstrap_ci(taus, np.mean, rng, n_boot=resamples, level=level)
-    return float(np.mean(taus)), lo, hi
+def median_kendall(rows, tie: float, level: float = LEVEL) -> tuple[float, float, float, float]:
+    """(median tau, lo, hi, coverage): `median_ci` of the per-instance `kendall_rows`."""
+    return median_ci(kendall_rows(rows, tie), level)
 
 
 def grok_ratio(steps, train_err, test_err, train_threshold: float, reference: float) -> float:

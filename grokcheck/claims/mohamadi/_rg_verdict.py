@@ -7,8 +7,8 @@ import math
 import numpy as np
 
 from grokcheck.core import Observable
-from grokcheck.theory.stats import (MIN_BOOTSTRAP, bootstrap_ci, grouped_bootstrap_ci, loglog_slope,
-                                    median_interval, rank_correlation)
+from grokcheck.theory.stats import (Interval, bootstrap_ci, loglog_slope, median_interval, rank_correlation,
+                                    seedwise_interval)
 
 ACC = 0.95          # rule 1, classification (paper notes claims 7-8)
 REL_LOSS = 0.05     # rule 1, regression: relative test loss
@@ -22,21 +22,21 @@ PAPER_CLS_P = 47                               # smallest p of the paper-scale c
 
 
 
-def trend_rho(ps, values_by_p, rng, n_boot: int) -> tuple[float, tuple[float, float]]:
-    """Rule 2: pooled Spearman rho of (p, value) over seeds and its bootstrap CI (ties -> 0)."""
-    def rho(groups):
-        r = rank_correlation(np.concatenate([np.full(len(g), p) for p, g in zip(ps, groups)]), np.concatenate(groups))
-        return 0.0 if math.isnan(r) else r
-    groups = [np.asarray(v, float) for v in values_by_p]
-    return rho(groups), grouped_bootstrap_ci(groups, rho, rng, n_boot=n_boot)
+def _rho_or_zero(x, y) -> float:
+    r = rank_correlation(x, y)
+    return 0.0 if math.isnan(r) else r
 
 
-def flat_slope(ps, norms_by_p, rng, n_boot: int) -> tuple[float, tuple[float, float]]:
-    """Rule 3: slope of log median ||theta||_inf on log p and its bootstrap CI (seeds resampled per p)."""
-    def slope(groups):
-        return loglog_slope(ps, [np.median(g) for g in groups])
-    groups = [np.asarray(v, float) for v in norms_by_p]
-    return slope(groups), grouped_bootstrap_ci(groups, slope, rng, n_boot=n_boot)
+def trend_rho(ps, values_by_p) -> Interval:
+    """Rule 2: Spearman rho of (p, value) within each seed's sweep over p (a constant sweep: rho 0), the
+    median over seeds with its order-statistic interval (exact coverage). values_by_p: (G, S)."""
+    return seedwise_interval(ps, values_by_p, _rho_or_zero, what="Spearman rho(p, value)")
+
+
+def flat_slope(ps, norms_by_p) -> Interval:
+    """Rule 3: slope of log ||theta||_inf on log p within each seed's sweep, the median over seeds with
+    its order-statistic interval (exact coverage). norms_by_p: (G, S), positive."""
+    return seedwise_interval(ps, norms_by_p, loglog_slope, what="slope of log ||theta||_inf on log p")
 
 
 def ci_misses_band(ci, band: float = FLAT_BAND) -> float:
@@ -86,21 +86,22 @@ def setting_observables(name: str, groups: list, task: str, config, rng) -> tupl
     summ = {"ps": ps, "median": meds, "ci": cis}
     if len(set(ps)) >= 2:
         vals = [v if cls else [-x for x in v] for v in finals]
-        rho, (lo, hi) = trend_rho(ps, vals, rng, config.bootstrap)
+        tr = trend_rho(ps, vals)
         finite = all(math.isfinite(x) and x > 0 for g in groups for x in g["linf"])
-        k, kci = flat_slope(ps, [g["linf"] for g in groups], rng, config.bootstrap) if finite else \
-            (float("nan"), (float("nan"), float("nan")))
-        n_runs = sum(len(v) for v in finals)
-        cov = 0.95 if n_runs >= MIN_BOOTSTRAP else None
-        obs += [Observable(f"trend: Spearman rho(p, final {'test accuracy' if cls else '-test loss'}) pooled over seeds",
-                           rho, 0.0, ">=", setting=name, lo=lo, hi=hi, coverage=cov,
-                           method=f"percentile bootstrap of seeds within p, {n_runs} runs",
-                           reason="rule 2: not worse at larger p (holds when the whole CI >= 0, fails when it is < 0)"),
-                Observable("flat ||theta||_inf: slope of log median ||theta||_inf on log p", k if finite else None,
-                           0.0, "==", FLAT_BAND, setting=name, lo=kci[0] if finite else None,
-                           hi=kci[1] if finite else None, coverage=cov,
-                           method=f"percentile bootstrap of seeds within p, {n_runs} runs",
-                           reason=f"rule 3: the CI within [-{FLAT_BAND}, {FLAT_BAND}] = half the init's p^(-1/2) rate")]
+        fl = flat_slope(ps, [g["linf"] for g in groups]) if finite else None
+        obs += [Observable(f"trend: median over seeds of Spearman rho(p, final {'test accuracy' if cls else '-test loss'})",
+                           tr.estimate, 0.0, ">=", setting=name, lo=tr.lo, hi=tr.hi, coverage=tr.coverage,
+                           method=tr.method,
+                           reason="rule 2: not worse at larger p (holds when the whole interval >= 0, fails when it is < 0)"),
+                Observable("flat ||theta||_inf: median over seeds of the slope of log ||theta||_inf on log p",
+                           fl.estimate if fl else None, 0.0, "==", FLAT_BAND, setting=name,
+                           lo=fl.lo if fl else None, hi=fl.hi if fl else None, coverage=fl.coverage if fl else None,
+                           method=fl.method if fl else "a diverged run: no slope",
+                           reason=f"rule 3: the interval within [-{FLAT_BAND}, {FLAT_BAND}] = half the init's p^(-1/2) rate")]
+        lo, hi = tr.lo, tr.hi
+        kci = (fl.lo, fl.hi) if fl else (float("nan"), float("nan"))
+        k = fl.estimate if fl else float("nan")
+        rho = tr.estimate
         summ.update(old_rules={"trend: CI upper end >= 0": bool(hi >= 0),
                                "flat: CI meets the band": bool(finite and ci_misses_band(kci) <= 0)})
         summ.update(rho=[rho, [lo, hi]], slope=[k, list(kci)] if finite else None)
@@ -143,9 +144,10 @@ def assemble(config, ctx, runs, memorizer, claim):
                        ">=", role="control", setting=OURS,
                        reason="a memorizer that does not fit exercises nothing; 0.99 = fitted up to ~1% of points")]
     if len(set(config.cls_ps)) >= 2:
-        k0, ci0 = flat_slope(config.cls_ps, [g["linf0"] for g in runs["ours"]], rng, config.bootstrap)
-        obs.append(Observable(f"control: rule 3 on the init's ||theta_0||_inf (slope {k0:.2f} [{ci0[0]:.2f}, "
-                              f"{ci0[1]:.2f}]): distance of the CI from the band", ci_misses_band(ci0), 0.0, ">",
+        f0 = flat_slope(config.cls_ps, [g["linf0"] for g in runs["ours"]])
+        obs.append(Observable(f"control: rule 3 on the init's ||theta_0||_inf (slope {f0.estimate:.2f} [{f0.lo:.2f}, "
+                              f"{f0.hi:.2f}] {f0.coverage:.0%}): distance of the interval from the band",
+                              ci_misses_band((f0.lo, f0.hi)), 0.0, ">",
                               role="control", setting=OURS, reason="a norm that tracks the init's p^(-1/2) must fail"))
     gaps = {}
     if config.reg_steps < PAPER_STEPS["reg"]:

@@ -7,13 +7,16 @@ of the threshold, fails when it lies wholly on the other side, and is undecided 
 - `median_stat`: the median over seeds and its distribution-free order-statistic interval with its
   exact coverage; with S = 3 seeds it is [min, max] at coverage 75% (a rule on it is a rule on
   every seed), with 6 seeds 97%.
-- `trend_stat`: the pooled Spearman rho between a setting x (the training fraction) and a step y
-  (t95) over every (x, seed) pair, with a bootstrap interval that resamples seeds within each x
-  (`theory.stats.pooled_rank_ci`; coverage unknown below 10 runs, nominal 95% from there).
-- `superiority_stat`: P(a run of group B scores above a run of group A), ties counted half (the
-  Mann-Whitney probability of superiority); bootstrap interval resampling runs within each group.
+- `trend_stat`: Spearman rho between a setting x (the training fraction) and a step y (t95) within
+  each seed's sweep (replicate s at every x), and the median over seeds with its order-statistic
+  interval (`theory.stats.seedwise_interval`, exact coverage: [min, max] of 3 seeds, 75%).
+- `superiority_stat`: per seed (replicate s in both groups), 1 when group B's value is above group
+  A's, 1/2 on a tie, 0 below (the Mann-Whitney probability of superiority of one pair); the median
+  over seeds with its order-statistic interval.
 - `delay_ratios`: t95 / t_fit per run, t_fit the first eval step with train acc >= FIT and t95 the
   first with `curve` >= GROK (theory.delay.first_step); runs without both events are left out.
+`trend_stat` and `superiority_stat` replace pooled statistics with a percentile bootstrap whose coverage is unknown at 3-4 seeds
+(such an interval decides nothing, grokcheck.core); the thresholds are unchanged.
 Every statistic is a `theory.stats.Interval` (estimate None when there is nothing to measure:
 the rule is then undecided).
 """
@@ -33,26 +36,21 @@ def median_stat(values, rng=None) -> stats.Interval:
     return stats.median_interval(values, stats.LEVEL)
 
 
-def _boot(value, lo, hi, n, method) -> stats.Interval:
-    cov = stats.LEVEL if n >= stats.MIN_BOOTSTRAP else None
-    note = "" if cov else f", n = {n} < {stats.MIN_BOOTSTRAP}: coverage unknown (nominal {stats.LEVEL:.0%})"
-    return stats.Interval(value, lo, hi, cov, method + note, n)
+def _spearman_or_zero(x, y) -> float:
+    """Spearman rho of one seed's sweep; 0 when its y is constant (no trend in that seed)."""
+    r = stats.rank_correlation(x, y)
+    return 0.0 if np.isnan(r) else r
 
 
-def trend_stat(xs, ys_by_x, rng) -> stats.Interval:
-    """Pooled Spearman rho of (x, y) over seeds with its bootstrap interval (seeds within x)."""
+def trend_stat(xs, ys_by_x, rng=None) -> stats.Interval:
+    """Median over seeds of the per-seed Spearman rho(x, y), with its order-statistic interval.
+    ys_by_x: one row per x of per-seed values (seed s at position s). No trend to measure (fewer than
+    2 x, no seed, or every value equal): estimate None. rng: unused (the interval is exact)."""
+    method = "Spearman rho(x, y)"
     n = sum(map(len, ys_by_x))
-    method = "pooled Spearman rho, percentile bootstrap of seeds within x"
-    none = stats.Interval(None, None, None, None, method + ", no trend to measure", n)
-    if len(xs) < 2 or any(len(y) == 0 for y in ys_by_x):
-        return none
-    try:
-        rho, (lo, hi) = stats.pooled_rank_ci(xs, ys_by_x, rng)
-    except ValueError:  # every y equal on most resamples: no trend to measure
-        return none
-    if not np.isfinite(rho):  # every y equal: no trend at all
-        return none
-    return _boot(rho, lo, hi, n, method)
+    if len(xs) < 2 or any(len(y) == 0 for y in ys_by_x) or len({float(v) for y in ys_by_x for v in y}) == 1:
+        return stats.Interval(None, None, None, None, method + ", no trend to measure", n)
+    return stats.seedwise_interval(xs, ys_by_x, _spearman_or_zero, what=method)
 
 
 def superiority(a, b) -> float:
@@ -61,15 +59,17 @@ def superiority(a, b) -> float:
     return float(((b > a) + 0.5 * (b == a)).mean())
 
 
-def superiority_stat(a, b, rng) -> stats.Interval:
-    """P(a run of B above a run of A) with its bootstrap interval (None / NaN dropped)."""
-    a = [float(x) for x in a if x is not None and np.isfinite(float(x))]
-    b = [float(x) for x in b if x is not None and np.isfinite(float(x))]
-    method = "P(B > A) + P(B = A)/2, percentile bootstrap within groups"
-    if not a or not b:
-        return stats.Interval(None, None, None, None, method + ", no runs", len(a) + len(b))
-    lo, hi = stats.grouped_bootstrap_ci([a, b], lambda g: superiority(g[0], g[1]), rng)
-    return _boot(superiority(a, b), lo, hi, min(len(a), len(b)), method)
+def superiority_stat(a, b, rng=None) -> stats.Interval:
+    """Median over seeds of superiority(a_s, b_s) (1, 1/2 or 0) with its order-statistic interval; a, b:
+    per-seed values, seed s at position s in both (a seed with a None / NaN value in either is left
+    out). rng: unused (the interval is exact)."""
+    if len(a) != len(b):
+        raise ValueError(f"superiority_stat pairs seeds: got {len(a)} and {len(b)} values")
+    ok = lambda v: v is not None and np.isfinite(float(v))  # noqa: E731
+    per_seed = [superiority([x], [y]) for x, y in zip(a, b) if ok(x) and ok(y)]
+    iv = stats.median_interval(per_seed)
+    return stats.Interval(iv.estimate, iv.lo, iv.hi, iv.coverage,
+                          f"P(B > A) + P(B = A)/2 per seed, {iv.method}", iv.n)
 
 
 def delay_ratios(runs, curve: str = "test_acc") -> list:
