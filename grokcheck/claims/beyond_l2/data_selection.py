@@ -42,8 +42,9 @@ Rules, statistics and seeds (stated before running):
   "control") must fall below TREND; (2) the recovery rule (t2 exists) on beta = 0 runs at every tau
   must find no t2 (informative data alone do not make the runs generalize).
 - Verdict: our settings (beta >= 50x the paper's 1e-5, thresholds 0.05/0.1 instead of 1e-3,
-  <= 6e3 steps instead of 1e7) are below the paper's budget: a failing claim is
-  `inconclusive (budget)` unless its CI excludes it.
+  <= 6e3 steps instead of 1e7) are below the paper's budget: the setting declares that gap (grokcheck.core): a pending event or an absence claim is then
+  `inconclusive (budget)`; a claim interval wholly on the failing side refutes, one that straddles its
+  bound is `inconclusive`.
 """
 from __future__ import annotations
 

@@ -24,8 +24,9 @@ Rules, statistics and seeds (stated before running):
   (3) the grokking ratio of a run that fits and generalizes together (the same a* measured by
   N = 2n Gaussian rows, overdetermined, so the LS solution is a*) must fall below 0.5.
 - Verdict: our settings (larger beta, looser thresholds, fewer steps) are below the paper's
-  budget, so a failing claim is `inconclusive (budget)` unless a claim statistic's whole CI lies
-  on the failing side (then `refuted`).
+  budget: the setting declares that gap (grokcheck.core): a pending event or an absence claim is then
+  `inconclusive (budget)`; a claim interval wholly on the failing side refutes, one that straddles its
+  bound is `inconclusive`.
 """
 from __future__ import annotations
 

@@ -31,7 +31,9 @@ Rules, statistics and seeds (stated before running):
   them; (2) the rise rule applied to the l1 norm of the l1-penalized runs (the norm the penalty
   shrinks, 9.9k -> 1.6k in the seed re-run) must pass in fewer than half of them.
 - Verdict: our settings (p = 31, 80-90% train so that it groks within ~1e3 steps, beta 5e-5, <= 2.5e3
-  steps, set by the CPU budget) are below the paper's (p = 97, 40%, 2e4 steps): a failing claim is `inconclusive (budget)` unless its CI excludes it.
+  steps, set by the CPU budget) are below the paper's (p = 97, 40%, 2e4 steps): the setting declares that gap (grokcheck.core): a pending event or an absence claim is then
+  `inconclusive (budget)`; a claim interval wholly on the failing side refutes, one that straddles its
+  bound is `inconclusive`.
 """
 from __future__ import annotations
 

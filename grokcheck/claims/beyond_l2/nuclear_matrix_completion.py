@@ -23,7 +23,9 @@ Rules, statistics and seeds (stated before running):
   t2; (2) the spread with the (lr, beta) labels reversed must exceed 15%; (3) the grokking ratio
   of a run that fits and generalizes together (every entry observed) must fall below 0.5.
 - Verdict: our settings (beta >= 100x the paper's, thresholds 0.05/0.1 instead of 1e-4) are below
-  the paper's budget: a failing claim is `inconclusive (budget)` unless its CI excludes it.
+  the paper's budget: the setting declares that gap (grokcheck.core): a pending event or an absence claim is then
+  `inconclusive (budget)`; a claim interval wholly on the failing side refutes, one that straddles its
+  bound is `inconclusive`.
 """
 from __future__ import annotations
 

@@ -6,15 +6,18 @@ accuracy "stays low" within 3e4 steps (Sec. 3). We train all three on the same s
 
 Rules (fixed before the runs; `_rules`; seeds = `Config.seeds`, >= 3 at default and paper scale;
 replicate s gives the three architectures the same training split). One setting per architecture:
-- MLP / LSTM grok: best test accuracy per seed; the lower end of the 95% bootstrap CI of its
+- MLP / LSTM grok: best test accuracy per seed; the lower end of the interval of its
   median must be >= GROK = 0.95 (with 3 seeds: every seed groks). The delay t95 - t_fit is reported.
 - transformer stays low: the upper end of the CI of its median best test accuracy must be < GROK
   (with 3 seeds: no seed reaches 0.95 within the budget).
 - Controls: (i) the grok rule on an MLP trained on randomly relabelled equations (stream
   "control"; it can fit but has nothing to generalize) must fail; (ii) the stays-low rule on the
   transformer runs' train curves read as test curves (fitted runs) must fail.
-Below the paper's budget every failing rule is `inconclusive (budget)`: a transformer that groks
-division at our small p and budget does not refute "stays low at p = 41 within 3e4 steps".
+Intervals: `_rules.median_stat` (order statistics, exact coverage: [min, max] of 3 seeds, 75%).
+Below the paper's budget the settings declare that gap (grokcheck.core): a pending event, or a claim
+that something does not happen (kind "absence"), is then `inconclusive (budget)`; an interval wholly
+on the failing side refutes at any scale. The transformer's "stays low" is an absence claim:
+a transformer that has not grokked division at our small p and budget cannot verify "stays low at p = 41 within 3e4 steps".
 """
 from __future__ import annotations
 

@@ -7,15 +7,18 @@ time, and report which of them learn the task (train and test accuracy).
 
 Rules (fixed before the runs; `_rules`; seeds = `Config.seeds`, >= 3 at default and paper scale;
 replicate s gives every variant the same split and init):
-- the seed's setting does not fit: best train accuracy per seed; the upper end of the 95% bootstrap
-  CI of its median must be < FIT = 0.99 (with 3 seeds: no seed fits within the budget). Control:
+- the seed's setting does not fit: best train accuracy per seed; the upper end of the
+  interval of its median must be < FIT = 0.99 (with 3 seeds: no seed fits within the budget). Control:
   the same rule on the same setting with k = 2 operands (x1 + x2, which the seed's transformer
   fits within 250-500 steps, the PKU re-run) must fail: a rule or pipeline that cannot see a fit
   would pass it.
 - ours, "a single change learns it" (setting "ours: single changes"): a change learns the task when
   the lower end of the CI of its median best train accuracy is >= FIT and that of its median best
   test accuracy is >= GROK = 0.95; the claim holds when at least one change does.
-Below the paper's budget every failing rule is `inconclusive (budget)`.
+Intervals: `_rules.median_stat` (order statistics, exact coverage: [min, max] of 3 seeds, 75%).
+Below the paper's budget the settings declare that gap (grokcheck.core): a pending event, or a claim
+that something does not happen (kind "absence"), is then `inconclusive (budget)`; an interval wholly
+on the failing side refutes at any scale.
 """
 from __future__ import annotations
 

@@ -9,14 +9,17 @@ Rules (fixed before the runs; `_rules`; seeds = `Config.seeds`, >= 3 at default 
 replicate s gives every variant the same split and init, so differences are paired):
 - "regularizer X improves": per seed, the mean over the uniform eval grid of the best-so-far test
   accuracy (the area under Fig. 7's curve) of X minus that of the unregularized minibatch-AdamW run
-  (wd 0, no dropout) of the same seed; the lower end of the 95% bootstrap CI of the median paired
+  (wd 0, no dropout) of the same seed; the lower end of the interval of the median paired
   difference must exceed 1 / n_test (one test example, the smallest accuracy difference there is).
   Each regularizer is one claim observable (the verdict needs all of them).
 - Control: the same rule with AdamW wd 0 as its own "regularizer" (a zero effect) must fail; a rule
   that ignored the baseline or the sign of the threshold would pass it.
 - The optimizer comparison (full batch, minibatch, SGD + Nesterov at the top decay) is reported
   (t95 per seed) and decides nothing: the seed states no direction.
-Below the paper's budget every failing rule is `inconclusive (budget)`.
+Intervals: `_rules.median_stat` (order statistics, exact coverage: [min, max] of 3 seeds, 75%).
+Below the paper's budget the settings declare that gap (grokcheck.core): a pending event, or a claim
+that something does not happen (kind "absence"), is then `inconclusive (budget)`; an interval wholly
+on the failing side refutes at any scale.
 """
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ does not grok within the budget, whereas a larger fraction does grok under the s
 
 Rules (fixed before the runs; `_rules`; seeds = `Config.seeds`, >= 3 at default and paper scale;
 replicate s shares its init, and its small training set is a subset of its large one):
-- fits: best train accuracy of the small-fraction runs; the lower end of the 95% bootstrap CI of
+- fits: best train accuracy of the small-fraction runs; the lower end of the interval of
   its median must be >= FIT = 0.99 (with 3 seeds: every seed fits at some step; the seed's Fig. 9).
 - does not grok: best test accuracy of the small-fraction runs; the upper end of the CI of its
   median must be < GROK = 0.95 (with 3 seeds: no seed groks).
@@ -13,7 +13,10 @@ replicate s shares its init, and its small training set is a subset of its large
   (the same model and optimizer do grok with more data, so "no grok" is not a dead pipeline).
 - Control of the decisive no-grok rule: the same rule on the small-fraction runs' train curves
   read as test curves (runs that fit and "generalize" together) must fail.
-Below the paper's budget every failing rule is `inconclusive (budget)`.
+Intervals: `_rules.median_stat` (order statistics, exact coverage: [min, max] of 3 seeds, 75%).
+Below the paper's budget the settings declare that gap (grokcheck.core): a pending event, or a claim
+that something does not happen (kind "absence"), is then `inconclusive (budget)`; an interval wholly
+on the failing side refutes at any scale.
 """
 from __future__ import annotations
 
