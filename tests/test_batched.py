@@ -41,6 +41,34 @@ def test_batched_matches_sequential(opt, penalty, lr):
             assert hists[r].metrics[k] == pytest.approx(h.metrics[k], rel=RTOL_F64, abs=1e-12), f"{opt} {k}"
 
 
+@pytest.mark.parametrize("opt", ["adam", "gd"])
+def test_batched_minibatches_match_sequential(opt):
+    """With batch_size B each run draws its minibatches as train() does with the same generator (runs of
+    8, 15 and 17 training points at B = 6: reshuffles at different steps); a run with n_r <= B is full batch."""
+    x, y, models, masks = _setup(p=5, fracs=(0.3, 0.6, 0.7))
+    cfg = TrainConfig(steps=25, lr=1e-2 if opt == "adam" else 0.05, optimizer=opt, batch_size=6, dtype="float64",
+                      eval_steps=(0, 10, 25))
+    gens = lambda: [torch.Generator().manual_seed(100 + r) for r in range(3)]  # noqa: E731
+    hists, params = train_batched(models, Data(x, y), masks, cfg, forward=_logits, generators=gens())
+    for r, (m, g) in enumerate(zip(models, gens())):
+        ref = QuadraticNet(5, 10, dtype=torch.float64)
+        ref.load_state_dict(m.state_dict())
+        h = train(ref, Data(x[masks[r]], y[masks[r]]), Data(x[~masks[r]], y[~masks[r]]), cfg, forward=_logits,
+                  generator=g)
+        got = load_run(QuadraticNet(5, 10, dtype=torch.float64), params, r)
+        torch.testing.assert_close(got.W, ref.W, rtol=RTOL_F64, atol=1e-12, msg=f"{opt} run {r}: W differs")
+        assert hists[r].metrics["train_loss"] == pytest.approx(h.metrics["train_loss"], rel=RTOL_F64)
+    full = TrainConfig(steps=25, lr=0.05, optimizer="gd", batch_size=40, dtype="float64", eval_steps=(0, 25))
+    nomb = TrainConfig(steps=25, lr=0.05, optimizer="gd", dtype="float64", eval_steps=(0, 25))
+    a = train_batched(models, Data(x, y), masks, full, forward=_logits)[1]  # B >= every n_r: no generator needed
+    b = train_batched(models, Data(x, y), masks, nomb, forward=_logits)[1]
+    torch.testing.assert_close(a["W"], b["W"], rtol=1e-12, atol=1e-14)
+    with pytest.raises(ValueError, match="needs generators="):
+        train_batched(models, Data(x, y), masks, cfg, forward=_logits)
+    with pytest.raises(ValueError, match="one per run"):
+        train_batched(models, Data(x, y), masks, cfg, forward=_logits, generators=gens()[:2])
+
+
 def test_batched_regression_with_per_run_lrs():
     p = 5
     x, y = regression_triples(p)

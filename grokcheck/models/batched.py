@@ -105,14 +105,17 @@ def load_run(model: nn.Module, params: dict, r: int) -> nn.Module:
 def train_batched(models: list, data: Data, train_masks: torch.Tensor, config: TrainConfig, *,
                   forward=lambda model, inputs: model(inputs), test_masks: torch.Tensor | None = None,
                   lrs=None, callbacks=(), log=None, batched_forward=None,
-                  run_group: int | None = None) -> tuple[list, dict]:
+                  run_group: int | None = None, generators: list | None = None) -> tuple[list, dict]:
     """Train R = len(models) independent copies in one pass; the models themselves are not changed.
 
     Args:
         models: R modules of one architecture (their initial parameters differ by seed).
         data: the shared table, inputs (N, ...), targets (N,).
         train_masks: (R, N) bool, run r trains on data[train_masks[r]].
-        config: as for models.train.train (batch_size must be None: full batch).
+        config: as for models.train.train; with batch_size B each run r draws its minibatches exactly
+            as `models.train.train` does with generator=generators[r] (a fresh torch.randperm of its
+            n_r training points, in mask order, whenever fewer than B remain); a run with n_r <= B
+            trains full batch.
         forward: (model, inputs (B, ...)) -> (B, O) or (B,), as for train(); traced under vmap.
         test_masks: (R, N) bool; default ~train_masks (the rest of the table).
         lrs: optional per-run learning rates (R,) (gd / ngd / sign only); default config.lr.
@@ -121,10 +124,10 @@ def train_batched(models: list, data: Data, train_masks: torch.Tensor, config: T
             (R, B, O) / (R, B) used instead of vmap(functional_call), e.g. `quadratic_pairs_forward`.
         run_group: runs per forward/backward pass (default `run_group_size`: as many as keep the
             largest activation under GROUP_BYTES); results do not depend on it.
+        generators: R CPU torch.Generators, one named stream per run (e.g. ctx.rng("batches", r));
+            required when batch_size is below some run's number of training points.
     Returns: (histories: list of R History, params: {name: (R, ...)} final stacked parameters).
     """
-    if config.batch_size is not None:
-        raise ValueError("train_batched runs full batch only (batch_size=None)")
     R = len(models)
     if R == 0:
         raise ValueError("need at least one model")
@@ -147,6 +150,8 @@ def train_batched(models: list, data: Data, train_masks: torch.Tensor, config: T
     idx, wts = masks_to_index(train_masks)
     wts = wts.to(dtype)
     xb, yb = x[idx], y[idx]  # (R, n_max, ...), (R, n_max)
+    batches = None if config.batch_size is None else \
+        _Minibatches(idx, train_masks.sum(1).tolist(), config.batch_size, generators, dtype)
 
     def f_one(p, inp):
         return functional_call(base, p, (inp,))
@@ -193,7 +198,11 @@ def train_batched(models: list, data: Data, train_masks: torch.Tensor, config: T
                 log(f"step {step}: {R} runs, mean train acc {sum(tr) / R:.3f}, mean test acc {sum(te) / R:.3f}")
         if step == config.steps or not bool(alive.any()):
             break
-        grads, run_loss = _loss_and_grads(fwd, params, xb, yb, wts, alive, config.loss, group)
+        if batches is None:
+            grads, run_loss = _loss_and_grads(fwd, params, xb, yb, wts, alive, config.loss, group)
+        else:
+            bidx, bwts = batches.next()
+            grads, run_loss = _loss_and_grads(fwd, params, x[bidx], y[bidx], bwts, alive, config.loss, group)
         bad = ~torch.isfinite(run_loss) & alive
         if bool(bad.any()):
             for r in torch.nonzero(bad).flatten().tolist():
@@ -207,6 +216,43 @@ def train_batched(models: list, data: Data, train_masks: torch.Tensor, config: T
         lr = lr_at(step, config)
         _step(plist, grads, lr, lr_scale * alive.double(), config, opt)
     return histories, {k[len("model."):]: v.detach() for k, v in params.items()}
+
+
+class _Minibatches:
+    """Per-run minibatches of `train_batched`, drawn as `models.train.train` draws them: run r keeps a
+    permutation of its n_r training points (`idx[r, :n_r]`, mask order) from generators[r] and a
+    position; when fewer than B points remain it draws a fresh torch.randperm. Runs with n_r <= B
+    train full batch. `next()` -> (indices (R, W) long, weights (R, W)), W = min(B, n_max)."""
+
+    def __init__(self, idx: torch.Tensor, counts, batch_size: int, generators, dtype):
+        self.idx, self.B, self.dtype = idx, int(batch_size), dtype
+        self.n = [int(c) for c in counts]
+        self.W = min(self.B, idx.shape[1])
+        if generators is not None and len(generators) != len(self.n):
+            raise ValueError(f"generators: one per run, got {len(generators)} for {len(self.n)} runs")
+        if generators is None and max(self.n) > self.B:
+            raise ValueError(f"minibatch training (batch_size {self.B} < {max(self.n)} points) needs generators=, "
+                             "one named stream per run such as ctx.rng('batches', r)")
+        self.generators = generators
+        self.perm = [None] * len(self.n)
+        self.pos = list(self.n)  # "fewer than B left": the first batch draws a permutation
+
+    def next(self) -> tuple[torch.Tensor, torch.Tensor]:
+        rows, wts = [], []
+        for r, n in enumerate(self.n):
+            if n <= self.B:  # full batch: the run's padded index row and its weights 1/n_r
+                j = torch.arange(self.W, device=self.idx.device)
+                rows.append(self.idx[r, :self.W])
+                wts.append((j < n).to(self.dtype) / n)
+                continue
+            if self.pos[r] + self.B > n:
+                g = self.generators[r]
+                self.perm[r], self.pos[r] = torch.randperm(n, generator=g, device=g.device).to(self.idx.device), 0
+            sel = self.perm[r][self.pos[r]:self.pos[r] + self.B]
+            self.pos[r] += self.B
+            rows.append(self.idx[r, sel])
+            wts.append(torch.full((self.W,), 1.0 / self.B, dtype=self.dtype, device=self.idx.device))
+        return torch.stack(rows), torch.stack(wts)
 
 
 def _check_masks(train_masks, test_masks, R: int, N: int) -> None:

@@ -9,9 +9,10 @@ nuclear, or unsquared Frobenius ("fro", not weight decay), beta ~ 1e-5. Logged: 
 (|w| > 1e-4), l1, l2 and nuclear norms of all weights.
 
 Rules, statistics and seeds (stated before running):
-- Seeds: `seeds` runs per arm, batched (models.batched.train_batched, full batch); run r draws its
-  init from stream ("init", r) and its train/test split from ("split", r), the same for every arm
-  (a paired design). One memoized sub-run per arm.
+- Seeds: `seeds` runs per arm, batched (models.batched.train_batched); run r draws its init from
+  stream ("init", r), its train/test split from ("split", r), the same for every arm (a paired
+  design), and its minibatches from ("batches", r). Full batch at ci and default (ours); the
+  paper's batch 2048 at paper scale. One memoized sub-run per arm.
 - Arms: none and l1 at ci and default (the nuclear arm groks at 2046, 2046, 2500 steps over 3 seeds at
   default and costs another ~50 s of CPU, beyond the family budget), all four at paper scale.
 - Grokking: per arm, the MEDIAN over seeds of the final test accuracy, with an order-statistic
@@ -86,6 +87,7 @@ class Config:
     seeds: int = 1                   # runs per arm (streams ("init", r), ("split", r))
     arms: tuple[tuple[str, float], ...] = (("none", 0.0), ("l1", 5e-5), ("nuclear", 5e-5))
     n_eval: int = 40                 # log-spaced eval points
+    batch_size: int | None = None    # None: full batch (ours); the paper's 2048 at paper scale
     l2_role: str = "observation"     # role of the l2-after-grokking checks: the rise needs >> 3e3 steps
     setting: str = "ours: p=31, 90% train, beta 5e-5, 1.2e3 steps (paper p=97, 40%, beta 1e-5, 2e4 steps)"
     seed: int = 0                    # run seed of the streams
@@ -95,7 +97,7 @@ SCALES = {
     "ci": Config(arms=(("none", 0.0), ("l1", 5e-5))),   # nuclear groks at ~2e3-2.5e3 steps: paper scale only
     "default": Config(fraction=0.8, steps=2500, seeds=3, l2_role="claim", arms=(("none", 0.0), ("l1", 5e-5)),
                       setting="ours: p=31, 80% train, beta 5e-5, 2.5e3 steps (paper p=97, 40%, beta 1e-5, 2e4 steps)"),
-    "paper": Config(p=97, fraction=0.4, steps=20_000, n_eval=200, seeds=5, l2_role="claim",
+    "paper": Config(p=97, fraction=0.4, steps=20_000, n_eval=200, seeds=5, l2_role="claim", batch_size=2048,
                     arms=(("none", 0.0), ("l1", 1e-5), ("nuclear", 1e-5), ("fro", 1e-5)), setting="paper"),
 }
 BUDGET_GAP = "p = 31 (paper 97), >= 80% train (paper 40%), beta 5e-5 (paper 1e-5), <= 2.5e3 steps (paper 2e4)"
@@ -116,14 +118,15 @@ def train_arm(config: Config, ctx: Context, penalty: str, beta: float) -> list[d
     ctx.note_device(models[0])
     cfg = TrainConfig(steps=config.steps, lr=config.lr, optimizer="adam", betas=(0.9, 0.999),
                       penalty=None if penalty == "none" else penalty, penalty_weight=beta, loss="ce",
-                      batch_size=None, n_eval=config.n_eval)
+                      batch_size=config.batch_size, n_eval=config.n_eval)
     names = ["model.E1", "model.E2", "model.W1", "model.W2"]
 
     def norms(step, params, metrics):
         for r in range(R):
             metrics[r].update({f"w_{k}": v for k, v in weight_norms([params[n][r] for n in names]).items()})
 
-    hists, _ = train_batched(models, Data(x, y), masks.to(ctx.device), cfg, callbacks=(norms,))
+    gens = [ctx.rng("batches", r) for r in range(R)] if config.batch_size is not None else None
+    hists, _ = train_batched(models, Data(x, y), masks.to(ctx.device), cfg, callbacks=(norms,), generators=gens)
     return [h.to_dict() for h in hists]
 
 
@@ -148,7 +151,7 @@ def run(config: Config, ctx: Context) -> Result:
     for penalty, beta in config.arms:
         runs = ctx.memo("arm", {"p": config.p, "fraction": config.fraction, "k": config.k, "hidden": config.hidden,
                                 "lr": config.lr, "steps": config.steps, "seeds": config.seeds, "n_eval": config.n_eval,
-                                "penalty": penalty, "beta": beta},
+                                "penalty": penalty, "beta": beta, "batch_size": config.batch_size},
                         lambda: train_arm(config, ctx, penalty, beta))
         story[penalty] = [_l2_story(h["steps"], h["metrics"]) for h in runs]
         if penalty == "l1":
@@ -199,8 +202,8 @@ def run(config: Config, ctx: Context) -> Result:
              + (" (ci is too short: the seed re-run saw the rise over ~1e4 steps after the grok)."
                 if config.l2_role == "observation" else "."),
              f"p={config.p}, train fraction {config.fraction}, {config.seeds} seeds per arm (streams ('init', r), "
-             f"('split', r) of seed {ctx.seed}), Adam lr {config.lr}, betas (0.9, 0.999), no weight decay, full "
-             f"batch, {config.steps} steps. Penalty subgradients are added to the gradient (sign, U V^T, W/||W||_F)."]
+             f"('split', r) of seed {ctx.seed}), Adam lr {config.lr}, betas (0.9, 0.999), no weight decay, "
+             f"{'full batch' if config.batch_size is None else f'batch {config.batch_size}'}, {config.steps} steps. Penalty subgradients are added to the gradient (sign, U V^T, W/||W||_F)."]
     for pen, sts in story.items():
         notes.append(f"{pen}: per seed steps to {GROK:.0%} = {[st['t_grok'] for st in sts]}, memorized at "
                      f"{[st['t_mem'] for st in sts]}, final test acc {[round(st['final_acc'], 4) for st in sts]}; "
