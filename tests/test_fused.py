@@ -161,6 +161,35 @@ def test_eval_chunking_equals_unchunked():
             assert b == pytest.approx(a, rel=1e-12), rows
 
 
+@pytest.mark.parametrize("opt", ["ngd", "gd", "adam"])
+def test_fused_per_run_penalty_weights_equal_single_runs(opt):
+    """Per-run l_inf weights (a lambda sweep in one pass): run r equals a lone autograd run at weight_r,
+    histories (the objective included) too; a zero weight is the unpenalized run."""
+    data, models, masks = _setup()
+    cfg = TrainConfig(steps=12, lr=0.3 if opt != "adam" else 1e-2, optimizer=opt, penalty="linf", dtype="float64",
+                      eval_steps=(0, 6, 12))
+    weights = [0.5, 0.0, 0.05]
+    h_got, got = train_fused(models, data, masks, cfg, penalty_weights=weights)
+    for r, w in enumerate(weights):
+        h_ref, ref = _reference(models[r:r + 1], data, masks[r:r + 1], TrainConfig(**{**cfg.__dict__, "penalty_weight": w}))
+        _assert_same(h_ref, ref, h_got[r:r + 1], {k: v[r:r + 1] for k, v in got.items()}, f"{opt} weight {w}")
+    _, unpenalized = _reference(models[:1], data, masks[:1], TrainConfig(**{**cfg.__dict__, "penalty_weight": 0.0}))
+    assert not torch.allclose(got["W"][0], unpenalized["W"][0])  # the weight acts
+
+
+def test_fused_refuses_bad_penalty_weights():
+    from grokcheck.models.fused import train_quadratic
+    data, models, masks = _setup(p=5, R=2)
+    cfg = TrainConfig(steps=1, lr=0.1, penalty="linf", dtype="float64")
+    for bad in ([0.1], [0.1, -1.0], [0.1, float("nan")]):
+        with pytest.raises(ValueError, match="penalty_weights"):
+            train_fused(models, data, masks, cfg, penalty_weights=bad)
+    with pytest.raises(ValueError, match="penalty_weights need config.penalty"):
+        train_fused(models, data, masks, TrainConfig(steps=1, lr=0.1, dtype="float64"), penalty_weights=[0.1, 0.2])
+    with pytest.raises(ValueError, match="fused"):
+        train_quadratic(models, data, masks, cfg, fused=False, penalty_weights=[0.1, 0.2])
+
+
 def test_fused_refuses_bad_input():
     data, models, masks = _setup(p=5, R=2)
     cfg = TrainConfig(steps=1, lr=0.1, dtype="float64")

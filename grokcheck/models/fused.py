@@ -200,9 +200,11 @@ class StackedOptimizer:
 
 
 @torch.no_grad()
-def evaluate_runs(W, V, x, y, train_masks, test_masks, config: TrainConfig, scale: float, rows: int) -> list:
+def evaluate_runs(W, V, x, y, train_masks, test_masks, config: TrainConfig, scale: float, rows: int,
+                  penalty_weights: list | None = None) -> list:
     """Per-run metrics (list of R dicts, the keys of models.train's History) over the whole table
-    x (N, 2 | 3), y (N,), in chunks of R x `rows` rows; per-run means are masked sums (one host sync)."""
+    x (N, 2 | 3), y (N,), in chunks of R x `rows` rows; per-run means are masked sums (one host sync).
+    penalty_weights: per-run l_inf weights (R,) for the objective, default config.penalty_weight."""
     R, N = train_masks.shape
     fwd = quadratic_pairs_forward if x.shape[1] == 2 else quadratic_triples_forward
     params = {"W": W, "V": V}
@@ -224,19 +226,20 @@ def evaluate_runs(W, V, x, y, train_masks, test_masks, config: TrainConfig, scal
     linf = torch.maximum(W.abs().flatten(1).amax(1), V.abs().flatten(1).amax(1)).double()
     l2 = (W.double().pow(2).flatten(1).sum(1) + V.double().pow(2).flatten(1).sum(1)).sqrt()
     table = torch.cat([means, linf[None], l2[None]]).tolist()  # one host sync
-    penalized = config.penalty == "linf" and config.penalty_weight > 0
+    weights = [config.penalty_weight] * R if penalty_weights is None else penalty_weights
     out = []
     for r in range(R):
         m = {"train_loss": table[0][r], "train_acc": table[1][r], "test_loss": table[2][r], "test_acc": table[3][r],
              "linf": table[4][r], "l2": table[5][r]}
-        m["objective"] = m["train_loss"] + config.penalty_weight * m["linf"] if penalized else m["train_loss"]
+        penalized = config.penalty == "linf" and weights[r] > 0
+        m["objective"] = m["train_loss"] + weights[r] * m["linf"] if penalized else m["train_loss"]
         out.append(m)
     return out
 
 
 def train_fused(models: list, data: Data, train_masks: torch.Tensor, config: TrainConfig, *,
-                test_masks: torch.Tensor | None = None, lrs=None, callbacks=(), log=None, stop=None,
-                eval_rows: int | None = None, row_chunk_rows: int | None = None) -> tuple[list, dict]:
+                test_masks: torch.Tensor | None = None, lrs=None, penalty_weights=None, callbacks=(), log=None,
+                stop=None, eval_rows: int | None = None, row_chunk_rows: int | None = None) -> tuple[list, dict]:
     """Train R = len(models) QuadraticNets in one pass (module docstring); the models are not changed.
 
     Args:
@@ -247,6 +250,8 @@ def train_fused(models: list, data: Data, train_masks: torch.Tensor, config: Tra
             default ~train_masks.
         config: as for models.train.train, full batch (batch_size None).
         lrs: optional per-run learning rates (R,) (every optimizer); default config.lr.
+        penalty_weights: optional per-run weights (R,) >= 0 of config.penalty (a lambda sweep in one
+            pass); default config.penalty_weight for every run.
         callbacks: cb(step, params, metrics) at every eval step, params {"W": (R, h, 2p), "V": (R, p, h)}
             (live tensors: copy what you keep), metrics a list of R dicts.
         stop: optional stop(step, run, metrics) -> bool at the eval steps: True freezes the run
@@ -286,6 +291,7 @@ def train_fused(models: list, data: Data, train_masks: torch.Tensor, config: Tra
     scale = float(y[train_masks.any(0)].abs().max()) if y.is_floating_point() else 1.0
     scale = scale if scale > 0 else 1.0
     lr_scale = _check_lrs(lrs, R, config, device)
+    pen_w = _check_penalty_weights(penalty_weights, R, config)
     idx, wts = masks_to_index(train_masks)
     chunk = row_chunk(R, max(W.shape[1], p), dtype, device) if row_chunk_rows is None else \
         check_int("row_chunk_rows", row_chunk_rows, 1)
@@ -300,13 +306,14 @@ def train_fused(models: list, data: Data, train_masks: torch.Tensor, config: Tra
     ended = [False] * R  # diverged or stopped: frozen, no more History entries (host-side: no device sync)
     eval_steps = set(config.eval_steps if config.eval_steps is not None else default_eval_steps(config.steps, config.n_eval))
     eval_steps = {s for s in eval_steps if 0 <= s <= config.steps} | {0, config.steps}
-    use_penalty = config.penalty is not None and config.penalty_weight > 0
+    use_penalty = config.penalty is not None and (config.penalty_weight > 0 if pen_w is None else max(pen_w) > 0)
+    pen_w_dev = None if pen_w is None else torch.tensor(pen_w, dtype=dtype, device=device)
     log_at = _log_points(eval_steps)
     live_now = None  # the live runs the rows / masks below were built for
 
     for step in range(config.steps + 1):
         if step in eval_steps:
-            metrics = evaluate_runs(W, V, x, y, train_masks, test_masks, config, scale, eval_rows)
+            metrics = evaluate_runs(W, V, x, y, train_masks, test_masks, config, scale, eval_rows, pen_w)
             for cb in callbacks:
                 cb(step, {"W": W, "V": V}, metrics)
             for r in range(R):
@@ -347,8 +354,11 @@ def train_fused(models: list, data: Data, train_masks: torch.Tensor, config: Tra
                     log(f"run {r} diverged (non-finite loss) at step {step}; frozen")
             step_alive = alive & ~bad
         grads = [gW, gV]
-        if use_penalty:
+        if use_penalty and pen_w_dev is None:
             torch._foreach_add_(grads, penalty_subgradient(config.penalty, [W, V], runs=True), alpha=config.penalty_weight)
+        elif use_penalty:
+            sub = penalty_subgradient(config.penalty, [W, V], runs=True)
+            grads = [g + _bshape(pen_w_dev, s) * s for g, s in zip(grads, sub)]
         frozen = any(ended)
         if frozen:
             grads = [torch.where(_bshape(step_alive, g) > 0, g, torch.zeros_like(g)) for g in grads]
@@ -362,16 +372,17 @@ def train_quadratic(models: list, data: Data, train_masks: torch.Tensor, config:
     `train_fused`; fused=False is the autograd reference `models.batched.train_batched` with the
     hand-batched forward (`quadratic_pairs_forward` / `quadratic_triples_forward`), its callbacks
     seeing parameter names "model.W" / "model.V". Keyword arguments as for the chosen engine
-    (test_masks, lrs, callbacks, log; stop / eval_rows / row_chunk_rows for fused only).
+    (test_masks, lrs, callbacks, log; stop / eval_rows / row_chunk_rows / penalty_weights for fused only).
 
     The two agree to round-off step by step; a claim keeps the reference where its observables
     are round-off sensitive (e.g. chaotic normalized GD at lr 10, float32 runs)."""
     if fused:
         return train_fused(models, data, train_masks, config, **kw)
-    extra = sorted(k for k in ("stop", "eval_rows", "row_chunk_rows") if kw.get(k) is not None)
+    fused_only = ("stop", "eval_rows", "row_chunk_rows", "penalty_weights")
+    extra = sorted(k for k in fused_only if kw.get(k) is not None)
     if extra:
         raise ValueError(f"{', '.join(extra)} need the fused engine (fused=True)")
-    kw = {k: v for k, v in kw.items() if k not in ("stop", "eval_rows", "row_chunk_rows")}
+    kw = {k: v for k, v in kw.items() if k not in fused_only}
     pairs = data.inputs.shape[1] == 2
     return train_batched(models, data, train_masks, config,
                          forward=pairs_forward if pairs else (lambda m, t: m.regression_output(t)),
@@ -388,3 +399,18 @@ def _check_lrs(lrs, R: int, config: TrainConfig, device) -> torch.Tensor:
     if not bool(torch.isfinite(lrs).all()) or bool((lrs <= 0).any()):
         raise ValueError(f"lrs must be positive finite learning rates, got min {float(lrs.min())}")
     return lrs / config.lr
+
+
+def _check_penalty_weights(weights, R: int, config: TrainConfig) -> list | None:
+    """Per-run penalty weights as a list of R floats >= 0 (None: config.penalty_weight for all);
+    ValueError on a bad shape or value, or without a config.penalty to weight."""
+    if weights is None:
+        return None
+    weights = [float(w) for w in weights]
+    if len(weights) != R:
+        raise ValueError(f"penalty_weights must have {R} values, got {len(weights)}")
+    if not all(math.isfinite(w) and w >= 0 for w in weights):
+        raise ValueError(f"penalty_weights must be finite and >= 0, got {weights}")
+    if config.penalty is None:
+        raise ValueError("penalty_weights need config.penalty (the penalty they weight)")
+    return weights

@@ -53,13 +53,15 @@ def train_runs(ctx, *, p: int, width: int, fraction: float, steps: int, runs: li
                lr: float = 1e-2, weight_decay: float = 1.0, penalty: str | None = None, penalty_weight: float = 0.0,
                loss: str = "ce", init_scale: float = 1.0, antisymmetric: bool = False, lrs=None,
                shuffle: bool = False, dtype: str = "float32", n_eval: int = 40, track_margin: bool = True,
-               tag: str = "runs", fused: bool = False) -> dict:
+               tag: str = "runs", fused: bool = False, penalty_weights=None) -> dict:
     """Train the runs `runs` (list of run indices) in one batched pass; memoized as one sub-run.
 
     Returns a dict of plain values: histories (list of History.to_dict), masks (R, p^2) bool,
     labels (p^2,), W0 / V0 / Wfit / Vfit / W / V stacked (R, h, 2p) / (R, p, h) on the CPU (Wfit is
     the final W for a run that never fits), t_fit (list, None if never), margin (R, T) normalized
     l_inf margin on each run's training set at the eval steps (NaN unless track_margin).
+    penalty_weights: per-run weights (len(runs),) of `penalty` (a lambda sweep in one pass; the fused
+    engine), instead of the common penalty_weight.
     """
     listed = lambda v: list(v) if isinstance(v, (list, tuple)) else v  # noqa: E731  (JSON-able spec)
     spec = {"p": p, "width": width, "fraction": listed(fraction), "steps": steps, "runs": list(runs),
@@ -70,11 +72,14 @@ def train_runs(ctx, *, p: int, width: int, fraction: float, steps: int, runs: li
             "shuffle": shuffle, "dtype": dtype, "n_eval": n_eval, "track_margin": track_margin}
     if fused:  # the analytic-gradient engine (models.fused); absent from the spec for the reference
         spec["fused"] = True
+    if penalty_weights is not None:  # absent from the spec when unused (earlier sub-runs keep their keys)
+        spec["penalty_weights"] = [float(w) for w in penalty_weights]
     return ctx.memo(tag, spec, lambda: _train(ctx, **spec))
 
 
 def _train(ctx, *, p, width, fraction, steps, runs, optimizer, lr, weight_decay, penalty, penalty_weight, loss,
-           init_scale, antisymmetric, lrs, shuffle, dtype, n_eval, track_margin, fused=False) -> dict:
+           init_scale, antisymmetric, lrs, shuffle, dtype, n_eval, track_margin, fused=False,
+           penalty_weights=None) -> dict:
     x, y = binary_table(p)
     if shuffle:
         y = y[torch.randperm(len(y), generator=ctx.rng("control", runs[0]))]
@@ -107,7 +112,8 @@ def _train(ctx, *, p, width, fraction, steps, runs, optimizer, lr, weight_decay,
                 fit_params[r] = (step, {k: v[r].detach().clone().cpu() for k, v in params.items()})
         margin_rows.append(row)
 
-    hist, final = train_quadratic(models, Data(x, y), masks, cfg, fused=fused, lrs=lrs, callbacks=[snapshot],
+    extra = {} if penalty_weights is None else {"penalty_weights": penalty_weights}
+    hist, final = train_quadratic(models, Data(x, y), masks, cfg, fused=fused, lrs=lrs, callbacks=[snapshot], **extra,
                                 log=lambda m: ctx.log(f"[p={p} {optimizer}, {R} runs] {m}"))
     final = _stack(final)
     W0 = torch.stack([m.W.detach().cpu() for m in models])
