@@ -248,10 +248,62 @@ def test_phase_config_rejects_bad_values(kwargs):
         krp.Config(**kwargs)
 
 
-@pytest.mark.parametrize("kwargs", [{"wds": (1.0,)}, {"wds": (0.1, 1.0)}, {"wds": (1.0, 0.0)}, {"seeds": 0}])
+@pytest.mark.parametrize("kwargs", [{"wds": (1.0,)}, {"wds": (0.1, 1.0)}, {"wds": (1.0, 0.0)}, {"seeds": 0},
+                                    {"lams": (1e-2,)}, {"lams": (1e-3, 1e-1)}, {"lams": (1e-1, 1e-1)},
+                                    {"lams": (1e-1, -1e-2)}, {"ngd_lr": 0.0}, {"steps": 2}])
 def test_max_margin_config_rejects_bad_values(kwargs):
     with pytest.raises(ValueError):
         mm.Config(**kwargs)
+
+
+MM_LAMS = (1e-1, 1e-2, 1e-3, 1e-4)
+MM_RISING = [[4.0, 5.0, 4.5], [5.0, 6.0, 5.5], [6.0, 7.0, 6.5], [7.0, 8.0, 7.5]]  # gamma_bar[lambda][seed]
+MM_NOISE = [[6.0, 5.0, 7.0], [5.0, 7.0, 6.0], [7.0, 6.0, 5.0], [6.5, 5.5, 6.5]]  # one lambda, 4 x 3 runs
+
+
+def _mm_decision(ends, placebo, drifts, gap=None):
+    from grokcheck.core import Observable, setting_decision
+    obs = mm.sweep_rules(mm.NGD, "lambda", MM_LAMS, ends, placebo, drifts, 46.0)
+    obs.append(Observable("calibration", 0.0, 0.0, "==", role="control", setting=mm.NGD))
+    return {o.name.split(":")[0]: o for o in obs}, setting_decision(obs, gap)
+
+
+def test_max_margin_rule_holds_on_a_rising_sweep_and_fails_on_a_falling_one():
+    """P1 (Prop 4.4) at convergence: every seed's gamma_bar rising as lambda decreases verifies, the same
+    values falling refute; the placebo (lambda fixed, seeds varied) is rejected in both."""
+    obs, (verdict, _) = _mm_decision(MM_RISING, MM_NOISE, [0.01] * 21)
+    assert obs["P1"].role == "claim" and obs["P1"].outcome == "holds" and obs["P1"].value == 1.0
+    assert obs["control (placebo)"].outcome == "holds" and verdict == "verified"
+    obs, (verdict, why) = _mm_decision(MM_RISING[::-1], MM_NOISE, [0.01] * 21)
+    assert obs["P1"].outcome == "fails" and verdict == "refuted" and "P1" in why
+
+
+def test_max_margin_placebo_control_rejects_an_ordered_placebo():
+    """The control is P1's own rule: a placebo sweep whose runs happen to be ordered (a rise without a
+    change of lambda) makes the rule unable to tell, so the setting is inconclusive, not verified."""
+    obs, (verdict, why) = _mm_decision(MM_RISING, MM_RISING, [0.01] * 21)
+    assert obs["control (placebo)"].outcome == "fails" and verdict == "inconclusive" and "placebo" in why
+
+
+def test_max_margin_unconverged_sweep_decides_nothing_below_budget():
+    """A run whose gamma_bar still moves (drift > CONV_TOL) or has no positive margin: P1 is only an
+    observation, the convergence event is pending: inconclusive (budget) below the paper's budget, refuted
+    at it."""
+    drifts = [0.01] * 20 + [2 * mm.CONV_TOL]
+    obs, (verdict, why) = _mm_decision(MM_RISING[::-1], MM_NOISE, drifts, gap="short")
+    assert obs["P1"].role == "observation" and obs["converged"].outcome == "pending"
+    assert verdict == "inconclusive" and why.startswith("budget:")
+    _, (verdict, _) = _mm_decision(MM_RISING, MM_NOISE, drifts)
+    assert verdict == "refuted"
+    obs, _ = _mm_decision(MM_RISING, MM_NOISE, [0.01] * 20 + [math.inf], gap="short")
+    assert obs["converged"].value is None and obs["converged"].outcome == "pending"
+
+
+def test_max_margin_drift():
+    steps = [0, 10, 50, 75, 90, 100]
+    assert mm.drift(steps, [0, 1, 2, 8.0, 9.0, 10.0]) == pytest.approx(0.2)  # from step 75 (first >= 3T/4)
+    assert mm.drift(steps, [0, 1, 2, 3, 3, -0.5]) == math.inf                  # no positive margin
+    assert mm.drift(steps, [0, 1, 2, float("nan"), 3, 3]) == math.inf
 
 
 def test_linf_paper_setting_judges_each_optimizer_at_its_best_lr():
