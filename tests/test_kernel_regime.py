@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from grokcheck.claims.mohamadi import _kernel_regime as kr
-from grokcheck.claims.mohamadi._kernel_exit_runs import (CenteredScaled, lazy_alpha, lazy_run, linearized_run, make_net,
-                                                          tracked_group, train_mask)
+from grokcheck.claims.mohamadi._kernel_exit_runs import (CenteredScaled, init_norm, lazy_alpha, lazy_run, linearized_run,
+                                                          make_net, rich_alpha, tracked_group, train_mask)
 from grokcheck.context import Context
 from grokcheck.theory.delay import eval_grid
 from grokcheck.theory.tasks import binary_table, one_hot_pairs
@@ -107,7 +107,32 @@ def test_interpretation_passes_on_late_exit_and_fails_on_early_exit():
     assert all(o.outcome == "undecided" for o in mixed[:2])
     assert all(o.outcome == "undecided" for o in kr.interpretation_observables("s", [early], 100))  # one seed
     frozen_obs = kr.interpretation_observables("s", [frozen, frozen], 100)
-    assert frozen_obs[0].passed and frozen_obs[2].outcome == "fails"  # a kernel that never moves cannot pass
+    assert frozen_obs[0].passed and not frozen_obs[2].passed  # a kernel that never moves cannot pass
+
+
+def test_an_exit_inside_the_budget_is_decided_and_a_pending_exit_is_not():
+    """Budget gaps shield only events that have not happened: an exit before the fit refutes below the paper's
+    budget; a run that exited but never fit exited before its fit (decided too); a kernel that has not left the
+    band yet is pending: inconclusive (budget) below the paper's budget, refuted at it."""
+    from grokcheck.core import setting_decision
+    early = kr.events(_series([0.0, 0.5] + [0.5] * 6, [0.0, 0.9] + [0.9] * 6), d_exit=0.1)
+    no_fit = kr.events(_series([0.0, 0.5] + [0.5] * 6, [0.0, 0.9] + [0.9] * 6, train=[0.0] * 8), d_exit=0.1)
+    assert no_fit["t_fit"] is None and no_fit["t_exit_kernel"] == 1
+    lazy = kr.events(_series([0.0] * 8, [0.0] * 8, test=[0.0] * 8), d_exit=0.1)
+    control = kr.control_observables("s", lazy, early, "x", "y")
+    assert all(o.passed for o in control)
+    for evs in ([early, early], [early, no_fit]):
+        obs = kr.interpretation_observables("s", evs, 100)
+        assert obs[0].outcome == "fails" and obs[0].kind == "measure", obs[0].describe()
+        assert setting_decision(obs + control, budget_gap="short")[0] == "refuted"
+    frozen = kr.events(_series([0.0] * 8, [0.0] * 8), d_exit=0.1)
+    obs = kr.interpretation_observables("s", [frozen, frozen], 100)
+    assert obs[2].outcome == "pending" and obs[2].kind == "event"
+    verdict, reason = setting_decision(obs + control, budget_gap="short")
+    assert verdict == "inconclusive" and reason.startswith("budget:"), reason
+    assert setting_decision(obs + control, budget_gap=None)[0] == "refuted"
+    neither = kr.events(_series([0.0] * 8, [0.0] * 8, train=[0.0] * 8), d_exit=0.1)
+    assert kr.interpretation_observables("s", [neither, neither], 100)[0].outcome == "pending"
 
 
 def test_measurement_rule():
@@ -115,9 +140,10 @@ def test_measurement_rule():
     assert all(o.passed for o in kr.measurement_observables("s", [flat, flat]))
     moved = kr.events(_series([0.0] * 8, [0.0] * 8, raw=[0.0, 1, 2, 3, 4, 5, 3, 2]), d_exit=0.1)
     frac, late = kr.measurement_observables("s", [moved, moved])  # 4/5 of the max at t_fit; peak after it
-    assert frac.outcome == "fails" and late.passed
+    assert frac.outcome == "pending" and late.passed  # max_t can still grow: an event not yet happened
     peak_at_fit = kr.events(_series([0.0] * 8, [0.0] * 8, raw=[0.0, 1, 2, 3, 9, 5, 3, 2]), d_exit=0.1)
-    assert all(o.outcome == "fails" for o in kr.measurement_observables("s", [peak_at_fit, peak_at_fit]))
+    assert all(o.outcome == "pending" and o.kind == "event"
+               for o in kr.measurement_observables("s", [peak_at_fit, peak_at_fit]))
 
 
 def test_the_measurement_rule_passes_a_kernel_that_only_rescales():
@@ -221,6 +247,32 @@ def test_trained_lazy_control_stays_and_the_same_control_rejects_an_exiting_run(
     assert holds[name] == "holds" and wrong[name] == "fails"
 
 
+def test_small_init_rich_control_exits_and_the_same_control_rejects_a_lazy_run():
+    """The rich control (NGD from the small init alpha = lr / (10 ||theta_0(1)||): first step = 10 ||theta_0||)
+    "exits" under `regime` and its control holds; fed the trained lazy control as its "rich" input, the same
+    control fails: it can reject."""
+    ctx = Context(seed=0)
+    p, width, n, steps = 7, 28, 40, 30
+    grid = eval_grid(steps, per_decade=6, dense_until=5)
+    kw = dict(p=p, width=width, n=n, steps=steps, eval_steps=grid, subset=49)
+    band = kr.calibrate(_init_kernels(p=7, width=28, S=49))
+    norm1 = init_norm(ctx, p, width)
+    assert norm1 == pytest.approx(_norm0(ctx, p, width), rel=1e-12)
+    alpha = rich_alpha(10.0, 10.0, norm1)
+    rich = tracked_group(ctx, runs=[(alpha, 0)], optimizer="ngd", lr=10.0, weight_decay=0.0, penalty_weight=0.0,
+                         after_kernel=False, **kw)[0]
+    lazy = lazy_run(ctx, lr=10.0, penalty_weight=0.0, factor=100.0, **kw)
+    assert rich["disp"][1] == pytest.approx(10.0, rel=1e-9)  # the first step is rich_factor init norms
+    ev_rich, ev_lazy = kr.events(rich, band["d_exit"]), kr.events(lazy, band["d_exit"])
+    assert ev_rich["regime"] == "exits" and ev_lazy["regime"] == "stays", (ev_rich, ev_lazy)
+    name = "rich control (y): regime == exits"
+    holds = {o.name: o.outcome for o in kr.control_observables("s", ev_lazy, ev_rich, "x", "y")}
+    wrong = {o.name: o.outcome for o in kr.control_observables("s", ev_lazy, ev_lazy, "x", "y")}
+    assert holds[name] == "holds" and wrong[name] == "fails"
+    with pytest.raises(ValueError):
+        rich_alpha(0.0, 10.0, norm1)
+
+
 def test_lazy_alpha_and_the_centred_scaled_model():
     assert lazy_alpha(100.0, 200, 10.0, 5.0) == pytest.approx(100 * 200 * 10 / 5.0)
     assert lazy_alpha(100.0, 1, 0.1, 5.0) == 100.0  # never below factor
@@ -266,7 +318,7 @@ def test_bad_configs_raise_one_line_value_errors():
     from grokcheck.claims.mohamadi import kernel_exit as ke, transformer_kernel_exit as tke
     for bad in (dict(alphas=(0.5,)), dict(ps=()), dict(ps=(1,)), dict(subset=2), dict(steps=0), dict(step_lrs=(0.0,)),
                 dict(step_lrs=(10.0,)), dict(step_lrs=(1.0, 1.0)), dict(step_lrs=(math.inf,)), dict(lazy_factor=10.0),
-                dict(lazy_factor=math.nan)):
+                dict(lazy_factor=math.nan), dict(rich_factor=1.0), dict(rich_factor=math.inf)):
         with pytest.raises(ValueError) as err:
             ke._validate(replace(ke.SCALES["ci"], **bad))
         assert "\n" not in str(err.value), bad

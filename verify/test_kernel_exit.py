@@ -8,9 +8,10 @@ first logit on 256 pairs from the "subset" stream; rules of claims/mohamadi/_ker
   no paper setting is decided at ci (3 seeds at default decide it);
 - the lazy control (the same quadratic net trained by NGD in the lazy scaling a (f - f_0), lr / a) stays
   and does not generalize at every NGD lr; the linearized net stays too, reported as an observation only
-  (it cannot fail); the AdamW run groks while its kernel distance stays inside the band (the functional
-  rule sees the exit, the kernel rule does not: "mixed"), so its rich control fails and every setting
-  with it is inconclusive at ci;
+  (it cannot fail); the rich control (the same net trained by NGD from the small init lr / (10 ||theta_0||),
+  first step 10 init norms) exits at every NGD lr, so every exit setting has both controls holding;
+- the AdamW run (its own setting, ours) groks while its kernel distance stays inside the band (the
+  functional rule sees the exit, the kernel rule does not: "mixed"), reported, no longer a control;
 - the step-length arms (NGD lr 1, lr 0.1): their first step is lr / ||theta_0|| (0.16, 0.016 against 1.6
   at lr 10), and they too leave the band before their fit (lr 1) or before any fit (lr 0.1, 200 steps);
 - the alpha trend: one seed's tau is a point of coverage 0, so the trend setting is undecided at ci
@@ -95,9 +96,25 @@ def test_blocks_reported_separately(ci_result):
         assert s["dist_test"][-1] != s["dist_train"][-1]
 
 
-def test_rich_run_groks_and_the_function_sees_the_exit(ci_result):
-    ev = _runs(ci_result(CLAIM_ID), "rich")[0]["events"]
+def test_adamw_run_groks_and_the_function_sees_the_exit(ci_result):
+    ev = _runs(ci_result(CLAIM_ID), "adamw")[0]["events"]
     assert ev["t_gen"] is not None and ev["t_exit_fn"] is not None and ev["t_exit_fn"] < ev["t_gen"]
+
+
+def test_rich_control_exits_at_every_lr(ci_result):
+    """The small-init NGD run is each setting's rich control at its own lr: its first step is rich_factor init
+    norms, `regime` says "exits", and the control observable holds in every setting that reads exits."""
+    r = ci_result(CLAIM_ID)
+    cfg = ke.SCALES["ci"]
+    rich = {x["lr"]: x for x in _runs(r, "rich")}
+    assert sorted(rich) == sorted((ke.PAPER_OPT[1],) + cfg.step_lrs)
+    for lr, run in rich.items():
+        assert run["alpha"] < 1 and run["events"]["regime"] == "exits", run["label"]
+        assert run["events"]["first_step"] == pytest.approx(cfg.rich_factor, rel=1e-9)
+    for setting, lr in [(ke.INTERP, 10.0), (ke.OURS, 10.0)] + [(ke.step_setting(x), x) for x in cfg.step_lrs]:
+        o = [o for o in r.observables if o.setting == setting and o.name.startswith("rich control")]
+        assert len(o) == 1 and o[0].role == "control" and o[0].passed, setting
+        assert f"NGD lr {lr:g}" in o[0].name
 
 
 def test_one_seed_alpha_trend_decides_nothing(ci_result):

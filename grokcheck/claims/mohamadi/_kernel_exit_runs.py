@@ -189,6 +189,21 @@ def lazy_alpha(factor: float, steps: int, lr: float, norm0: float) -> float:
     return factor * max(1.0, steps * lr / norm0)
 
 
+def init_norm(ctx, p: int, width: int, init: int = 0) -> float:
+    """||theta_0|| of init `init` at the paper's init scale (alpha = 1); alpha scales it linearly."""
+    net = make_net(ctx, p, width, init, 1.0)
+    return math.sqrt(sum(float(v.detach().double().pow(2).sum()) for v in net.parameters()))
+
+
+def rich_alpha(factor: float, lr: float, norm1: float) -> float:
+    """The rich control's init scale: alpha = lr / (factor * ||theta_0(alpha = 1)||), so the first normalized-GD
+    step (length lr exactly) is `factor` times the init's norm alpha * ||theta_0(1)|| (`kernel_exit` docstring:
+    Chizat-Bach's rich regime of a homogeneous net is the small init)."""
+    if not (factor > 0 and lr > 0 and norm1 > 0):
+        raise ValueError(f"factor, lr and norm1 must be positive, got {factor}, {lr}, {norm1}")
+    return lr / (factor * norm1)
+
+
 def lazy_run(ctx, *, p: int, width: int, n: int, steps: int, lr: float, penalty_weight: float,
              eval_steps: tuple, subset: int, factor: float) -> dict:
     """The trained lazy control: init 0 (alpha 1) of the quadratic net in the lazy scaling `CenteredScaled`

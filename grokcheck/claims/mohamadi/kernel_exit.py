@@ -6,8 +6,10 @@ The paper's setting (Sec. 5, classification): f = V (W x)^2, h = 4p, PyTorch def
 fan-in) init times alpha, cross-entropy, normalized GD lr 10, l_inf penalty 1e-20, n = 2 p^(5/3)
 training pairs, p in {47, 97} (paper scale, 5e4 steps, eNTK on 20,000 points: the closed form makes
 that cheap on a GPU). Default scale: p = 31 (p = 47 measured 2.8x slower on a reduced config, 275 s vs 97 s on
-2 loaded CPU cores: the full default, 151 s at p = 31, would leave the suite's budget), 3 seeds per alpha, 2000 steps, a 512-pair subset (below the paper's
-budget: the settings declare that gap, so an event still pending there is `inconclusive (budget)`;
+2 loaded CPU cores: the full default, 151 s at p = 31, would leave the suite's budget; with the three rich
+controls, ~8 s each, 281 s measured on cores under load ~4), 3 seeds per alpha, 2000 steps, a 512-pair subset (below the paper's
+budget: the settings declare that gap, so an event still pending there is `inconclusive (budget)`; an exit
+that happened inside the budget is decided;
 an interval wholly on the failing side refutes at any scale, grokcheck.core).
 
 The rules (calibrated kernel exit, functional exit, regime, measurement, alpha trend) are those of
@@ -17,7 +19,8 @@ The rules (calibrated kernel exit, functional exit, regime, measurement, alpha t
 - "paper: scale-free / functional": the paper's interpretation (kernel regime until the fit, then an
   exit) under the calibrated scale-free distance and the linearization gap.
 - "paper: alpha trend": Kendall tau of the alpha sweep (alphas > 1 included), first p.
-- "ours: AdamW lr 1e-2 wd 1": the interpretation on a run that groks fast (the rich control).
+- "ours: AdamW lr 1e-2 wd 1": the interpretation on a run that groks fast (an observation of ours, no
+  longer the rich control: see "Rich control" below).
 - "ours: NGD lr 1", "ours: NGD lr 0.1": the interpretation at shorter NGD steps (step-length arms).
 Seeds and the statistic over them (fixed before the first multi-seed run): n_seeds
 seeds per alpha (3 at default and paper; 1 at ci for time), seed i = split ctx.rng("split", i) and
@@ -36,8 +39,8 @@ seeds of one p in one batched pass; the AdamW setting runs the same n_seeds seed
   decide). Post hoc (`_kernel_regime.TREND_POST_HOC`): the first version decided on the pooled tau as a
   point; under it the ci run (1 seed) was refuted in this setting, under the interval it is inconclusive.
   At default both refute (pooled tau_gap 0.17; per-seed taus 0, 0, 0.5, all below 0.6).
-Controls (through the one `regime` rule): rich = seed 0's AdamW run (must exit); lazy = the trained
-lazy control below (must stay, and not generalize). Large alpha alone is no lazy control here: the net
+Controls (through the one `regime` rule): rich = the small-init NGD run below (must exit); lazy = the
+trained lazy control below (must stay, and not generalize); one pair per NGD lr. Large alpha alone is no lazy control here: the net
 is 3-homogeneous and its f_0 is not centred, so Chizat's laziness ratio does not shrink with the init
 scale, and NGD's step has a fixed length; alpha > 1 runs are reported.
 Lazy control (ours; written before its first run): the same quadratic net (init 0, split 0, the paper's
@@ -56,10 +59,34 @@ control per NGD lr (lr 10: the paper's setting and the AdamW setting; lr 1 and 0
 arms). It holds only when `regime` says "stays" (a rule that calls a lazy trained net an exit cannot tell
 the regimes apart: tests/test_kernel_regime.py feeds it an exiting run and it fails). The linearized net
 trained by NGD lr 10 (K_t = K_0 by construction: it cannot fail) is reported as an observation.
+Rich control (ours; written before its first run, replacing the AdamW run, whose eNTK stayed inside the
+init-to-init band at ci and default although it groks: "mixed", so the control could not hold and every
+setting was inconclusive through it): the same quadratic net (init 0, split 0) trained by the paper's
+optimizer at the same lr from a SMALL init, alpha_rich = lr / (rich_factor ||theta_0(alpha = 1)||),
+rich_factor = 10 (`_kernel_exit_runs.rich_alpha`; at default lr 10: alpha_rich ~ 0.14, lr 1: ~0.014, lr 0.1:
+~0.0014). Why it must leave the kernel regime: Chizat-Bach's laziness ratio of a 3-homogeneous net at init
+scale alpha is ~ 1 / alpha^3 as alpha -> 0 (f_0 ~ alpha^3, Jacobian ~ alpha^2, Hessian ~ alpha), the rich
+(non-lazy) end; concretely, NGD's first step has length lr exactly, i.e. R = rich_factor = 10 times
+||theta_0||, so theta_1 = theta_0 + delta with ||delta|| = 10 ||theta_0||: the function change's linear part
+J_0 delta is of relative order 1 / R^2 = 0.01 against its cubic part (quadratic part 1 / R), so the
+linearization gap is ~1 - O(1/R) > 0.5 unless the terms cancel; and K(theta_1) = R^4 ||theta_0||^4
+K(delta / ||delta||) (1 + O(1/R)) is the kernel of a data-dependent displacement, not of an init draw. The
+kernel part is an argument, not a theorem: if the rule still calls this run "mixed" or "stays", it is
+reported as such (the band and LIN_TOL are not touched). Alternatives considered: alpha = 0.1 at every lr
+(at lr 0.1 the first step would be 0.14 ||theta_0||: no bound), the mean-field scaling f / a at lr a
+(the same small-init geometry for a homogeneous net, reached through an extra wrapper). The run has the
+paper's config.steps, penalty and split; its after-kernel accuracy is not measured (time).
+Measured after writing the above (nothing changed on it): the rich control exits at step 1 (kernel and
+function) at every lr, at ci and default (default max d 0.28 / 0.62 / 0.63 at lr 10 / 1 / 0.1 against
+D_exit 0.045). Default verdicts with it: scale-free / functional refuted (t_exit(kernel) / t_fit 0.0588
+[0.00565, 0.0588] 75%; inconclusive before, through the AdamW control), NGD lr 1 / 0.1 arms refuted
+(0.21 [0.13, 0.21], 0.18 [0.15, 0.21]), the AdamW setting refuted by its functional exit (t_exit(function)
+/ t_fit 0.21 [0.18, 0.21]; its kernel never leaves the band: max d / D_exit 0.92 [0.91, 0.97], pending),
+measurement inconclusive (0.003 [0.0005, 0.19] straddles 0.05), trend refuted (tau 0 [0, 0.5]).
 Step-length arms (ours): "ours: NGD lr 1" and "ours: NGD lr 0.1", alpha = 1, the same seeds and
-config.steps, judged by the interpretation observables with their own lazy control and the AdamW rich
-control, below the paper's budget as the paper's settings are (a fit still pending at lr 0.1 is
-`inconclusive (budget)`). Every run records its first step's length over ||theta_0||
+config.steps, judged by the interpretation observables with their own lazy and rich controls, below the paper's budget as the paper's settings are (a run with neither fit nor exit yet is
+`inconclusive (budget)`; one that exited and has not fit exited before its fit, decided:
+`_kernel_regime.EVENTS_CHANGE`). Every run records its first step's length over ||theta_0||
 (||theta_1 - theta_0|| / ||theta_0||: lr / ||theta_0|| for NGD), an observation per setting, so a reader sees
 whether "exit before fit" goes with a first step as long as the init's norm.
 After-kernel accuracy (observation): per setting, the test accuracy of kernel regression with the eNTK
@@ -68,7 +95,9 @@ regression with the kernel at init (step 0).
 Changed after earlier runs (asked for, not tuned on them): until this version the lazy control was the
 linearized net (it cannot fail) and there were no step-length arms. The verdicts were the same under it
 (`LAZY_CONTROL_CHANGE`): the trained lazy control stays at ci and default at every lr.
-The init-to-init band is computed at alpha = 1: d is scale-free and alpha rescales every init
+RICH_CONTROL_CHANGE: the rich control was seed 0's AdamW run (verdicts under it: default INTERP and the step
+arms inconclusive through its "mixed"); the AdamW runs stay as the setting "ours: AdamW lr 1e-2 wd 1".
+The init-to-init band is computed at alpha = 1 (and serves the rich controls' small alphas): d is scale-free and alpha rescales every init
 kernel by alpha^4, so the band of (p, h, alpha) equals that of (p, h, 1) exactly.
 """
 from __future__ import annotations
@@ -77,7 +106,8 @@ import math
 from dataclasses import dataclass
 
 from grokcheck.claims.mohamadi import _kernel_regime as kr
-from grokcheck.claims.mohamadi._kernel_exit_runs import RIDGE, calibration, lazy_run, linearized_run, tracked_group
+from grokcheck.claims.mohamadi._kernel_exit_runs import (RIDGE, calibration, init_norm, lazy_run, linearized_run,
+                                                          rich_alpha, tracked_group)
 from grokcheck.core import Claim, Observable, Result
 from grokcheck.context import Context
 from grokcheck.theory.delay import eval_grid
@@ -96,7 +126,7 @@ CLAIM = Claim(
 )
 
 PAPER_OPT = ("ngd", 10.0, 0.0, 1e-20)      # optimizer, lr, weight decay, l_inf weight (Sec. 5)
-RICH_OPT = ("adamw", 1e-2, 1.0, 0.0)       # ours: groks within a few hundred steps
+ADAMW_OPT = ("adamw", 1e-2, 1.0, 0.0)      # ours: groks within a few hundred steps (the "ours: AdamW" setting)
 MEAS, INTERP, TREND = "paper: measurement", "paper: scale-free / functional", "paper: alpha trend"
 OURS = "ours: AdamW lr 1e-2 wd 1"
 LAZY_CONTROL_CHANGE = ("Changed after earlier runs (asked for; no threshold or rule changed): the lazy control was the "
@@ -104,6 +134,12 @@ LAZY_CONTROL_CHANGE = ("Changed after earlier runs (asked for; no threshold or r
                        "lazy-scaled net replaces it, and the NGD lr 1 / lr 0.1 arms were added. Under the old control "
                        "the verdicts were the same (default: measurement and interpretation inconclusive, the "
                        "interpretation through the AdamW rich control's 'mixed', trend refuted).")
+
+RICH_CONTROL_CHANGE = ("Changed after earlier runs (asked for; no threshold, band or rule changed): the rich control was "
+                       "seed 0's AdamW run, 'mixed' at ci and default (its eNTK stays inside the init-to-init band while "
+                       "it groks), which made every exit setting inconclusive through it (default: interpretation "
+                       "inconclusive; step arms inconclusive); it is now the small-init NGD run per lr (rich_factor 10, "
+                       "chosen before running). The AdamW runs remain the setting 'ours: AdamW lr 1e-2 wd 1'.")
 
 
 @dataclass(frozen=True)
@@ -117,7 +153,8 @@ class Config:
     per_decade: int = 12               # log-spaced eval points per decade (plus every step <= 10)
     n_uniform: int = 20                # plus evenly spaced eval points
     subset: int = 512                  # eNTK subset (paper: 20,000 random points)
-    rich_steps: int = 600              # AdamW rich control (ours)
+    adamw_steps: int = 600             # the AdamW setting (ours)
+    rich_factor: float = 10.0          # rich control: init scale lr / (rich_factor ||theta_0(1)||), first step = rich_factor ||theta_0||
     step_lrs: tuple[float, ...] = (1.0, 0.1)  # NGD step-length arms (ours), alpha = 1, config.steps each
     lazy_factor: float = 100.0         # lazy control: output scale alpha_out = lazy_factor * max(1, steps lr / ||theta_0||)
     seed: int = 0
@@ -135,23 +172,25 @@ def _validate(config) -> None:
         raise ValueError(f"alphas must include 1.0 (the paper's init), got {config.alphas}")
     if any(not a > 0 for a in config.alphas):
         raise ValueError(f"alphas must be > 0, got {config.alphas}")
-    for name in ("n_seeds", "steps", "rich_steps", "width_factor"):
+    for name in ("n_seeds", "steps", "adamw_steps", "width_factor"):
         check_int(name, getattr(config, name), 1)
     check_int("subset", config.subset, 4)
     if any(not (lr > 0 and math.isfinite(lr)) for lr in config.step_lrs) or PAPER_OPT[1] in config.step_lrs:
         raise ValueError(f"step_lrs must be positive finite lrs other than the paper's {PAPER_OPT[1]:g}, got {config.step_lrs}")
     if len(set(config.step_lrs)) != len(config.step_lrs):
         raise ValueError(f"step_lrs must be distinct, got {config.step_lrs}")
+    if not (config.rich_factor >= 2 and math.isfinite(config.rich_factor)):
+        raise ValueError(f"rich_factor must be a finite number >= 2 (a first step of several init norms), got {config.rich_factor}")
     if not (config.lazy_factor >= 100 and math.isfinite(config.lazy_factor)):
         raise ValueError(f"lazy_factor must be a finite number >= 100 (the lazy scaling alpha >= 100), got {config.lazy_factor}")
 
 
 SCALES = {
     "ci": Config(ps=(23,), n_seeds=1, alphas=(0.5, 1.0, 2.0), steps=200, per_decade=8, n_uniform=10, subset=256,
-                 rich_steps=300),
+                 adamw_steps=300),
     "default": Config(),
     "paper": Config(ps=(47, 97), n_seeds=3, alphas=(0.1, 0.3, 1.0, 2.0, 3.0), steps=50_000, per_decade=20,
-                    n_uniform=100, subset=20_000, rich_steps=5000),
+                    n_uniform=100, subset=20_000, adamw_steps=5000),
 }
 PAPER_BUDGET = {"p": (47, 97), "steps": 30_000, "subset": 20_000}
 
@@ -186,15 +225,22 @@ def run(config: Config, ctx: Context) -> Result:
             runs.append(_tracked(f"NGD lr 10, alpha={a:g}, p={p}, seed {i}", p, a, i, "paper", s, bands[p], PAPER_OPT[1]))
     p0, band0 = config.ps[0], bands[config.ps[0]]
     seeds = [(1.0, i) for i in range(config.n_seeds)]
-    for (_, i), s in zip(seeds, _group(ctx, config, p0, seeds, RICH_OPT, config.rich_steps)):
-        role = " (rich control)" if i == 0 else ""
-        runs.append(_tracked(f"{OURS}, alpha=1, p={p0}, seed {i}{role}", p0, 1.0, i, "rich", s, band0, RICH_OPT[1]))
+    for (_, i), s in zip(seeds, _group(ctx, config, p0, seeds, ADAMW_OPT, config.adamw_steps)):
+        runs.append(_tracked(f"{OURS}, alpha=1, p={p0}, seed {i}", p0, 1.0, i, "adamw", s, band0, ADAMW_OPT[1]))
     for lr in config.step_lrs:
         opt = ("ngd", lr) + PAPER_OPT[2:]
         for (_, i), s in zip(seeds, _group(ctx, config, p0, seeds, opt, config.steps)):
             runs.append(_tracked(f"{step_setting(lr)}, alpha=1, p={p0}, seed {i}", p0, 1.0, i, "step", s, band0, lr))
     grid = eval_grid(config.steps, per_decade=config.per_decade, n_uniform=config.n_uniform, dense_until=10)
     width, n = config.width_factor * p0, n_train(p0, config)
+    norm1 = init_norm(ctx, p0, width)
+    for lr in (PAPER_OPT[1],) + tuple(config.step_lrs):
+        a = rich_alpha(config.rich_factor, lr, norm1)
+        if not a < 1:
+            raise ValueError(f"the rich control's init scale {a:.3g} at lr {lr:g} is not below the paper's 1")
+        s = _group(ctx, config, p0, [(a, 0)], ("ngd", lr) + PAPER_OPT[2:], config.steps, after_kernel=False)[0]
+        runs.append(_tracked(f"small init alpha={a:.3g}, NGD lr {lr:g}, p={p0} (rich control)", p0, a, 0, "rich", s,
+                             band0, lr))
     for lr in (PAPER_OPT[1],) + tuple(config.step_lrs):
         s = lazy_run(ctx, p=p0, width=width, n=n, steps=config.steps, lr=lr, penalty_weight=PAPER_OPT[3],
                      eval_steps=grid, subset=config.subset, factor=config.lazy_factor)
@@ -239,8 +285,8 @@ def _result(ctx, config, runs, bands) -> Result:
     paper_runs = [r for r in pick("paper") if r["alpha"] == 1.0]
     paper = [r["events"] for r in paper_runs]
     sweep = [r["events"] for r in runs if r["kind"] == "paper" and r["p"] == config.ps[0]]
-    rich_runs = pick("rich")
-    rich = [r["events"] for r in rich_runs]
+    adamw_runs = pick("adamw")
+    rich = {r["lr"]: r for r in pick("rich")}
     lazy = {r["lr"]: r for r in pick("lazy")}
     linearized = pick("linearized")[0]["events"]
     trend = kr.alpha_trend(sweep, config.steps)
@@ -250,10 +296,14 @@ def _result(ctx, config, runs, bands) -> Result:
     def lazy_name(lr):
         return f"lazy-scaled net, alpha_out={lazy[lr]['series']['lazy_alpha']:.3g}, NGD lr {lr:g}/alpha_out"
 
+    def rich_name(lr):
+        return f"small init alpha={rich[lr]['alpha']:.3g}, NGD lr {lr:g}"
+
     def extras(setting, arm, lazy_lr):
-        """The setting's controls (own lazy control at its lr, the AdamW rich control) and observations."""
+        """The setting's controls (its own lazy and rich controls at its NGD lr) and observations."""
         seed0 = next(r for r in arm if r["init"] == 0)
-        return (kr.control_observables(setting, lazy[lazy_lr]["events"], rich[0], lazy_name(lazy_lr), "AdamW run (seed 0)")
+        return (kr.control_observables(setting, lazy[lazy_lr]["events"], rich[lazy_lr]["events"], lazy_name(lazy_lr),
+                                       rich_name(lazy_lr))
                 + [kr.step_length_observation(setting, [r["events"] for r in arm]),
                    _after_kernel(setting, seed0), _after_kernel(setting, lazy[lazy_lr])])
 
@@ -262,7 +312,8 @@ def _result(ctx, config, runs, bands) -> Result:
            + kr.interpretation_observables(INTERP, paper, config.steps) + extras(INTERP, paper_runs, lr10)
            + [kr.regime_observation(INTERP, linearized, "linearized net, NGD lr 10")]
            + kr.trend_observables(TREND, trend) + [kr.trend_control(TREND, trend)]
-           + kr.interpretation_observables(OURS, rich, config.rich_steps) + extras(OURS, rich_runs, lr10))
+           + kr.interpretation_observables(OURS, [r["events"] for r in adamw_runs], config.adamw_steps)
+           + extras(OURS, adamw_runs, lr10))
     for lr in config.step_lrs:
         arm = pick("step", lr)
         obs += kr.interpretation_observables(step_setting(lr), [r["events"] for r in arm], config.steps) \
@@ -304,8 +355,14 @@ def notes(config: Config, runs: list, bands: dict, trend: dict) -> list[str]:
                + "; ".join(f"lr {r['lr']:g}: a = {r['series']['lazy_alpha']:.4g}, max ||theta_t - theta_0|| / ||theta_0|| "
                            f"{max(r['series']['disp']):.3g}, regime {r['events']['regime']}" for r in lazy)
                + ". The linearized net is reported as an observation (K_t = K_0 by construction).")
+    rich = [r for r in runs if r["kind"] == "rich"]
+    out.append(f"Rich controls (ours): the quadratic net trained by NGD from the small init alpha = lr / "
+               f"({config.rich_factor:g} ||theta_0(1)||), first step {config.rich_factor:g} ||theta_0||: "
+               + "; ".join(f"lr {r['lr']:g}: alpha {r['alpha']:.3g}, first step / ||theta_0|| "
+                           f"{kr.fmt_x(r['events']['first_step'])}, regime {r['events']['regime']}" for r in rich)
+               + ". The AdamW runs are the setting '" + OURS + "'.")
     out += ["Run " + kr.table_row(r["label"], r["events"]) for r in runs]
-    return out + [kr.POST_HOC, kr.TREND_POST_HOC, LAZY_CONTROL_CHANGE]
+    return out + [kr.POST_HOC, kr.TREND_POST_HOC, LAZY_CONTROL_CHANGE, RICH_CONTROL_CHANGE]
 
 
 def figures(result: Result):
