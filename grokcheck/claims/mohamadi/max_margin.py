@@ -33,7 +33,8 @@ every lambda (a paired sweep).
   constrained form of the same problem (the regularized minimizer at lambda is the constrained one at
   radius ||theta_lambda||_inf): wd plays lambda. One pass per wd (weight decay is not per run).
 Rules, fixed before the claim was run (the same for both settings, x = -log lambda or -log wd):
-- Convergence (an EVENT): every run's gamma_bar has settled: max over the (lambda, seed) runs of
+- Convergence (an EVENT): every run's gamma_bar has settled: max over the (lambda, seed) runs and the
+  placebo's runs of
   |gamma_bar(T) - gamma_bar(t_3/4)| / gamma_bar(T) <= CONV_TOL = 0.05 (t_3/4: the first eval step
   >= 3T/4; a run with gamma_bar(T) <= 0 has not converged). Not converged: the setting is pending,
   `inconclusive (budget)` below the paper's 1e5 steps, refuted at it (core rule 2).
