@@ -322,7 +322,8 @@ def test_bad_configs_raise_one_line_value_errors():
         with pytest.raises(ValueError) as err:
             ke._validate(replace(ke.SCALES["ci"], **bad))
         assert "\n" not in str(err.value), bad
-    for bad in (dict(ps=()), dict(ps=(1,)), dict(subset=3), dict(lazy_steps=0)):
+    for bad in (dict(ps=()), dict(ps=(1,)), dict(subset=3), dict(lazy_steps=0), dict(lazy_scale=10.0),
+                dict(lazy_scale=math.nan)):
         with pytest.raises(ValueError):
             tke._validate(replace(tke.SCALES["ci"], **bad))
     ke._validate(ke.SCALES["paper"])

@@ -52,3 +52,22 @@ def test_linearization_gap_zero_for_linearized_transformer_and_positive_for_the_
     lin_gap = kr.linearization_gap(fl, linearized_outputs(lin, lin_theta0, dict(lin.named_parameters()), x),
                                    lin(x).detach() * 0 + f0)
     assert gap > 1e-3 and lin_gap < 1e-10
+
+
+def test_lazy_scaled_transformer_stays_where_the_same_run_unscaled_moves():
+    """The trained lazy control of transformer-kernel-exit: the same transformer in the lazy scaling a (f - f_0)
+    trained by GD at lr / a^2 (a = 1000) moves theta ~1 / a as far as the unscaled run, so its kernel distance
+    (second order) and linearization gap (first order) are orders of magnitude below the unscaled run's, and the
+    one regime rule calls it "stays"; the unscaled run, fed to the same rule, has a gap above 10 / a."""
+    from grokcheck.claims.mohamadi import transformer_kernel_exit as tke
+    from grokcheck.context import Context
+    ctx = Context(seed=0)
+    kw = dict(p=7, d=8, heads=2, layers=1, optimizer="gd", lr=1.0, weight_decay=0.0, linf=0.0, batch_size=None,
+              warmup=0, steps=30, subset=12, grid=(0, 1, 2, 5, 10, 20, 30))
+    lazy, band = tke.tracked_run(ctx, lazy_scale=1000.0, **kw)
+    plain, _ = tke.tracked_run(ctx, **kw)
+    assert lazy["lazy_lr"] == 1.0 / 1000.0 ** 2 and plain["steps"] == lazy["steps"]
+    assert 0 < max(lazy["disp"]) < 1e-2 * max(plain["disp"])
+    assert max(lazy["dist"]) < 1e-4 * max(plain["dist"]) and max(lazy["lin_gap"]) < 10 / 1000.0 < max(plain["lin_gap"])
+    assert kr.events(lazy, band["d_exit"])["regime"] == "stays"
+    assert plain["kernel_norm"][0] == lazy["kernel_norm"][0]  # the same init 0: the same K_0
