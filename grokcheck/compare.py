@@ -8,17 +8,20 @@ result.json; this module reads them back and lays them out for a researcher:
 - `rows`: one row per (p, method, seed): n_star, its bracket [lo, hi] on the grid and where it was
   censored. Methods: the trained network (each network setting of the result) and each kernel
   (eNTK at init, the expected NTK of Prop B.3, and the non-equivariant oracle kernel, the claim's
-  negative control, run at the smallest p only).
-- `exponents`: k of n* ~ p^k per method (log-log slope of the median over seeds) with a 95%
-  bootstrap interval (seeds resampled within each p), over the p's of the result.
+  negative control, run at the smallest p only), and the networks' control, the memorizer (random
+  labels, the largest grid size only: its n* is censored unless it generalizes).
+- `exponents`: k of n* ~ p^k per method: the log-log slope of each seed's n* on p, read as the median
+  over seeds with its order-statistic interval and exact coverage (the claim's statistic,
+  `_nstar.exponent_interval`), over the p's of the result.
 - `figure`: the log-log plot of both, with the p^2 and p^(5/3) rates.
 
 Criteria (`criterion`): "claim" is the claim's own rule (a network passes at test accuracy >= `acc`
 AND relative population l2 <= `l2`, interpolated on accuracy; a kernel passes at l2 <= `l2`,
 interpolated on l2); "acc" reads every method by test accuracy >= `acc`; "l2" every method by
 relative population l2 <= `l2`. With the claim's rule and targets, n_star equals the stored n* of
-the result exactly (tested) and the exponent intervals are the stored ones; otherwise intervals are
-recomputed from the stream ("compare-bootstrap", 0) of the result's seed.
+the result exactly (tested) and so do the exponents (checked on reading); otherwise both are
+recomputed from the stored curves. A network's curve per seed is its grid plus the claim's refinement
+points (`series["networks"][j]["bisect"]`), so its bracket is the bisected one.
 
 Censoring (`censored`): "left" when the smallest grid size already passes (n* <= lo = 0 .. hi =
 ns[0]); "right" when the largest fails (n* in [ns[-1], p^2]). n_star is the value the claim uses:
@@ -42,7 +45,6 @@ from grokcheck.overrides import resolve_config
 from grokcheck.registry import SCALES
 from grokcheck.safeio import atomic_write_bytes
 from grokcheck.schema import ResultFileError, read_result
-from grokcheck.streams import numpy_rng
 
 CLAIM_ID = "sample-complexity"
 CRITERIA = ("claim", "acc", "l2")
@@ -50,6 +52,7 @@ TASKS = ("classification", "regression")
 ACC, L2 = 0.95, 0.5  # the claim's targets: test accuracy >= 0.95, relative population l2 <= 1/2 (Thm 4.3)
 METHODS = {"network": "network (AdamW, h=8p)", "entk": "kernel: eNTK at init",
            "expected": "kernel: expected NTK (Prop B.3)", "oracle": "control: oracle kernel (not equivariant)",
+           "memorizer": "control: memorizer network (random labels)",
            "regression": "network, regression (GD + l_inf, Thm 3.6)"}
 COLUMNS = ("p", "method", "seed", "n_star", "lo", "hi", "censored")
 EXP_COLUMNS = ("method", "k", "k_lo", "k_hi", "n_p", "source")
@@ -90,22 +93,30 @@ def _bracket(ns, passed) -> tuple[float, float, str]:
     return float(ns[i - 1]), float(ns[i]), "none"
 
 
-def _method_rows(p, method, ns, acc, l2, criterion, acc_t, l2_t, censored_value, upper=None) -> list[dict]:
-    """Rows of one (p, method): per seed (columns of the (F, S) curves) n*, bracket and censoring;
-    a right-censored n* becomes `censored_value(largest grid n)` with bracket [largest grid n, upper]
-    (upper: all p^2 pairs unless given)."""
-    acc, l2 = np.asarray(acc, float), np.asarray(l2, float)
-    if criterion == "acc" or (criterion == "claim" and method == "network"):
-        passed = acc >= acc_t
-        if criterion == "claim":
-            passed = passed & (l2 <= l2_t)
-        values, threshold = acc, acc_t
-    else:
-        passed, values, threshold = l2 <= l2_t, l2, l2_t
+def _seed_curve(ns, acc, l2, s: int, bisect=()) -> tuple:
+    """Seed s's (ns, acc, l2) as arrays sorted by n: the grid's column s plus its refinement points."""
+    pts = [(n, acc[i][s], l2[i][s]) for i, n in enumerate(ns)]
+    pts += [(b["n"], b["acc"], b["l2"]) for b in bisect if b["seed"] == s]
+    pts.sort(key=lambda t: t[0])
+    return tuple(np.array([t[j] for t in pts], float) for j in range(3))
+
+
+def _method_rows(p, method, ns, acc, l2, criterion, acc_t, l2_t, censored_value, upper=None, bisect=()) -> list[dict]:
+    """Rows of one (p, method): per seed (columns of the (F, S) curves, plus that seed's `bisect` points)
+    n*, bracket and censoring; a right-censored n* becomes `censored_value(largest n)` with bracket
+    [largest n, upper] (upper: all p^2 pairs unless given)."""
     rows = []
-    for s in range(passed.shape[1]):
-        n, where = _nstar.n_star(ns, passed[:, s], values[:, s], threshold)
-        lo, hi, cens = _bracket(ns, passed[:, s])
+    for s in range(np.asarray(acc).shape[1]):
+        ns_s, acc_s, l2_s = _seed_curve(ns, acc, l2, s, bisect)
+        if criterion == "acc" or (criterion == "claim" and method in ("network", "memorizer")):
+            passed = acc_s >= acc_t
+            if criterion == "claim":
+                passed = passed & (l2_s <= l2_t)
+            values, threshold = acc_s, acc_t
+        else:
+            passed, values, threshold = l2_s <= l2_t, l2_s, l2_t
+        n, where = _nstar.n_star(ns_s, passed, values, threshold)
+        lo, hi, cens = _bracket(ns_s, passed)
         if where == _nstar.RIGHT:
             n, hi = censored_value(n), float(p * p if upper is None else upper)
         rows.append({"p": int(p), "method": METHODS[method], "seed": s, "n_star": float(n), "lo": lo, "hi": hi,
@@ -135,11 +146,14 @@ def rows_from_result(result, criterion: str = "claim", acc: float = ACC, l2: flo
     for j, p in enumerate(s["ps"]):
         net = s["networks"][j]
         rows += _method_rows(p, "network", net["ns"], net["acc"], net["l2"], criterion, acc, l2,
-                             lambda n, p=p: float(p * p))
+                             lambda n, p=p: float(p * p), bisect=net.get("bisect", ()))
         kns = [round(f * p * p) for f in fractions]
         for kind, curves in s["kernels"].items():
             c = curves[j]
             rows += _method_rows(p, kind, kns, c["acc"], c["l2"], criterion, acc, l2, lambda n: n)
+    for j, m in enumerate(s.get("memorizers", [])):  # the networks' control, at the largest grid size only
+        rows += _method_rows(s["ps"][j], "memorizer", m["ns"], m["acc"], m["l2"], criterion, acc, l2,
+                             lambda n, p=s["ps"][j]: float(p * p))
     oracle = s.get("oracle")
     if oracle:
         p0 = min(s["ps"])
@@ -174,31 +188,24 @@ def _by_method(rows) -> dict:
     return {m: (sorted(d), [d[p] for p in sorted(d)]) for m, d in out.items()}
 
 
-def exponent_rows(rows, result, stored: bool, n_boot: int | None = None) -> list[dict]:
-    """k of n* ~ p^k per method with 2+ p's (`_nstar.exponent`). stored: take the interval the result
-    stored for that method (the claim's own bootstrap; the point estimate is recomputed and must
-    agree), else resample with the stream ("compare-bootstrap", 0) of the result's seed."""
-    keys = {v: k for k, v in METHODS.items()}
+def exponent_rows(rows, result, stored: bool) -> list[dict]:
+    """k of n* ~ p^k per method with 2+ p's (`_nstar.exponent_interval`: per-seed slopes, the median over
+    seeds with its order-statistic interval). stored: the result stored that method's exponent (the
+    claim's own statistic on the same n*), which must agree with the recomputed one."""
     saved = result.series.get("exponents", {}) if stored else {}
-    n_boot = int(n_boot or result.config.get("bootstrap", 1000))
-    rng = numpy_rng(int(result.seed or 0), "compare-bootstrap", 0)
+    keys = {v: k for k, v in METHODS.items()}
     out = []
     for method, (ps, groups) in _by_method(rows).items():
         if len(ps) < 2:
             continue
+        iv = _nstar.exponent_interval(ps, groups)
         key = keys[method]
-        if key in saved:
-            k = _nstar.exponent(ps, groups, rng, 10)[0]
-            k_saved, (lo, hi) = saved[key][0], saved[key][1]
-            if not math.isclose(k, k_saved, rel_tol=1e-9, abs_tol=1e-12):
-                raise ValueError(f"{method}: exponent {k} recomputed from the stored n* differs from the "
-                                 f"stored {k_saved} (result.json edited?)")
-            source = "stored"
-        else:
-            k, (lo, hi) = _nstar.exponent(ps, groups, rng, n_boot)
-            source = f"bootstrap {n_boot}"
-        out.append({"method": method, "k": float(k), "k_lo": float(lo), "k_hi": float(hi), "n_p": len(ps),
-                    "source": source})
+        if key in saved and not math.isclose(iv.estimate, saved[key][0], rel_tol=1e-9, abs_tol=1e-12):
+            raise ValueError(f"{method}: exponent {iv.estimate} recomputed from the stored n* differs from the "
+                             f"stored {saved[key][0]} (result.json edited?)")
+        out.append({"method": method, "k": float(iv.estimate), "k_lo": float(iv.lo), "k_hi": float(iv.hi),
+                    "n_p": len(ps), "source": f"{'stored, ' if key in saved else ''}median of {iv.n} per-seed slopes, "
+                    f"coverage {iv.coverage:.0%}"})
     return out
 
 
@@ -261,7 +268,7 @@ def write_tables(cmp: Comparison, out: Path, stem: str = "compare") -> list[Path
 
 
 STYLES = {"network": ("C0", "-", "o"), "entk": ("C1", "--", "s"), "expected": ("C2", ":", "^"),
-          "oracle": ("C7", "none", "x"), "regression": ("C3", "-", "D")}
+          "oracle": ("C7", "none", "x"), "memorizer": ("C5", "none", "+"), "regression": ("C3", "-", "D")}
 
 
 def draw(ax, cmp: Comparison) -> None:

@@ -12,8 +12,8 @@ from grokcheck.cli import EXIT_USAGE, main
 from grokcheck.schema import read_result
 
 # a small sample-complexity run (two moduli so exponents exist; seconds on a CPU)
-SETS = {"ps": (7, 11), "steps": 100, "seeds": 2, "bootstrap": 20}
-ARGS = ["--scale", "ci", "--ps", "7,11", "--set", "steps=100", "--set", "seeds=2", "--set", "bootstrap=20"]
+SETS = {"ps": (7, 11), "steps": 100, "seeds": 2}
+ARGS = ["--scale", "ci", "--ps", "7,11", "--set", "steps=100", "--set", "seeds=2"]
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def test_rows_equal_the_stored_n_star_and_exponents(stored):
     for kind, (k, (lo, hi)) in s["exponents"].items():
         e = exps[compare.METHODS[kind]]
         assert (e["k"], e["k_lo"], e["k_hi"]) == pytest.approx((k, lo, hi), rel=1e-12)
-        assert e["source"] == "stored"
+        assert e["source"].startswith("stored, median of 2 per-seed slopes")
 
 
 def test_an_edited_result_is_caught(stored):
@@ -71,7 +71,7 @@ def test_other_criteria_change_the_table_and_recompute_intervals(stored):
     strict = compare.comparison(result, criterion="acc", acc=0.99)
     for a, b in zip(loose.rows, strict.rows):
         assert a["n_star"] <= b["n_star"] + 1e-9
-    assert all(e["source"].startswith("bootstrap") for e in loose.exponents)
+    assert all(e["source"].startswith("median of 2 per-seed slopes") for e in loose.exponents)
 
 
 def test_censoring_and_brackets():

@@ -57,7 +57,7 @@ def test_the_memory_floor_is_compared_with_the_machine():
         guards.check("x", cfg, available=4 * 2 ** 30)
 
 
-@pytest.mark.parametrize("value", ["ps=100000", "steps=1000000000000", "bootstrap=100000000000000"])
+@pytest.mark.parametrize("value", ["ps=100000", "steps=1000000000000", "seeds=100000000000000"])
 def test_cli_refuses_before_any_work_and_no_guard_overrides(tmp_path, capsys, value):
     code = main(["run", "sample-complexity", "--scale", "ci", "--set", value, "--out", str(tmp_path)])
     err = capsys.readouterr().err

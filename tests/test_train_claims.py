@@ -28,17 +28,19 @@ def test_n_star_bad_grid():
 
 
 def test_exponent_rule_accepts_thm45_rate_and_rejects_the_kernel_rate():
-    """Rule 3 ("CI upper end < 2"): n* ~ p^(5/3) passes; the kernels' n* ~ p^2 (the control's input) fails."""
+    """Rule 3 ("interval upper end < 2"): n* ~ p^(5/3) passes; the kernels' n* ~ p^2 (the control's input) fails."""
     rng = np.random.default_rng(0)
     ps = [23, 31, 47, 61]
-    noise = [np.exp(rng.normal(0, 0.03, 3)) for _ in ps]
-    k, (lo, hi) = _nstar.exponent(ps, [2 * p ** (5 / 3) * e for p, e in zip(ps, noise)], rng, 500)
-    assert lo <= sc.THM45_RATE <= hi and Observable("k", hi, sc.KERNEL_RATE - 1e-9, "<").passed
-    k2, (lo2, hi2) = _nstar.exponent(ps, [[0.6 * p * p] * 3 for p in ps], rng, 500)
+    iv = _nstar.exponent_interval(ps, [2 * p ** (5 / 3) * np.exp(rng.normal(0, 0.03, 3)) for p in ps])
+    assert iv.lo <= sc.THM45_RATE + 0.1 and iv.hi < sc.KERNEL_RATE - 1e-9
     from grokcheck.claims.mohamadi._sc_run import SLOPE_ROUNDOFF
-    assert k2 == pytest.approx(2.0) and not Observable("k", hi2, sc.KERNEL_RATE - SLOPE_ROUNDOFF, "<").passed
-    k3, (lo3, _) = _nstar.exponent(ps, [[0.01 * p ** 2.5] * 3 for p in ps], rng, 200)
-    assert not Observable("k", lo3, sc.THM45_RATE, "<=").passed  # a p^2.5 network refutes "k <= 5/3"
+    k2 = _nstar.exponent_interval(ps, [[0.6 * p * p] * 3 for p in ps])
+    assert k2.estimate == pytest.approx(2.0) and not Observable("k", k2.hi, sc.KERNEL_RATE - SLOPE_ROUNDOFF, "<").passed
+    k3 = _nstar.exponent_interval(ps, [[0.01 * p ** 2.5] * 3 for p in ps])
+    assert not Observable("k", k3.lo, sc.THM45_RATE, "<=").passed  # a p^2.5 network refutes "k <= 5/3"
+    # the pooled bootstrap exponent (the compare command's) agrees on exact data
+    k, (lo, hi) = _nstar.exponent(ps, [[0.6 * p * p] * 3 for p in ps], rng, 50)
+    assert k == pytest.approx(2.0) and lo == pytest.approx(2.0) and hi == pytest.approx(2.0)
 
 
 def test_budget_bound_rule():
@@ -48,12 +50,14 @@ def test_budget_bound_rule():
 
 def test_thm43_rule_rejects_the_oracle_kernel_and_accepts_an_equivariant_one():
     """Rule 1 on the kernels' population l2: the oracle 1[a+b=a'+b'] (not equivariant) must fail it."""
-    cfg = sc.Config(ps=(13,), kernel_fractions=(0.2, 0.4, 0.6), seeds=3, width_factor=8, bootstrap=10)
+    cfg = sc.Config(ps=(13,), kernel_fractions=(0.2, 0.4, 0.6), seeds=3, width_factor=8)
     ctx = Context(scale="ci", seed=0)
     oracle = sc.kernel_curves(13, cfg, "oracle", ctx)
-    assert min(sc.bound_margin(13, cfg.kernel_fractions, oracle["l2"])) < 0
+    from grokcheck.claims.mohamadi._sc_run import bound_interval
+    oracle_iv = bound_interval(sc.bound_margins(13, cfg.kernel_fractions, oracle["l2"]))
+    assert oracle_iv.hi < 0  # every seed of some fraction below the bound: the rule fails on it
     expected = sc.kernel_curves(13, cfg, "expected", ctx)
-    assert min(sc.bound_margin(13, cfg.kernel_fractions, expected["l2"])) >= 0
+    assert bound_interval(sc.bound_margins(13, cfg.kernel_fractions, expected["l2"])).lo >= 0
 
 
 def test_headline_rule_rejects_a_network_that_is_no_better_than_the_kernel():
@@ -81,47 +85,67 @@ def test_headline_rule_reads_every_seed_of_every_p():
     assert headline_rule([[200, 250, 300], [850, 900, 1000]], kern).outcome == "fails"
 
 
-def test_exponent_rules_need_ten_runs_and_the_control_rejects_the_kernel_rate():
-    """Rule 3 on the bootstrap interval of the exponent: with 3 p x 3 seeds (9 runs) its coverage is recorded
-    as unknown (the interval still decides, grokcheck.core); from 10 runs on (here 4 x 3) it is the nominal 95%.
-    p^1.5 holds both rules, p^2.5 fails both, p^(5/3) itself straddles 5/3: undecided (the old rule, 'CI lower
-    end <= 5/3', held it); the control (the kernels' p^2 fed to the '< 2' rule) holds, and fails on a p^(5/3) input."""
+def test_exponent_rules_read_per_seed_slopes_and_the_controls_reject_the_kernel_rate():
+    """Rule 3 on the median over seeds of per-seed exponents (3 seeds: [min, max], exact 75%): p^1.5 holds
+    both rules, p^2.5 fails both, p^(5/3) itself straddles 5/3: undecided; the controls (the kernels' p^2 fed
+    to the '< 2' rule, the memorizer's p^2 to the '<= 5/3' rule) hold, and the first fails on a p^(5/3) input."""
     from grokcheck.claims.mohamadi._sc_run import exponent_rules
     rng = np.random.default_rng(0)
     ps = [23, 31, 47, 61]
     noisy = lambda k, c: [[c * p ** k * e for e in np.exp(rng.normal(0, 0.03, 3))] for p in ps]  # noqa: E731
-    kern = {"entk": _nstar.exponent_interval(ps, [[0.6 * p * p] * 3 for p in ps], rng, 300)}
-    few = exponent_rules(_nstar.exponent_interval(ps[:3], noisy(5 / 3, 2)[:3], rng, 300), kern)
-    assert few[0].coverage is None and "coverage unknown" in few[0].method
-    good = exponent_rules(_nstar.exponent_interval(ps, noisy(1.5, 2), rng, 300), kern)
-    assert [o.outcome for o in good] == ["holds"] * 3 and good[0].coverage == 0.95
-    at_rate = exponent_rules(_nstar.exponent_interval(ps, noisy(5 / 3, 2), rng, 300), kern)
+    p2 = _nstar.exponent_interval(ps, [[0.6 * p * p] * 3 for p in ps])
+    kern, mem = {"entk": p2}, _nstar.exponent_interval(ps, [[float(p * p)] * 3 for p in ps])
+    good = exponent_rules(_nstar.exponent_interval(ps, noisy(1.5, 2)), kern, mem)
+    assert [o.outcome for o in good] == ["holds"] * 4 and good[0].coverage == 0.75
+    around = [[2 * p ** (5 / 3 + d) for d in (-0.05, 0.0, 0.05)] for p in ps]  # seeds' slopes around 5/3
+    at_rate = exponent_rules(_nstar.exponent_interval(ps, around), kern)
     assert [o.outcome for o in at_rate[:2]] == ["holds", "undecided"]  # k = 5/3 itself: not shown to be below
-    bad = exponent_rules(_nstar.exponent_interval(ps, noisy(2.5, 0.01), rng, 300), kern)
+    bad = exponent_rules(_nstar.exponent_interval(ps, noisy(2.5, 0.01)), kern)
     assert [o.outcome for o in bad[:2]] == ["fails"] * 2
-    wide = [[2 * p ** (5 / 3) * e for e in (0.5, 1.0, 2.0)] for p in ps]  # seeds a factor 4 apart
-    assert exponent_rules(_nstar.exponent_interval(ps, wide, rng, 300), kern)[1].outcome == "undecided"
-    fake = {"entk": _nstar.exponent_interval(ps, noisy(5 / 3, 2), rng, 300)}
-    assert exponent_rules(_nstar.exponent_interval(ps, noisy(5 / 3, 2), rng, 300), fake)[2].outcome == "fails"
+    wide = [[2 * p ** (5 / 3) * e for e in (0.5, 1.0, 2.0)] for p in ps]  # seeds a factor 4 apart: slopes differ
+    wide = [[v * (p / 23) ** (0.3 * s) for s, v in enumerate(row)] for p, row in zip(ps, wide)]
+    assert exponent_rules(_nstar.exponent_interval(ps, wide), kern)[1].outcome == "undecided"
+    fake = {"entk": _nstar.exponent_interval(ps, noisy(5 / 3, 2))}
+    assert exponent_rules(_nstar.exponent_interval(ps, noisy(5 / 3, 2)), fake)[2].outcome == "fails"
+
+
+def test_exponent_difference_rule_and_its_memorizer_control():
+    """Rule 4: per-seed network exponent minus the kernel's < 0. A network at p^1.6 against a kernel at p^1.9
+    holds; the memorizer (n* = p^2) against the same kernel fails it, so its control holds; a network at
+    the kernel's own rate is undecided or fails, never holds; unpaired seeds are refused."""
+    from grokcheck.claims.mohamadi._sc_run import difference_rules
+    ps = [23, 31, 47]
+    kern = [[0.5 * p ** 1.9 * (1 + 0.01 * s) for s in range(3)] for p in ps]
+    net = [[p ** 1.6 * (1 + 0.02 * s) for s in range(3)] for p in ps]
+    mem = [[float(p * p)] * 3 for p in ps]
+    obs = difference_rules(_nstar.exponent_difference(ps, net, kern), _nstar.exponent_difference(ps, mem, kern), "entk")
+    assert [o.outcome for o in obs] == ["holds", "holds"] and obs[0].coverage == 0.75
+    assert obs[0].value == pytest.approx(-0.3, abs=0.02)
+    same = difference_rules(_nstar.exponent_difference(ps, kern, kern), None, "entk")[0]
+    assert same.outcome != "holds"
+    with pytest.raises(ValueError, match="pairs seeds"):
+        _nstar.exponent_difference(ps, net, [r[:2] for r in kern])
 
 
 def test_trend_rule_rejects_a_falling_accuracy():
-    rng = np.random.default_rng(1)
     ps = [31, 41, 47]
-    rho, (lo, hi) = rg.trend_rho(ps, [[0.99, 0.98, 0.99], [0.8, 0.82, 0.79], [0.5, 0.52, 0.55]], rng, 500)
-    assert rho < 0 and not Observable("rho", hi, 0.0, ">=").passed
-    rho, (lo, hi) = rg.trend_rho(ps, [[1.0] * 3] * 3, rng, 200)  # saturated: ties count as no trend
-    assert rho == 0 and Observable("rho", hi, 0.0, ">=").passed
+    falling = rg.trend_rho(ps, [[0.99, 0.98, 0.99], [0.8, 0.82, 0.79], [0.5, 0.52, 0.55]])
+    assert falling.hi < 0 and falling.coverage == 0.75  # every seed falls: [min, max] of 3 seeds
+    assert Observable("rho", falling.estimate, 0.0, ">=", **{k: getattr(falling, k) for k in ("lo", "hi", "coverage")}).outcome == "fails"
+    flat = rg.trend_rho(ps, [[1.0] * 3] * 3)  # saturated: ties count as no trend, rho 0 in every seed
+    assert (flat.estimate, flat.lo, flat.hi) == (0.0, 0.0, 0.0)
+    assert Observable("rho", 0.0, 0.0, ">=", lo=flat.lo, hi=flat.hi, coverage=flat.coverage).outcome == "holds"
+    one_seed_falls = rg.trend_rho(ps, [[0.9, 0.9, 0.9], [0.95, 0.96, 0.8], [0.99, 0.99, 0.7]])
+    assert one_seed_falls.lo < 0 < one_seed_falls.hi  # straddles: undecided
 
 
 def test_flat_rule_rejects_the_init_scaling_and_accepts_a_flat_norm():
-    rng = np.random.default_rng(2)
     ps = [31, 41, 47]
     init_like = [[(2 * p) ** -0.5 * (1 - 1e-3 * s) for s in range(3)] for p in ps]
-    _, ci = rg.flat_slope(ps, init_like, rng, 200)
-    assert rg.ci_misses_band(ci) > 0
-    _, ci = rg.flat_slope(ps, [[0.5, 0.51, 0.49]] * 3, rng, 200)
-    assert rg.ci_misses_band(ci) == 0
+    iv = rg.flat_slope(ps, init_like)
+    assert iv.estimate == pytest.approx(-0.5) and rg.ci_misses_band((iv.lo, iv.hi)) > 0
+    iv = rg.flat_slope(ps, [[0.5, 0.51, 0.49]] * 3)
+    assert rg.ci_misses_band((iv.lo, iv.hi)) == 0
 
 
 def test_memorizer_fits_but_fails_the_generalization_rule():
@@ -161,7 +185,7 @@ def test_regression_side_runs_and_its_floor_rule_rejects_a_kernel_like_n_star():
     rule (a) fails for an n* at the kernel floor itself."""
     from grokcheck.claims.mohamadi._sc_regression import REG_SETTING, regression_observables, train_regression
     from grokcheck.theory.bounds import half_loss_fraction
-    cfg = sc.Config(ps=(5,), reg_ps=(5, 7), reg_c_grid=(1.0, 2.0), reg_steps=20, seeds=2, bootstrap=20)
+    cfg = sc.Config(ps=(5,), reg_ps=(5, 7), reg_c_grid=(1.0, 2.0), reg_steps=20, seeds=2)
     groups = [train_regression(p, [p * p, 2 * p * p], 2, 20, Context(scale="ci")) for p in (5, 7)]
     obs, series, gap = regression_observables(groups, cfg, np.random.default_rng(0))
     assert gap and {o.setting for o in obs} == {REG_SETTING} and len(series["n_star"]) == 2

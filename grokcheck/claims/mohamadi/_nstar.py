@@ -1,7 +1,7 @@
 """Sample-complexity statistics of claim `sample-complexity` (Mohamadi+24 Thm 4.3 vs Thm 4.5): n* per
-seed on a grid of training-set sizes, its exponent in p with a bootstrap interval (`exponent_interval`:
-its nominal 95% is recorded as its coverage only from `theory.stats.MIN_BOOTSTRAP` runs on, else
-unknown), and the budget-bound flag. Pure numpy; the rules they implement are stated in the claim's
+seed on a grid of training-set sizes, its exponent in p per seed with the order-statistic interval of
+the median over seeds (`exponent_interval`, `exponent_difference`: exact coverage), a pooled exponent
+with a bootstrap interval for the `compare` command (`exponent`), and the budget-bound flag. Pure numpy; the rules they implement are stated in the claim's
 docstring.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
-from grokcheck.theory.stats import LEVEL, MIN_BOOTSTRAP, Interval, grouped_bootstrap_ci, loglog_slope
+from grokcheck.theory.stats import Interval, grouped_bootstrap_ci, loglog_slope, median_interval, seedwise_interval
 
 LEFT, INSIDE, RIGHT = "left", "inside", "right"  # where n* falls: below, inside, above the grid
 BUDGET_FRACTION = 0.8  # n* is budget-bound when its run needed > 0.8 of the step budget
@@ -56,16 +56,24 @@ def exponent(ps: Sequence[float], n_by_p: Sequence[Sequence[float]], rng: np.ran
     return slope([np.asarray(g, float) for g in n_by_p]), grouped_bootstrap_ci(n_by_p, slope, rng, n_boot=n_boot)
 
 
-def exponent_interval(ps: Sequence[float], n_by_p: Sequence[Sequence[float]], rng: np.random.Generator,
-                      n_boot: int) -> Interval:
-    """`exponent` as a `theory.stats.Interval`: coverage LEVEL (the bootstrap's nominal level) from
-    MIN_BOOTSTRAP runs (all seeds of all p) on, None (unknown, said in `method`) below: a bootstrap of a
-    few seeds per p need not reach its nominal level (grokcheck.core decides on the interval itself)."""
-    k, (lo, hi) = exponent(ps, n_by_p, rng, n_boot)
-    n = sum(len(g) for g in n_by_p)
-    cov = LEVEL if n >= MIN_BOOTSTRAP else None
-    note = "" if cov else f", {n} runs < {MIN_BOOTSTRAP}: coverage unknown (nominal {LEVEL:.0%})"
-    return Interval(k, lo, hi, cov, f"log-log slope of median n*, percentile bootstrap of seeds within p{note}", n)
+def exponent_interval(ps: Sequence[float], n_by_p: Sequence[Sequence[float]]) -> Interval:
+    """Exponent k of n* ~ p^k within each seed's sweep over p (log-log least-squares slope of that seed's
+    n*; seed s at position s of every row), the median over seeds with its order-statistic interval
+    (`theory.stats.seedwise_interval`: exact coverage, 75% at 3 seeds). n_by_p: G rows of per-seed n*."""
+    return seedwise_interval(ps, n_by_p, loglog_slope, what="log-log slope of n* on p")
+
+
+def exponent_difference(ps: Sequence[float], a_by_p: Sequence[Sequence[float]],
+                        b_by_p: Sequence[Sequence[float]]) -> Interval:
+    """Exponent of a minus exponent of b within each seed (a and b measured on the same seed's splits),
+    the median over seeds with its order-statistic interval. a_by_p, b_by_p: G rows of per-seed n*."""
+    seeds = {len(r) for r in list(a_by_p) + list(b_by_p)}
+    if len(seeds) != 1 or len(a_by_p) != len(b_by_p):
+        raise ValueError("exponent_difference pairs seeds: a and b need the same seeds at every p")
+    per_seed = [loglog_slope(ps, [r[s] for r in a_by_p]) - loglog_slope(ps, [r[s] for r in b_by_p])
+                for s in range(seeds.pop())]
+    iv = median_interval(per_seed)
+    return Interval(iv.estimate, iv.lo, iv.hi, iv.coverage, f"exponent difference per seed, {iv.method}", iv.n)
 
 
 def budget_bound(gen_step: int | None, steps: int, fraction: float = BUDGET_FRACTION) -> bool:

@@ -9,11 +9,12 @@ is <= 1/2, Thm 3.4's level. Rules (setting REG_SETTING, `rules.interval_rule`): 
 median n* over seeds (its order-statistic interval, exact coverage) is below Thm 3.4's kernel floor
 (1/2 - 1/p) e^{-2/(p-1)} p^3 (`theory.bounds.half_loss_fraction`): equivariant kernels still have loss
 >= 1/2 L(Psi_0) there (the max over p of median n* / floor < 1, one decision per p); (b) the exponent
-of n* ~ p^k (`_nstar.exponent_interval`, bootstrap; coverage recorded as unknown below 10 runs):
+of n* ~ p^k (`_nstar.exponent_interval`: per-seed slopes, median interval with exact coverage):
 "k <= 2 (Thm 3.6)" holds when its interval lies at or below 2 and fails when it lies above. Below 5e4
 steps the setting declares its budget gap (an interval wholly on the failing side still refutes).
 Post hoc (thresholds unchanged): the first version read the point median and held rule (b) whenever
-the CI's lower end was at or below 2; it has never run (paper scale only).
+the CI's lower end was at or below 2; then rule (b) read a pooled bootstrap interval whose coverage is
+unknown below 10 runs, now the per-seed slopes; it has never run (paper scale only).
 """
 from __future__ import annotations
 
@@ -81,7 +82,7 @@ def regression_observables(groups: list, config, rng) -> tuple[list, dict, str |
                                reason="rule (a): kernels still have loss >= 1/2 L(Psi_0) below the floor")]
     series = {"ps": ps, "n_star": nstar, "kernel_floor": floors, "groups": groups}
     if len(set(ps)) >= 2:
-        ek = _nstar.exponent_interval(ps, nstar, rng, config.bootstrap)
+        ek = _nstar.exponent_interval(ps, nstar)
         obs.append(rules.interval_rule("regression exponent k of n* ~ p^k (rule (b): <= 2, Thm 3.6)", ek, 2.0, "<=",
                                        setting=REG_SETTING, reason="Thm 3.6's n = O~(p^2); fails only when the "
                                        "interval lies above 2"))
