@@ -131,8 +131,9 @@ class Context:
         """Assemble the Result of `claim` run with `config` in this context.
 
         budget_gaps: setting -> how this run falls short of the paper's stated budget (p, steps,
-        width, data, seeds), e.g. {"paper": "1000 steps < the paper's 5e4"}. A setting that
-        fails there is `inconclusive (budget)`, not `refuted` (module docstring)."""
+        width, data, seeds), e.g. {"paper": "1000 steps < the paper's 5e4"}. There a pending event
+        or a claim of absence is `inconclusive (budget)`; an interval on the failing side still
+        refutes (grokcheck.core)."""
         return Result(
             claim=claim.id, title=claim.title, statement=claim.statement, source=claim.source,
             scale=self.scale, config=dataclasses.asdict(config), config_hash=config_hash(config),

@@ -13,7 +13,8 @@ from grokcheck.claims.pku import k_ary_addition as ka
 from grokcheck.claims.pku import optimizers_regularization as opt
 from grokcheck.claims.pku import too_little_data as tld
 from grokcheck.claims.pku import transformer_grokking as tg
-from grokcheck.claims.pku._grokking_runs import (RunSpec, best_so_far, build_model, run_all, run_one, split_data,
+from grokcheck.claims.pku._grokking_runs import (RunSpec, batch_key, best_so_far, build_model, run_all, run_batched,
+                                                 run_one, split_data,
                                                  step_measures, uniform_eval_steps)
 from grokcheck.context import Context
 from grokcheck.store import SubrunCache
@@ -169,17 +170,41 @@ def test_streams_split_init_and_validation():
         split_data(RunSpec(p=7, labels="shifted"))
 
 
-def test_run_all_caches_each_run_and_processes_do_not_change_results(tmp_path):
-    specs = {i: RunSpec(p=5, fraction=0.6, d=8, heads=2, layers=1, steps=4, n_eval=2, batch_size=8, index=i)
-             for i in range(2)}
+def test_run_all_caches_each_group_and_processes_do_not_change_results(tmp_path):
+    """Runs that share a batch key (replicates, fractions) are one batched, cached item; a dropout run
+    trains alone. Processes and the cache change nothing."""
+    specs = {i: RunSpec(p=5, fraction=0.6 if i < 2 else 0.4, d=8, heads=2, layers=1, steps=4, n_eval=2, batch_size=8,
+                        index=i % 2) for i in range(3)}
+    specs[3] = RunSpec(p=5, fraction=0.6, d=8, heads=2, layers=1, steps=4, n_eval=2, batch_size=8, dropout=0.1)
     one = run_all(Context(scale="ci"), specs, 1)
     cache = SubrunCache(tmp_path, "fake", 0, "cpu")
     two = run_all(Context(scale="ci", cache=cache), specs, 2)
-    assert cache.misses == 2 and one[0]["history"] == two[0]["history"] and one[1]["history"] == two[1]["history"]
-    assert one[0]["history"] != one[1]["history"]
+    assert cache.misses == 2  # the batched group of 3 and the dropout run
+    assert all(one[i]["history"] == two[i]["history"] for i in specs)
+    assert one[0]["history"] != one[1]["history"] and one[0]["n_train"] != one[2]["n_train"]
     again = SubrunCache(tmp_path, "fake", 0, "cpu")
     assert run_all(Context(scale="ci", cache=again), specs, 2)[1]["history"] == one[1]["history"]
     assert (again.hits, again.misses) == (2, 0)
+
+
+def test_batched_runs_match_the_sequential_runs():
+    """`run_batched` (stacked transformers, per-run masks and minibatch streams) equals `run_one` per run up
+    to float32 reduction order; the accuracies and step measures agree exactly on this short run."""
+    specs = [RunSpec(p=7, fraction=f, d=16, heads=2, layers=1, lr=1e-2, steps=30, n_eval=3, batch_size=8, index=i)
+             for i, f in ((0, 0.5), (1, 0.5), (0, 0.7))]
+    mlps = [RunSpec(arch="mlp", p=7, fraction=0.6, d=8, hidden=16, layers=1, lr=1e-2, steps=30, n_eval=3,
+                    batch_size=8, index=i) for i in range(2)]
+    for spec, got in zip(specs + mlps, run_batched(specs) + run_batched(mlps)):
+        ref = run_one(spec)
+        assert (got["n_train"], got["n_test"]) == (ref["n_train"], ref["n_test"])
+        assert got["history"]["metrics"]["train_loss"] == pytest.approx(ref["history"]["metrics"]["train_loss"],
+                                                                        rel=1e-4, abs=1e-6)
+        assert got["history"]["metrics"]["test_acc"] == ref["history"]["metrics"]["test_acc"]
+    assert batch_key(specs[0]) == batch_key(specs[2]) and batch_key(RunSpec(dropout=0.1)) is None
+    assert batch_key(RunSpec(labels="random")) is None and batch_key(RunSpec(lr=0.1)) != batch_key(RunSpec())
+    assert batch_key(RunSpec(arch="lstm")) is None and batch_key(RunSpec(arch="mlp")) is not None
+    with pytest.raises(ValueError, match="batch_key"):
+        run_batched([specs[0], RunSpec(p=7, lr=0.5)])
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")

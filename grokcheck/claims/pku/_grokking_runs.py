@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
+from grokcheck.models.batched import train_batched
 from grokcheck.models.lstm import LSTM
 from grokcheck.models.mlp import MLP
 from grokcheck.models.sequence_tasks import sequence_table
@@ -84,9 +85,10 @@ def uniform_eval_steps(steps: int, n: int) -> tuple:
     return eval_grid(check_int("steps", steps, 1), n_uniform=check_int("n_eval", n, 1))
 
 
-def split_data(spec: RunSpec) -> tuple[Data, Data]:
-    """(train, test) of the task of `spec`: the split from stream ("split", index); with
-    labels="random" every label is redrawn uniformly from stream ("control", index) first."""
+def task_split(spec: RunSpec) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(tokens (N, L), labels (N,), train indices, test indices) of the task of `spec`: the split from
+    stream ("split", index); with labels="random" every label is redrawn uniformly from stream
+    ("control", index) first."""
     if spec.labels not in LABELS:
         raise ValueError(f"labels must be one of {LABELS}, got {spec.labels!r}")
     tokens, labels = sequence_table(spec.p, spec.op, spec.k)  # (N, 2k), (N,)
@@ -95,7 +97,27 @@ def split_data(spec: RunSpec) -> tuple[Data, Data]:
     tr, te = split_indices(len(labels), spec.fraction, generator(spec.seed, "split", spec.index))
     if len(te) == 0:
         raise ValueError(f"fraction {spec.fraction} leaves no test data (N = {len(labels)})")
+    return tokens, labels, tr, te
+
+
+def split_data(spec: RunSpec) -> tuple[Data, Data]:
+    """(train, test) of the task of `spec` (`task_split`)."""
+    tokens, labels, tr, te = task_split(spec)
     return Data(tokens[tr], labels[tr]), Data(tokens[te], labels[te])
+
+
+def train_config(spec: RunSpec, eval_steps=None) -> TrainConfig:
+    """The optimizer, schedule and eval grid of `spec` (AdamW betas (0.9, 0.98), warm-up from 0.1 lr)."""
+    return TrainConfig(steps=spec.steps, lr=spec.lr, optimizer=spec.optimizer, weight_decay=spec.weight_decay,
+                       betas=(0.9, 0.98), momentum=spec.momentum, batch_size=spec.batch_size,
+                       warmup_steps=spec.warmup_steps, warmup_start=0.1,
+                       eval_steps=eval_steps or uniform_eval_steps(spec.steps, spec.n_eval))
+
+
+def _outcome(history, n_train: int, n_test: int, device: str) -> dict:
+    out = {"history": history.to_dict(), "n_train": n_train, "n_test": n_test, "device": device}
+    out.update(step_measures(history.steps, history.metrics["train_acc"], history.metrics["test_acc"]))
+    return out
 
 
 def run_one(spec: RunSpec, log=None, *, callbacks=(), eval_steps=None, device="cpu") -> dict:
@@ -106,32 +128,63 @@ def run_one(spec: RunSpec, log=None, *, callbacks=(), eval_steps=None, device="c
     with one_thread():
         train_data, test_data = split_data(spec)
         model = build_model(spec, train_data.inputs.shape[1]).to(device)
-        config = TrainConfig(steps=spec.steps, lr=spec.lr, optimizer=spec.optimizer,
-                             weight_decay=spec.weight_decay, betas=(0.9, 0.98), momentum=spec.momentum,
-                             batch_size=spec.batch_size, warmup_steps=spec.warmup_steps, warmup_start=0.1,
-                             eval_steps=eval_steps or uniform_eval_steps(spec.steps, spec.n_eval))
-        hist = train(model, train_data, test_data, config, forward=mode_aware_forward, callbacks=callbacks,
-                     generator=generator(spec.seed, "batches", spec.index), log=log)
-    out = {"history": hist.to_dict(), "n_train": len(train_data), "n_test": len(test_data),
-           "device": str(next(model.parameters()).device)}
-    out.update(step_measures(hist.steps, hist.metrics["train_acc"], hist.metrics["test_acc"]))
-    return out
+        hist = train(model, train_data, test_data, train_config(spec, eval_steps), forward=mode_aware_forward,
+                     callbacks=callbacks, generator=generator(spec.seed, "batches", spec.index), log=log)
+    return _outcome(hist, len(train_data), len(test_data), str(next(model.parameters()).device))
+
+
+def batch_key(spec: RunSpec) -> tuple | None:
+    """Runs with equal keys train as one batched program (`run_batched`): everything but the replicate
+    `index` and the training `fraction` (a per-run mask) must agree. None: the run trains alone (dropout
+    draws its masks from its own stream, which vmap cannot split per run; random labels change the
+    table itself; torch has no vmap rule for the LSTM kernel)."""
+    if spec.dropout > 0 or spec.labels != "true" or spec.arch == "lstm":
+        return None
+    return tuple(sorted((k, v) for k, v in asdict(spec).items() if k not in ("index", "fraction")))
+
+
+def run_batched(specs: list, device: str = "cpu") -> list[dict]:
+    """`[run_one(s) for s in specs]` as one batched program (`models.batched.train_batched`: stacked
+    parameters, per-run training masks, each run's minibatches from its own stream ("batches", index)
+    drawn exactly as `train` draws them), on one thread. Equal to the sequential runs up to float32
+    reduction order (tested); specs must share a `batch_key`."""
+    if len({batch_key(s) for s in specs}) != 1 or batch_key(specs[0]) is None:
+        raise ValueError("run_batched needs specs that share one batch_key (no dropout, true labels)")
+    with one_thread():
+        splits = [task_split(s) for s in specs]
+        tokens, labels = splits[0][0], splits[0][1]
+        masks = torch.zeros(len(specs), len(labels), dtype=torch.bool)
+        for r, (_, _, tr, _) in enumerate(splits):
+            masks[r, tr] = True
+        models = [build_model(s, tokens.shape[1]).to(device) for s in specs]
+        hists, _ = train_batched(models, Data(tokens, labels), masks.to(device), train_config(specs[0]),
+                                 forward=mode_aware_forward,
+                                 generators=[generator(s.seed, "batches", s.index) for s in specs])
+    return [_outcome(h, len(tr), len(te), h.device)
+            for h, (_, _, tr, te) in zip(hists, splits)]
 
 
 def run_all(ctx, specs: dict, processes: int = 1) -> dict:
-    """{label: run_one(spec)} for `specs` {label: RunSpec}: the runs are the items of
-    `ctx.map("run", ...)`, so each is cached as a sub-run and resumed, runs as a Ray task under
-    `--executor ray`, and with processes > 1 (CPU) trains in that many worker processes (each run on
-    one thread, so the results do not depend on the number of processes)."""
-    labels = list(specs)
-    outs = ctx.map("run", [asdict(specs[k]) for k in labels], run_item, processes=processes)
-    return {k: _logged(ctx, k, out) for k, out in zip(labels, outs)}
+    """{label: run_one(spec)} for `specs` {label: RunSpec}. Runs that share a `batch_key` (every
+    replicate and training fraction of one configuration) train as one batched program
+    (`run_batched`); each such group is one item of `ctx.map("runs", ...)`, so it is cached as a
+    sub-run and resumed, runs as a Ray task under `--executor ray`, and with processes > 1 (CPU) the
+    groups train in that many worker processes (each on one thread: results do not depend on it)."""
+    groups: dict = {}
+    for label, spec in specs.items():
+        key = batch_key(spec)
+        groups.setdefault(key if key is not None else ("alone", label), []).append(label)
+    items = [{"runs": [asdict(specs[k]) for k in labels]} for labels in groups.values()]
+    outs = ctx.map("runs", items, run_group_item, processes=processes)
+    flat = {k: out for labels, group in zip(groups.values(), outs) for k, out in zip(labels, group)}
+    return {k: _logged(ctx, k, flat[k]) for k in specs}
 
 
-def run_item(spec: dict, seed: int, device: str) -> dict:
-    """One `ctx.map` item: `run_one(RunSpec(**spec))` on `device`. The run seed is the spec's own
-    (`RunSpec.seed`, set from the claim's seed), so every draw comes from streams of the spec."""
-    return run_one(RunSpec(**spec), device=device)
+def run_group_item(item: dict, seed: int, device: str) -> list[dict]:
+    """One `ctx.map` item {"runs": [RunSpec as dict, ...]}: a group of runs, batched when it has several.
+    Every draw comes from streams of the specs' own run seed (`RunSpec.seed`, set from the claim's)."""
+    runs = [RunSpec(**s) for s in item["runs"]]
+    return [run_one(runs[0], device=device)] if len(runs) == 1 else run_batched(runs, device)
 
 
 def _logged(ctx, label: str, out: dict) -> dict:
