@@ -179,7 +179,7 @@ def test_run_all_caches_each_group_and_processes_do_not_change_results(tmp_path)
     one = run_all(Context(scale="ci"), specs, 1)
     cache = SubrunCache(tmp_path, "fake", 0, "cpu")
     two = run_all(Context(scale="ci", cache=cache), specs, 2)
-    assert cache.misses == 2  # the batched group of 3 and the dropout run
+    assert cache.misses == 2  # the batched group of 3 (one chunk of BATCH_RUNS) and the dropout run
     assert all(one[i]["history"] == two[i]["history"] for i in specs)
     assert one[0]["history"] != one[1]["history"] and one[0]["n_train"] != one[2]["n_train"]
     again = SubrunCache(tmp_path, "fake", 0, "cpu")
@@ -201,8 +201,9 @@ def test_batched_runs_match_the_sequential_runs():
                                                                         rel=1e-4, abs=1e-6)
         assert got["history"]["metrics"]["test_acc"] == ref["history"]["metrics"]["test_acc"]
     assert batch_key(specs[0]) == batch_key(specs[2]) and batch_key(RunSpec(dropout=0.1)) is None
-    assert batch_key(RunSpec(labels="random")) is None and batch_key(RunSpec(lr=0.1)) != batch_key(RunSpec())
-    assert batch_key(RunSpec(arch="lstm")) is None and batch_key(RunSpec(arch="mlp")) is not None
+    assert batch_key(RunSpec(labels="random", d=32)) is None and batch_key(RunSpec(lr=0.1, d=32)) != batch_key(RunSpec(d=32))
+    assert batch_key(RunSpec(arch="lstm", d=32)) is None and batch_key(RunSpec(arch="mlp", d=32)) is not None
+    assert batch_key(RunSpec(d=128)) is None  # wider than BATCH_MAX_D: as fast alone
     with pytest.raises(ValueError, match="batch_key"):
         run_batched([specs[0], RunSpec(p=7, lr=0.5)])
 

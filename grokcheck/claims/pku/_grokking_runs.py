@@ -133,12 +133,19 @@ def run_one(spec: RunSpec, log=None, *, callbacks=(), eval_steps=None, device="c
     return _outcome(hist, len(train_data), len(test_data), str(next(model.parameters()).device))
 
 
+BATCH_MAX_D = 64  # batch only models this narrow: on one CPU thread R = 5 batched runs took 0.69x the
+                  # sequential time at d = 32 and 1.28x at d = 128 (bench/bench_pku_batched.py)
+BATCH_RUNS = 3    # runs per batched program: a group is cut into chunks of this size (in label order),
+                  # so the chunks keep the worker processes busy and the batching never depends on them
+
+
 def batch_key(spec: RunSpec) -> tuple | None:
     """Runs with equal keys train as one batched program (`run_batched`): everything but the replicate
     `index` and the training `fraction` (a per-run mask) must agree. None: the run trains alone (dropout
     draws its masks from its own stream, which vmap cannot split per run; random labels change the
-    table itself; torch has no vmap rule for the LSTM kernel)."""
-    if spec.dropout > 0 or spec.labels != "true" or spec.arch == "lstm":
+    table itself; torch has no vmap rule for the LSTM kernel; a model wider than BATCH_MAX_D is as
+    fast alone on the CPU)."""
+    if spec.dropout > 0 or spec.labels != "true" or spec.arch == "lstm" or spec.d > BATCH_MAX_D:
         return None
     return tuple(sorted((k, v) for k, v in asdict(spec).items() if k not in ("index", "fraction")))
 
@@ -169,14 +176,16 @@ def run_all(ctx, specs: dict, processes: int = 1) -> dict:
     replicate and training fraction of one configuration) train as one batched program
     (`run_batched`); each such group is one item of `ctx.map("runs", ...)`, so it is cached as a
     sub-run and resumed, runs as a Ray task under `--executor ray`, and with processes > 1 (CPU) the
-    groups train in that many worker processes (each on one thread: results do not depend on it)."""
+    chunks train in that many worker processes (each on one thread; a group is cut into chunks of
+    BATCH_RUNS runs, fixed, so the results do not depend on the number of processes)."""
     groups: dict = {}
     for label, spec in specs.items():
         key = batch_key(spec)
         groups.setdefault(key if key is not None else ("alone", label), []).append(label)
-    items = [{"runs": [asdict(specs[k]) for k in labels]} for labels in groups.values()]
+    chunks = [labels[i:i + BATCH_RUNS] for labels in groups.values() for i in range(0, len(labels), BATCH_RUNS)]
+    items = [{"runs": [asdict(specs[k]) for k in labels]} for labels in chunks]
     outs = ctx.map("runs", items, run_group_item, processes=processes)
-    flat = {k: out for labels, group in zip(groups.values(), outs) for k, out in zip(labels, group)}
+    flat = {k: out for labels, group in zip(chunks, outs) for k, out in zip(labels, group)}
     return {k: _logged(ctx, k, flat[k]) for k in specs}
 
 
