@@ -968,7 +968,7 @@ def test_batched_input_checks():
             batched.train_batched(arch, d, train_m, cfg)
     with pytest.raises(ValueError, match="at least one model"):
         batched.train_batched([], d, train_m[:0], cfg)
-    with pytest.raises(ValueError, match="full batch"):
+    with pytest.raises(ValueError, match="needs generators="):
         batched.train_batched(models, d, train_m, TrainConfig(steps=2, lr=0.1, batch_size=4))
     with pytest.raises(ValueError, match="class ids"):
         batched.train_batched(models, Data(x, y + 1), train_m, cfg)
