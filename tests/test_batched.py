@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from grokcheck.models.batched import load_run, masks_to_index, train_batched
+from grokcheck.models.batched import load_run, masks_to_index, run_scales, train_batched
 from grokcheck.models.penalties import PENALTIES, penalty_subgradient
 from grokcheck.models.quadratic import QuadraticNet
 from grokcheck.models.train import Data, TrainConfig, train
@@ -83,6 +83,34 @@ def test_batched_regression_with_per_run_lrs():
         ref.load_state_dict(models[r].state_dict())
         train(ref, Data(x[masks[r]], y[masks[r]]), Data(x[:0], y[:0]), TrainConfig(**{**cfg.__dict__, "lr": lr}), forward=fwd)
         torch.testing.assert_close(params["V"][r], ref.V.detach(), rtol=RTOL_F64, atol=1e-12)
+
+
+@pytest.mark.parametrize("engine", ["autograd", "fused"])
+def test_regression_accuracy_scale_is_each_runs_own(engine):
+    """Regression accuracy counts |f - y| < max|y_train| / 2 with each run's own training targets, as train()
+    does; runs whose training sets have different target scales get different accuracies (one shared scale
+    was the bug)."""
+    from grokcheck.models.fused import train_fused
+    p = 5
+    x, y = regression_triples(p)
+    y = (y + 1) * (1 + torch.arange(len(y), dtype=y.dtype) / len(y))  # non-zero targets of different sizes
+    small, large = y.abs() < y.abs().max() / 2, torch.ones(len(y), dtype=torch.bool)
+    masks = torch.stack([small & (torch.arange(len(y)) % 2 == 0), large & (torch.arange(len(y)) % 2 == 0)])
+    models = [QuadraticNet(p, 2 * p, generator=torch.Generator().manual_seed(s), dtype=torch.float64) for s in range(2)]
+    fwd = lambda m, inp: m.regression_output(inp)  # noqa: E731
+    cfg = TrainConfig(steps=3, lr=0.01, loss="mse", dtype="float64", eval_steps=(0, 3))
+    if engine == "fused":
+        hists, _ = train_fused(models, Data(x, y), masks, cfg)
+    else:
+        hists, _ = train_batched(models, Data(x, y), masks, cfg, forward=fwd)
+    for r in range(2):
+        ref = QuadraticNet(p, 2 * p, dtype=torch.float64)
+        ref.load_state_dict(models[r].state_dict())
+        h = train(ref, Data(x[masks[r]], y[masks[r]]), Data(x[~masks[r]], y[~masks[r]]), cfg, forward=fwd)
+        for k in ("train_acc", "test_acc"):
+            assert hists[r].metrics[k] == pytest.approx(h.metrics[k], abs=1e-12), (engine, r, k)
+    assert run_scales(y, masks).tolist() == [float(y[masks[0]].abs().max()), float(y[masks[1]].abs().max())]
+    assert run_scales(torch.tensor([3, 1]), masks[:, :2]).tolist() == [1.0, 1.0]  # class ids: no scale
 
 
 @pytest.mark.parametrize("name", PENALTIES)

@@ -145,8 +145,7 @@ def train_batched(models: list, data: Data, train_masks: torch.Tensor, config: T
     x = x.to(dtype) if x.is_floating_point() else x
     y = data.targets.to(device)
     y = y.to(dtype) if y.is_floating_point() else y
-    scale = float(y[train_masks.any(0)].abs().max()) if y.is_floating_point() else 1.0
-    scale = scale if scale > 0 else 1.0
+    scale = run_scales(y, train_masks)
     idx, wts = masks_to_index(train_masks)
     wts = wts.to(dtype)
     xb, yb = x[idx], y[idx]  # (R, n_max, ...), (R, n_max)
@@ -253,6 +252,16 @@ class _Minibatches:
             rows.append(self.idx[r, sel])
             wts.append(torch.full((self.W,), 1.0 / self.B, dtype=self.dtype, device=self.idx.device))
         return torch.stack(rows), torch.stack(wts)
+
+
+def run_scales(y: torch.Tensor, train_masks: torch.Tensor) -> torch.Tensor:
+    """Each run's regression accuracy scale (R,): the largest |target| of its own training points, as
+    `models.train.train` takes it (1 where that is 0, and for class targets)."""
+    R = train_masks.shape[0]
+    if not y.is_floating_point():
+        return torch.ones(R, dtype=torch.float64, device=y.device)
+    s = torch.where(train_masks, y.abs()[None, :].double(), torch.zeros((), dtype=torch.float64, device=y.device)).amax(1)
+    return torch.where(s > 0, s, torch.ones_like(s))
 
 
 def _check_masks(train_masks, test_masks, R: int, N: int) -> None:
@@ -365,7 +374,7 @@ def _measure(fwd, params, x, y, train_masks, test_masks, config, scale, rows: in
             t = yr if yr.ndim == 2 else yr.argmax(2)
             acc_parts.append((out.argmax(2) == t).double())
         else:
-            acc_parts.append(((out - yr.to(out.dtype)).abs() < scale / 2).double())
+            acc_parts.append(((out - yr.to(out.dtype)).abs() < scale[:, None] / 2).double())
     losses, accs = torch.cat(loss_parts, 1).double(), torch.cat(acc_parts, 1)  # (R, N)
     plist = list(params.values())
     linf = torch.stack([p.detach().abs().flatten(1).amax(1) for p in plist]).amax(0).double()  # (R,)

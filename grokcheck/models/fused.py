@@ -32,7 +32,7 @@ import warnings
 import torch
 import torch.nn.functional as F
 
-from grokcheck.models.batched import _bshape, _check_masks, _check_same_architecture, _log_points, \
+from grokcheck.models.batched import _bshape, _check_masks, _check_same_architecture, _log_points, run_scales, \
     _per_point_loss, masks_to_index, quadratic_pairs_forward, quadratic_triples_forward, stateless_step, train_batched
 from grokcheck.models.groups import GROUP_BYTES, _fit_budget, group_bytes
 from grokcheck.models.penalties import penalty_subgradient
@@ -203,12 +203,14 @@ class StackedOptimizer:
 
 
 @torch.no_grad()
-def evaluate_runs(W, V, x, y, train_masks, test_masks, config: TrainConfig, scale: float, rows: int,
+def evaluate_runs(W, V, x, y, train_masks, test_masks, config: TrainConfig, scale, rows: int,
                   penalty_weights: list | None = None) -> list:
     """Per-run metrics (list of R dicts, the keys of models.train's History) over the whole table
     x (N, 2 | 3), y (N,), in chunks of R x `rows` rows; per-run means are masked sums (one host sync).
+    scale: the regression accuracy scale, per run (R,) (`batched.run_scales`) or one number.
     penalty_weights: per-run l_inf weights (R,) for the objective, default config.penalty_weight."""
     R, N = train_masks.shape
+    scale = torch.as_tensor(scale, dtype=torch.float64, device=W.device).expand(R)  # a number: every run's
     fwd = quadratic_pairs_forward if x.shape[1] == 2 else quadratic_triples_forward
     params = {"W": W, "V": V}
     sums = torch.zeros(4, R, dtype=torch.float64, device=W.device)  # train loss, train acc, test loss, test acc
@@ -220,7 +222,7 @@ def evaluate_runs(W, V, x, y, train_masks, test_masks, config: TrainConfig, scal
         if out.ndim == 3:
             acc = (out.argmax(2) == yr).double()
         else:
-            acc = ((out - yr.to(out.dtype)).abs() < scale / 2).double()
+            acc = ((out - yr.to(out.dtype)).abs() < scale[:, None] / 2).double()
         for j, (m, v) in enumerate(((train_masks, loss), (train_masks, acc), (test_masks, loss), (test_masks, acc))):
             sums[j] += torch.where(m[:, s:s + rows], v, torch.zeros((), dtype=v.dtype, device=v.device)).sum(1)
     n_tr = train_masks.sum(1).double()
@@ -291,8 +293,7 @@ def train_fused(models: list, data: Data, train_masks: torch.Tensor, config: Tra
     y = y.to(dtype) if y.is_floating_point() else y
     check_targets(p if x.shape[1] == 2 else None, Data(x, y))
     train_masks, test_masks = train_masks.to(device), test_masks.to(device)
-    scale = float(y[train_masks.any(0)].abs().max()) if y.is_floating_point() else 1.0
-    scale = scale if scale > 0 else 1.0
+    scale = run_scales(y, train_masks)
     lr_scale = _check_lrs(lrs, R, config, device)
     pen_w = _check_penalty_weights(penalty_weights, R, config)
     idx, wts = masks_to_index(train_masks)
