@@ -85,6 +85,21 @@ def test_batched_regression_with_per_run_lrs():
         torch.testing.assert_close(params["V"][r], ref.V.detach(), rtol=RTOL_F64, atol=1e-12)
 
 
+def test_batched_checks_the_data_as_train_does():
+    """train_batched refuses what train() refuses: non-finite targets, a (N, 1) target against scalar outputs."""
+    x, y, models, masks = _setup()
+    cfg = TrainConfig(steps=2, lr=0.1, dtype="float64")
+    mse = TrainConfig(steps=2, lr=0.1, loss="mse", dtype="float64")
+    scalar = lambda m, t: _logits(m, t)[:, 0]  # noqa: E731
+    bad = y.double()
+    bad[3] = float("nan")
+    with pytest.raises(ValueError, match="non-finite"):
+        train_batched(models, Data(x, bad), masks, mse, forward=scalar)
+    with pytest.raises(ValueError, match="scalar outputs"):
+        train_batched(models, Data(x, y.double()[:, None]), masks, mse, forward=scalar)
+    assert train_batched(models, Data(x, y), masks, cfg, forward=_logits)[0][0].steps[-1] == 2
+
+
 @pytest.mark.parametrize("engine", ["autograd", "fused"])
 def test_regression_accuracy_scale_is_each_runs_own(engine):
     """Regression accuracy counts |f - y| < max|y_train| / 2 with each run's own training targets, as train()

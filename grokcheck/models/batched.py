@@ -28,8 +28,8 @@ from torch.func import functional_call, stack_module_state, vmap
 
 from grokcheck.models.groups import GROUP_BYTES, _fit_budget, _widest, group_bytes, run_group_size  # noqa: F401
 from grokcheck.models.penalties import penalty_subgradient
-from grokcheck.models.train import (Data, History, TrainConfig, _make_torch_optimizer, check_targets,
-                                    default_eval_steps, lr_at)
+from grokcheck.models.train import (Data, History, TrainConfig, _make_torch_optimizer, check_data,
+                                    check_targets, default_eval_steps, lr_at)
 from grokcheck.theory.validation import check_int
 
 
@@ -159,6 +159,7 @@ def train_batched(models: list, data: Data, train_masks: torch.Tensor, config: T
         (lambda p, inp: batched_forward({k[len("model."):]: v for k, v in p.items()}, inp))
     with torch.no_grad():
         out = fwd({k: v[:1] for k, v in params.items()}, x[:1][None])  # (1, 1, O) or (1, 1)
+    check_data(out[0], config.loss, data=Data(x, y))  # as train() does: finite, target shapes the loss reads
     check_targets(out.shape[-1] if out.ndim == 3 else None, Data(x, y))
     if lrs is not None:
         if config.optimizer not in ("gd", "ngd", "sign"):
@@ -260,7 +261,8 @@ def run_scales(y: torch.Tensor, train_masks: torch.Tensor) -> torch.Tensor:
     R = train_masks.shape[0]
     if not y.is_floating_point():
         return torch.ones(R, dtype=torch.float64, device=y.device)
-    s = torch.where(train_masks, y.abs()[None, :].double(), torch.zeros((), dtype=torch.float64, device=y.device)).amax(1)
+    per_point = y.abs().reshape(len(y), -1).amax(1).double()  # (N,): the largest |target| of each point
+    s = torch.where(train_masks, per_point[None, :], torch.zeros((), dtype=torch.float64, device=y.device)).amax(1)
     return torch.where(s > 0, s, torch.ones_like(s))
 
 
