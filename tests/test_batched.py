@@ -154,6 +154,17 @@ def test_masks_validation():
     assert idx.shape == (2, 2) and w[1].tolist() == [1.0, 0.0] and idx[0].tolist() == [0, 2]
 
 
+@pytest.mark.parametrize("masks", [[[True] * 25], torch.ones(1, 25, dtype=torch.int64)])
+def test_train_masks_that_are_not_bool_tensors_get_one_line_errors(masks):
+    """A list or an integer tensor of train masks without test masks: a ValueError naming train_masks, in both
+    engines (before, ~list raised a TypeError)."""
+    from grokcheck.models.fused import train_fused
+    x, y = binary_table(5)
+    for engine in (train_batched, train_fused):
+        with pytest.raises(ValueError, match="train_masks must be a bool tensor"):
+            engine([QuadraticNet(5, 10)], Data(x, y), masks, TrainConfig(steps=1, lr=0.1))
+
+
 @pytest.mark.parametrize("task", ["pairs", "triples"])
 def test_fused_forward_matches_vmap(task):
     from grokcheck.models.batched import quadratic_pairs_forward, quadratic_triples_forward

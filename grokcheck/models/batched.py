@@ -132,7 +132,7 @@ def train_batched(models: list, data: Data, train_masks: torch.Tensor, config: T
     if R == 0:
         raise ValueError("need at least one model")
     N = len(data)
-    test_masks = ~train_masks if test_masks is None else test_masks
+    test_masks = default_test_masks(train_masks, test_masks)
     _check_masks(train_masks, test_masks, R, N)
     _check_same_architecture(models)
     dtype = {"float32": torch.float32, "float64": torch.float64}[config.dtype]
@@ -264,6 +264,15 @@ def run_scales(y: torch.Tensor, train_masks: torch.Tensor) -> torch.Tensor:
     per_point = y.abs().reshape(len(y), -1).amax(1).double()  # (N,): the largest |target| of each point
     s = torch.where(train_masks, per_point[None, :], torch.zeros((), dtype=torch.float64, device=y.device)).amax(1)
     return torch.where(s > 0, s, torch.ones_like(s))
+
+
+def default_test_masks(train_masks, test_masks):
+    """test_masks, or the rest of the table (~train_masks) when None; a ValueError (one line) when
+    train_masks is not a bool tensor, before anything is computed from it."""
+    if not isinstance(train_masks, torch.Tensor) or train_masks.dtype != torch.bool:
+        got = f"{train_masks.dtype} tensor" if isinstance(train_masks, torch.Tensor) else type(train_masks).__name__
+        raise ValueError(f"train_masks must be a bool tensor of shape (R, N), got {got}")
+    return ~train_masks if test_masks is None else test_masks
 
 
 def _check_masks(train_masks, test_masks, R: int, N: int) -> None:

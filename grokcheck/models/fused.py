@@ -32,8 +32,9 @@ import warnings
 import torch
 import torch.nn.functional as F
 
-from grokcheck.models.batched import _bshape, _check_masks, _check_same_architecture, _log_points, run_scales, \
-    _per_point_loss, masks_to_index, quadratic_pairs_forward, quadratic_triples_forward, stateless_step, train_batched
+from grokcheck.models.batched import _bshape, _check_masks, _check_same_architecture, _log_points, _per_point_loss, \
+    default_test_masks, masks_to_index, quadratic_pairs_forward, quadratic_triples_forward, run_scales, \
+    stateless_step, train_batched
 from grokcheck.models.groups import GROUP_BYTES, _fit_budget, group_bytes
 from grokcheck.models.penalties import penalty_subgradient
 from grokcheck.models.quadratic import QuadraticNet, pairs_forward
@@ -276,7 +277,7 @@ def train_fused(models: list, data: Data, train_masks: torch.Tensor, config: Tra
         raise ValueError("train_fused trains QuadraticNet models only; use models.batched.train_batched")
     _check_same_architecture(models)
     N = len(data)
-    test_masks = ~train_masks if test_masks is None else test_masks
+    test_masks = default_test_masks(train_masks, test_masks)
     _check_masks(train_masks, test_masks, R, N)
     dtype = DTYPES[config.dtype]
     p = models[0].p
