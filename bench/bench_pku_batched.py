@@ -18,18 +18,9 @@ the paper's width 128, 2 blocks, p = 41, 60 steps: 1.12 (R = 1), 0.78 (R = 5), h
 from __future__ import annotations
 
 import argparse
-import time
 
+from bench_linear import best as best_time  # the bench scripts' best-of-repeats timer
 from grokcheck.claims.pku._grokking_runs import RunSpec, run_batched, run_one
-
-
-def best_time(fn, repeats: int) -> float:
-    out = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t)
-    return min(out)
 
 
 def main(argv=None) -> None:

@@ -83,11 +83,9 @@ class Comparison:
 
 def _bracket(ns, passed) -> tuple[float, float, str]:
     """(lo, hi, censored) of the crossing on the grid `ns` (the rule of `_nstar.n_star`)."""
-    if not passed[-1]:
+    i = _nstar.first_passing(passed)
+    if i is None:
         return float(ns[-1]), math.nan, _nstar.RIGHT
-    i = len(ns) - 1
-    while i > 0 and passed[i - 1]:
-        i -= 1
     if i == 0:
         return 0.0, float(ns[0]), _nstar.LEFT
     return float(ns[i - 1]), float(ns[i]), "none"

@@ -16,6 +16,18 @@ LEFT, INSIDE, RIGHT = "left", "inside", "right"  # where n* falls: below, inside
 BUDGET_FRACTION = 0.8  # n* is budget-bound when its run needed > 0.8 of the step budget
 
 
+def first_passing(ok) -> int | None:
+    """The index of the first point from which on every point passes (a lucky pass below a failing point
+    does not count); None when the last point fails. ok: (F,) pass flags, in increasing n."""
+    ok = [bool(v) for v in ok]
+    if not ok or not ok[-1]:
+        return None
+    i = len(ok) - 1
+    while i > 0 and ok[i - 1]:
+        i -= 1
+    return i
+
+
 def n_star(ns: Sequence[float], passed: Sequence[bool], values: Sequence[float] | None = None,
            threshold: float | None = None) -> tuple[float, str]:
     """The smallest training-set size n* from which on a run passes, on the grid `ns` (increasing).
@@ -32,11 +44,9 @@ def n_star(ns: Sequence[float], passed: Sequence[bool], values: Sequence[float] 
         raise ValueError(f"need matching 1-D grids, got {ns.shape} and {ok.shape}")
     if np.any(np.diff(ns) <= 0) or ns[0] <= 0:
         raise ValueError("ns must be positive and strictly increasing")
-    if not ok[-1]:
+    i = first_passing(ok)
+    if i is None:
         return float(ns[-1]), RIGHT
-    i = ns.size - 1
-    while i > 0 and ok[i - 1]:
-        i -= 1
     if i == 0:
         return float(ns[0]), LEFT
     if values is None or threshold is None:

@@ -64,13 +64,8 @@ def seed_points(net: dict, s: int, added=None) -> dict:
 def bracket(ns, ok) -> tuple:
     """(last failing n, first passing n from which on all pass) of one seed's sorted points; (None, None)
     when n* is censored either side (the largest fails, or the smallest passes)."""
-    ok = list(ok)
-    if not ok or not ok[-1]:
-        return None, None
-    i = len(ok) - 1
-    while i > 0 and ok[i - 1]:
-        i -= 1
-    return (None, None) if i == 0 else (ns[i - 1], ns[i])
+    i = _nstar.first_passing(ok)
+    return (None, None) if not i else (ns[i - 1], ns[i])
 
 
 def network_n_star(net: dict, acc_threshold: float, l2_threshold: float) -> dict:
@@ -85,13 +80,8 @@ def network_n_star(net: dict, acc_threshold: float, l2_threshold: float) -> dict
         v, w = _nstar.n_star(pts["ns"], ok, pts["acc"], acc_threshold)
         n.append(float(net["p"] ** 2) if w == _nstar.RIGHT else v)  # censored: all pairs (upper)
         where.append(w)
-        if w == _nstar.RIGHT:
-            steps_at.append(None)
-            continue
-        i = len(ok) - 1
-        while i > 0 and ok[i - 1]:
-            i -= 1
-        steps_at.append(pts["gen_step"][i])
+        i = _nstar.first_passing(ok)
+        steps_at.append(None if i is None else pts["gen_step"][i])
     return {"n": n, "where": where, "gen_step": steps_at}
 
 
