@@ -29,6 +29,8 @@ def test_usage_error_is_one_printable_line(capsys, tmp_path, monkeypatch, argv):
     ("transformer-grokking", "fractions=0", "fraction must be in (0, 1]"),
     ("kernel-exit", "alphas=-1", "alphas must include 1.0"),
     ("transformer-kernel-exit", "ps=1", "p must be >= 2"),
+    ("sample-complexity", "bisect_points=0", "bisect_points must be >= 1"),
+    ("l2-not-a-proxy", "batch_size=0", "batch_size must be >= 1"),
 ])
 def test_out_of_range_overrides_are_refused_before_any_work(capsys, tmp_path, claim, assignment, message):
     """A --set that the claim's range checks refuse is a usage error (exit 2, one line, no error.log)."""

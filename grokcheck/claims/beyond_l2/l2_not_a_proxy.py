@@ -92,6 +92,10 @@ class Config:
     setting: str = "ours: p=31, 90% train, beta 5e-5, 1.2e3 steps (paper p=97, 40%, beta 1e-5, 2e4 steps)"
     seed: int = 0                    # run seed of the streams
 
+    def __post_init__(self):  # refused before any work (a --set gets exit 2)
+        if self.batch_size is not None:
+            check_int("batch_size", self.batch_size, 1)
+
 
 SCALES = {
     "ci": Config(arms=(("none", 0.0), ("l1", 5e-5))),   # nuclear groks at ~2e3-2.5e3 steps: paper scale only
