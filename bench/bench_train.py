@@ -61,6 +61,7 @@ from grokcheck.models.fused import StackedOptimizer, _Rows, evaluate_runs, quadr
 from grokcheck.models.groups import _fit_budget, _widest, group_bytes
 from grokcheck.models.penalties import penalty_subgradient
 from grokcheck.models.quadratic import QuadraticNet, pairs_forward
+from grokcheck.numerics import set_numerics
 from grokcheck.models.train import Data, TrainConfig, _make_torch_optimizer
 from grokcheck.theory.delay import eval_grid
 from grokcheck.theory.tasks import binary_table, split_indices
@@ -358,11 +359,9 @@ def main(argv=None):
     ap.add_argument("--skip-profile", action="store_true")
     ap.add_argument("--skip-paper", action="store_true")
     args = ap.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    set_numerics(args.threads or 0)  # TF32 off, the claims' heap settings (numerics.keep_heap)
     global _clock
     _clock = _CLOCK[args.clock]
-    torch.backends.cuda.matmul.allow_tf32 = False
     name = torch.cuda.get_device_name() if args.device == "cuda" else "cpu"
     load = " ".join(f"{v:.1f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     print(f"device={args.device} ({name}) torch {torch.__version__} threads={torch.get_num_threads()} "
