@@ -1,4 +1,6 @@
 """Unit tests of grokcheck.theory.stats: known values, coverage, and wrong inputs."""
+import math
+
 import numpy as np
 import pytest
 
@@ -61,3 +63,16 @@ def test_grouped_bootstrap_slope_recovers_an_exponent():
 def test_bad_input_raises(call):
     with pytest.raises(ValueError):
         call()
+
+
+def test_median_with_a_censored_middle_value_is_infinite_on_that_side():
+    """Even n: the median is the midpoint of the two middle values, so a censored (infinite) middle value
+    makes it infinite on its side; it was the finite upper middle for a -inf lower middle (anti-conservative
+    for a '>=' rule). Finite values, odd n and huge values (no overflow in the midpoint) are unchanged."""
+    from grokcheck.theory.stats import median_interval
+    assert median_interval([-math.inf, -math.inf, 3.0, 5.0]).estimate == -math.inf
+    assert median_interval([-math.inf, 1.0, 3.0, 5.0]).estimate == 2.0
+    assert median_interval([1.0, 3.0, math.inf, math.inf]).estimate == math.inf
+    assert median_interval([-math.inf, math.inf]).estimate == math.inf  # undefined: the upper middle
+    assert median_interval([1e308, 1.7e308, 1.7e308]).estimate == 1.7e308
+    assert median_interval([1.6e308, 1.7e308]).estimate == pytest.approx(1.65e308, rel=1e-15)

@@ -59,8 +59,10 @@ def median_interval(values: Sequence[float | None], level: float = LEVEL) -> Int
     n = x.size
     if n == 0:
         return Interval(None, None, None, None, "median, no value", 0)
-    mid = x[(n - 1) // 2] + x[n // 2]
-    est = float(x[n // 2]) if np.isinf(mid) else float(mid / 2)
+    lower, upper = x[(n - 1) // 2], x[n // 2]  # the two middle values (the same one for odd n)
+    # a censored middle value makes the median infinite on its side (the midpoint of -inf and 3 is -inf,
+    # of 3 and +inf is +inf); with both sides censored the median is undefined: the upper middle, +inf
+    est = float(upper) if lower == upper or (np.isinf(lower) and np.isinf(upper)) else float(lower / 2 + upper / 2)
     best = None
     for k in range(1, n // 2 + 1):  # [x_(k), x_(n+1-k)] covers the median with prob 1 - 2 P(Bin(n, 1/2) < k)
         cov = float(1 - 2 * binom.cdf(k - 1, n, 0.5))
