@@ -193,3 +193,46 @@ def test_regression_side_runs_and_its_floor_rule_rejects_a_kernel_like_n_star():
                  "l2": [[0.9, 0.9], [0.1, 0.1]]} for p in (11, 13)]
     obs, _, _ = regression_observables(at_floor, cfg, np.random.default_rng(0))
     assert not obs[0].passed
+
+
+def _sc_grid(p, ns, passing_from, seeds=3):
+    """A network grid of one p whose runs pass (acc 1, l2 0.1) from ns[passing_from] on, and fail (acc 0.02,
+    l2 0.98) below; gen step 10 where they pass."""
+    ok = [i >= passing_from for i in range(len(ns))]
+    return {"p": p, "ns": ns, "bisect": [], "diverged": 0,
+            "acc": [[1.0 if o else 0.02] * seeds for o in ok], "l2": [[0.1 if o else 0.98] * seeds for o in ok],
+            "gen_step": [[10 if o else None] * seeds for o in ok]}
+
+
+@pytest.mark.parametrize("steps, swapped_verdict", [(400, "inconclusive"), (30_000, "refuted")])
+def test_paper_network_rules_reject_the_memorizer_swapped_in_as_the_network(steps, swapped_verdict):
+    """Rules 2 and 4 on the paper's network (settings "paper: ..."): a network that passes from n ~ p^1.5 holds
+    both, and its memorizer (never passes: n* censored at p^2) is rejected by the controls. Swapping the
+    memorizer in as the network must not verify: its rules fail (events: pending, inconclusive (budget) below
+    the paper's 3e4 NGD steps, refuted at them) and the control fed the real network does not reject it."""
+    from grokcheck.claims.mohamadi._sc_run import PAPER_NET, PAPER_NET_VS_K, paper_network_observables
+    from grokcheck.core import setting_decisions
+    ps = [23, 47, 97]  # up to the paper's p = 97: at 3e4 steps no budget gap is left
+    cfg = sc.Config(ps=tuple(ps), ngd_steps=steps)
+    grids = {p: [round(c * p ** 1.5) for c in (0.25, 0.5, 1.0, 2.0, 4.0)] for p in ps}
+    nets = [_sc_grid(p, grids[p], 2) for p in ps]  # passes from p^1.5
+    mems = [_sc_grid(p, grids[p][-1:], 1) for p in ps]  # the largest grid size, never passes
+    kern_ns = {"entk": [{"n": [0.6 * p ** 1.9 * (1 + 0.01 * s) for s in range(3)]} for p in ps]}  # below p^2
+    best = [float(np.median(q["n"])) for q in kern_ns["entk"]]
+
+    def decide(net, mem):
+        obs, _, gaps, _ = paper_network_observables(cfg, net, mem, kern_ns, best)
+        return {o.name: o for o in obs}, setting_decisions(obs, gaps)
+
+    obs, dec = decide(nets, mems)
+    assert all(o.outcome == "holds" for o in obs.values() if o.role in ("claim", "control")
+               and o.setting in (PAPER_NET, PAPER_NET_VS_K))
+    assert dec[PAPER_NET][0] == dec[PAPER_NET_VS_K][0] == "verified"
+    obs, dec = decide(mems, nets)  # wrong input: the memorizer as the network, the network as its control
+    rule2 = obs["max_p paper network (NGD h=4p) median n* / best kernel median l2-n*"]
+    assert rule2.kind == "event" and rule2.outcome == "pending" and rule2.lo >= 1
+    assert dec[PAPER_NET][0] != "verified" and dec[PAPER_NET_VS_K][0] != "verified"
+    # with a correct control (the real memorizer) the swapped network's failing rules decide by the budget
+    obs, dec = decide(mems, mems)
+    assert dec[PAPER_NET][0] == dec[PAPER_NET_VS_K][0] == swapped_verdict
+    assert (dec[PAPER_NET][1].startswith("budget:")) == (steps < 30_000)

@@ -82,6 +82,15 @@ def train_group(task: str, p: int, n: int, seeds: int, cfg: TrainConfig, width: 
     return out
 
 
+def paper_classification_config(steps: int, eval_steps=None) -> TrainConfig:
+    """The paper's classification training (Mohamadi+24 Sec. 5, Fig 4): full-batch normalized GD lr 10,
+    l_inf penalty weight 1e-20, cross-entropy, float64 (3-homogeneous logits: the CE gradient underflows
+    in float32 at margin ~100). eval_steps: default `grid(steps)`. Shared by rich-generalization and
+    sample-complexity (its paper-network setting)."""
+    return TrainConfig(steps=steps, lr=10.0, optimizer="ngd", penalty="linf", penalty_weight=1e-20, loss="ce",
+                       dtype="float64", eval_steps=grid(steps) if eval_steps is None else eval_steps)
+
+
 def grid(steps: int) -> tuple:
     """Evaluation steps: 30 uniform plus 10 per decade (event steps resolved to ~steps/30 or 26%)."""
     return eval_grid(steps, n_uniform=30, per_decade=10)

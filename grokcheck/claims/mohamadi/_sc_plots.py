@@ -3,22 +3,29 @@ from __future__ import annotations
 
 import numpy as np
 
-STYLES = {"network": ("C0", "-", "o"), "entk": ("C1", "--", "s"), "expected": ("C2", ":", "^")}
+STYLES = {"network": ("C0", "-", "o"), "paper_network": ("C4", "-.", "D"), "entk": ("C1", "--", "s"),
+          "expected": ("C2", ":", "^")}
 LABELS = {"network": "trained network, acc >= 0.95 and l2 <= 1/2 (ours: AdamW, h=8p)",
+          "paper_network": "the paper's network, acc >= 0.95 and l2 <= 1/2 (NGD lr 10 + l_inf, h=4p)",
           "entk": "kernel: eNTK at init, l2 <= 1/2", "expected": "kernel: expected (Prop B.3), l2 <= 1/2"}
 
 
 def _plot_nstar(ax, s):
     ps = np.asarray(s["ps"], float)
-    ex = s.get("exponents", {})
-    curves = {"network": [(r["n_star"], r["where"]) for r in s["networks"]]}
+    ex = dict(s.get("exponents", {}))
+    nets = {"network": s["networks"]}
+    if s.get("paper_network"):  # the paper's own network, a setting of its own
+        nets["paper_network"] = s["paper_network"]["networks"]
+        if "exponents" in s["paper_network"]:
+            ex["paper_network"] = s["paper_network"]["exponents"]["network"]
+    curves = {k: [(r["n_star"], r["where"]) for r in v] for k, v in nets.items()}
     curves.update({k: [(c["n_star"], c["where"]) for c in v] for k, v in s["kernels"].items()})
     for j, (k, rows) in enumerate(curves.items()):
         c, ls, mk = STYLES[k]
         med = np.array([np.median(n) for n, _ in rows])
-        if k == "network":
-            lo = np.array([r["ci"][0] for r in s["networks"]])
-            hi = np.array([r["ci"][1] for r in s["networks"]])
+        if k in nets:
+            lo = np.array([r["ci"][0] for r in nets[k]])
+            hi = np.array([r["ci"][1] for r in nets[k]])
         else:
             lo = np.array([min(n) for n, _ in rows])
             hi = np.array([max(n) for n, _ in rows])
@@ -44,7 +51,7 @@ def _plot_nstar(ax, s):
     from matplotlib.ticker import NullFormatter
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("modulus p")
-    ax.set_ylabel("samples n* (median over seeds; bars: network 95% CI, kernels min-max)")
+    ax.set_ylabel("samples n* (median over seeds; bars: interval of the median)")
     ax.set_title("Sample complexity: network vs equivariant kernels")
     ax.legend(fontsize=7)
 
@@ -66,6 +73,9 @@ def figures(result):
     for j, p in enumerate(s["ps"]):
         net = s["networks"][j]
         rows = [("network", np.asarray(net["ns"], float) / p ** 2, net["acc"], net["l2"])]
+        if s.get("paper_network"):
+            pn = s["paper_network"]["networks"][j]
+            rows.append(("paper_network", np.asarray(pn["ns"], float) / p ** 2, pn["acc"], pn["l2"]))
         rows += [(k, np.asarray(s["kernel_fractions"]), v[j]["acc"], v[j]["l2"]) for k, v in s["kernels"].items()]
         for k, fr, acc, l2 in rows:
             c, ls, mk = STYLES[k]

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from grokcheck.claims.mohamadi._rg_runs import grid, train_group
+from grokcheck.claims.mohamadi._rg_runs import grid, paper_classification_config, train_group
 # the rules and their constants live in _rg_verdict; re-exported here for readers of the claim
 from grokcheck.claims.mohamadi._rg_verdict import (ACC, CLS, FIT_ACC, FLAT_BAND, OURS, PAPER_CLS_P,  # noqa: F401
                                                    PAPER_STEPS, REG, REL_LOSS, assemble, ci_misses_band,
@@ -101,8 +101,7 @@ def _configs(config: Config) -> dict:
     return {
         "reg": TrainConfig(steps=config.reg_steps, lr=1.0, optimizer="gd", penalty="linf", penalty_weight=1e-4,
                            loss="mse", dtype="float64", eval_steps=grid(config.reg_steps)),
-        "cls": TrainConfig(steps=config.cls_steps, lr=10.0, optimizer="ngd", penalty="linf", penalty_weight=1e-20,
-                           loss="ce", dtype="float64", eval_steps=grid(config.cls_steps)),
+        "cls": paper_classification_config(config.cls_steps),
         "ours": TrainConfig(steps=config.ours_steps, lr=config.ours_lr, optimizer="adamw",
                             weight_decay=config.ours_weight_decay, loss="ce", eval_steps=grid(config.ours_steps)),
         "memorizer": TrainConfig(steps=config.control_steps, lr=config.ours_lr, optimizer="adamw", weight_decay=0.0,

@@ -29,6 +29,18 @@ Setting (rules fixed before the runs; seeds S = `seeds`, every draw from ctx.rng
 - Memorizer (the networks' control): the same network, trained the same way on uniformly random
   labels (stream ("control", p), train and test) at the largest grid size of every p; it fits or not,
   it cannot generalize, so its n* is censored (p^2) unless the pipeline is broken.
+- Paper network (the paper's own, Mohamadi+24 Sec. 5 / Fig 4 classification; `paper_network`): the same
+  quadratic net at width h = 4p (`paper_width_factor`; the experiments' width, below Thm 4.5's h >= 8p),
+  PyTorch's default uniform init (stream ("init", s)), trained full batch by normalized GD lr 10 on
+  cross-entropy + l_inf penalty weight 1e-20 in float64 (`_rg_runs.paper_classification_config`, the
+  classification setting of rich-generalization) for `ngd_steps` steps (paper scale 3e4, the paper's;
+  default 300 is sized by run time, not by outcome), in the fused engine (NGD at lr 10 is
+  chaotic under round-off, so the runs are the fused engine's own; the setting is new). Same splits,
+  c-grid, bracketing search, evaluation grid and pass criterion as ours, and a memorizer of its own (the
+  same NGD training on the same random labels, largest grid size, every p). Its kernels are the ones below
+  (width 8p): Thm 4.3 holds for every equivariant kernel, so the best kernel's l2-n* is one reference.
+  Post hoc (ci budget only): ci first ran 100 NGD steps (verdict inconclusive (budget)); it now runs the
+  default's 300 (a few seconds more, the same verdict, the ci and default budgets equal).
 
 Decisive rules (every statistic over seeds is a median with its order-statistic interval and exact
 coverage: [min, max] of 3 seeds at 75%, of 5 at 94%; `grokcheck.rules`):
@@ -52,6 +64,18 @@ coverage: [min, max] of 3 seeds at 75%, of 5 at 94%; `grokcheck.rules`):
    memorizer's exponent minus the same kernel's must fail it.
 With a budget-bound n* (below), the network settings declare that gap (grokcheck.core: an interval
 wholly on the failing side still refutes).
+Rules 2 and 4 on the paper network (fixed before its first run; settings "paper: NGD network h=4p vs
+kernels" and "paper: NGD network exponent vs the kernels' measured exponent", which decide the claim's
+verdict with rule 1): the same statistics, bounds and controls (the paper network's memorizer fed to the
+same rule). Both are read as events (grokcheck.core kind "event"): n* is the size from which runs reach
+the criterion within the step budget, so an interval wholly on the failing side says the network has not
+yet reached it at the sizes the rule needs. Below the paper's budget (`ngd_steps` < 3e4 NGD steps, the
+setting declares the gap; rule 4 also when p < 97) that is `inconclusive (budget)`; at the paper's
+budget it refutes (a budget-bound n* is reported, not a gap there); an interval on the claim's side
+decides at any budget.
+Rule 3 is applied to the paper network too, in "ours: the paper's NGD network exponent vs Thm 4.5" (the
+paper states the rate asymptotically and fits no exponent; reading it at p <= 47 is ours). The AdamW
+settings ("ours: ...") keep rules 2-4 as measures, unchanged.
 Post hoc (after the first ci and default runs): rules 2 and 3 read the same statistics as intervals
 with their true coverage. The first version took the bootstrap CI's end as a point labelled 95% (of 3
 seeds the bootstrap of the median is [min, max], 75%), and rule 3's "k <= 5/3" held whenever the CI's
@@ -65,8 +89,8 @@ and now reads per-seed slopes; rule 4 was a non-decisive observation (it held at
 no control of their own).
 Budget-bound: at a p, the run at the smallest passing grid point first reached test accuracy 0.95
 after > 0.8 of the step budget: more steps could lower n*.
-Not run here: the paper's own network (normalized GD, h = 4p, Sec. 5) as a setting of its own; the
-networks above are ours (AdamW).
+The paper network's n*, ratio and exponents are reported per setting in the notes and under
+series["paper_network"] (`grokcheck compare` reads ours only).
 """
 from __future__ import annotations
 
@@ -75,17 +99,19 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from grokcheck.claims.mohamadi._rg_runs import make_net, paper_classification_config
 # the rules and their constants live in _sc_run; re-exported here for readers of the claim
 from grokcheck.claims.mohamadi._sc_run import (ACC, HALF, KERNEL_RATE, KERNELS, NET, NET_EXP,  # noqa: F401
-                                               NET_VS_K, PAPER_P, THM45_RATE, assemble, bound_margins, bracket,
-                                               passes, per_seed_n_star, seed_points)
+                                               NET_VS_K, PAPER_NET, PAPER_NET_EXP, PAPER_NET_VS_K, PAPER_NGD_STEPS,
+                                               PAPER_P, THM45_RATE, assemble, bound_margins, bracket, passes,
+                                               per_seed_n_star, seed_points)
 from grokcheck.claims.mohamadi._sc_plots import figures, summary_figures  # noqa: F401 (registry reads them)
 from grokcheck.claims.mohamadi._sc_regression import regression_sizes, train_regression
 from grokcheck.core import Claim, Result
 from grokcheck.context import Context
 from grokcheck.models.batched import quadratic_pairs_forward
 from grokcheck.models.fused import train_quadratic
-from grokcheck.models.quadratic import QuadraticNet
+from grokcheck.models.quadratic import QuadraticNet  # the kernels' init nets
 from grokcheck.models.train import Data, TrainConfig
 from grokcheck.ntk.empirical import empirical_ntk
 from grokcheck.ntk.infinite import expected_quadratic_ntk, quadratic_init_bounds
@@ -116,6 +142,9 @@ class Config:
     lr: float = 0.01                          # AdamW learning rate (the first wave's setting, not tuned here)
     weight_decay: float = 3.0                 # AdamW decoupled weight decay
     width_factor: int = 8                     # h = 8p (Thm 4.5, Prop 3.8: h >= 8p)
+    paper_network: bool = True                # the paper's own network (NGD lr 10, l_inf 1e-20, float64) too
+    ngd_steps: int = 300                      # its NGD steps (paper: 3e4, Sec. 5); default sized to ~+90 s
+    paper_width_factor: int = 4               # its width h = 4p (the paper's experiments, Sec. 5)
     ridge: float = 1e-6                       # kernel ridge relative to mean diag K
     reg_ps: tuple[int, ...] = ()                        # regression side (Thm 3.6), paper scale only (_sc_regression)
     reg_c_grid: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0)  # regression n = c p^2
@@ -133,16 +162,19 @@ class Config:
         check_int("seeds", self.seeds, 2)
         check_int("steps", self.steps, 1)
         check_int("width_factor", self.width_factor, 1)
+        check_int("ngd_steps", self.ngd_steps, 1)
+        check_int("paper_width_factor", self.paper_width_factor, 1)
         check_int("bisect", self.bisect, 0)
         check_int("bisect_points", self.bisect_points, 1)
 
 
 SCALES = {
     "ci": Config(ps=(23,), c_grid=(0.25, 0.5, 1.0, 2.5), kernel_fractions=(0.3, 0.6, 0.9), seeds=3, steps=600,
-                 width_factor=8),
+                 width_factor=8, ngd_steps=300),
     "default": Config(),
     "paper": Config(ps=(23, 31, 47, 61, 97), c_grid=(0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 2.5), seeds=5, steps=20_000,
-                    kernel_fractions=(0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9), reg_ps=(23, 31, 47)),
+                    kernel_fractions=(0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9), reg_ps=(23, 31, 47),
+                    ngd_steps=PAPER_NGD_STEPS),
 }
 
 
@@ -152,13 +184,36 @@ def network_sizes(p: int, config: Config) -> list[int]:
     return ns
 
 
+def network_training(config: Config, paper: bool = False) -> tuple[TrainConfig, int, torch.dtype]:
+    """(training, width h, parameter dtype) of a network setting per unit p: ours (AdamW lr, wd, full batch,
+    float32, h = width_factor p) or the paper's (`_rg_runs.paper_classification_config`: normalized GD lr 10,
+    l_inf 1e-20, float64, `ngd_steps` steps, h = paper_width_factor p). Both evaluate on the same grid
+    (50 uniform + 10 per decade) and both use cross-entropy."""
+    if paper:
+        grid = eval_grid(config.ngd_steps, n_uniform=50, per_decade=10)
+        return paper_classification_config(config.ngd_steps, grid), config.paper_width_factor, torch.float64
+    return (TrainConfig(steps=config.steps, lr=config.lr, optimizer="adamw", weight_decay=config.weight_decay,
+                        loss="ce", eval_steps=eval_grid(config.steps, n_uniform=50, per_decade=10)),
+            config.width_factor, torch.float32)
+
+
+def network_spec(p: int, ns: list, config: Config, paper: bool = False) -> dict:
+    """The memo spec of one p's network grid (ours keeps its original keys, so stored runs stay valid)."""
+    if paper:
+        cfg, wf, _ = network_training(config, paper=True)
+        return {"p": p, "ns": ns, "seeds": config.seeds, "setting": "paper", "train": repr(cfg), "width": wf * p,
+                "fused": True}
+    return {"p": p, "ns": ns, "seeds": config.seeds, "steps": config.steps, "lr": config.lr,
+            "weight_decay": config.weight_decay, "width": config.width_factor * p, "fused": True}
+
+
 def train_networks(p: int, runs: list, config: Config, ctx: Context, fused: bool = False,
-                   random_labels: bool = False) -> dict:
+                   random_labels: bool = False, paper: bool = False) -> dict:
     """The networks `runs` = [(n, seed s), ...] at one p in one batched pass: seed s's split (its first n
-    pairs of stream ("split", s), nested in n) and init ("init", s). Returns lists (R,): final test
-    accuracy, relative population l2, first step with test accuracy >= 0.95, and the diverged count.
-    random_labels: the memorizer control, every pair labelled uniformly at random (stream ("control",
-    p)), train and test."""
+    pairs of stream ("split", s), nested in n) and init ("init", s, PyTorch's default uniform init). Returns
+    lists (R,): final test accuracy, relative population l2, first step with test accuracy >= 0.95, and the
+    diverged count. random_labels: the memorizer control, every pair labelled uniformly at random (stream
+    ("control", p)), train and test. paper: the paper's network and training (`network_training`)."""
     x, y = binary_table(p)
     if random_labels:
         y = torch.randint(0, p, y.shape, generator=ctx.rng("control", p))
@@ -166,12 +221,11 @@ def train_networks(p: int, runs: list, config: Config, ctx: Context, fused: bool
     ctx.note_device(x)
     N = len(y)
     masks = torch.zeros(len(runs), N, dtype=torch.bool)
+    cfg, wf, dtype = network_training(config, paper)
     models = []
     for r, (n, s) in enumerate(runs):
         masks[r, split_indices(N, n / N, ctx.rng("split", s))[0]] = True
-        models.append(QuadraticNet(p, config.width_factor * p, generator=ctx.rng("init", s), device=ctx.device))
-    cfg = TrainConfig(steps=config.steps, lr=config.lr, optimizer="adamw", weight_decay=config.weight_decay,
-                      loss="ce", eval_steps=eval_grid(config.steps, n_uniform=50, per_decade=10))
+        models.append(make_net(p, wf * p, "uniform", ctx, s, dtype))
     hists, params = train_quadratic(models, Data(x, y), masks.to(ctx.device), cfg, fused=fused, log=ctx.log)
     with torch.no_grad():
         probs = torch.softmax(quadratic_pairs_forward(params, x.expand(len(models), *x.shape)).double(), -1)  # (R, N, p)
@@ -190,12 +244,12 @@ def grid_networks(p: int, ns: list, config: Config, ctx: Context, **kw) -> dict:
             "diverged": out["diverged"]}
 
 
-def bisect_networks(p: int, net: dict, config: Config, ctx: Context, spec: dict) -> list:
+def bisect_networks(p: int, net: dict, config: Config, ctx: Context, spec: dict, paper: bool = False) -> list:
     """`config.bisect` rounds of refinement of each seed's n* bracket (last failing, first passing point
     from which on all pass): per round, every seed whose n* lies inside its points gets `config.bisect_points`
     runs at the geometric points dividing its bracket into bisect_points + 1 equal ratios (1: bisection),
     all seeds of a round in one batched pass. Returns the added points [{"n", "seed", "acc", "l2",
-    "gen_step"}] (net: the grid, with "ns")."""
+    "gen_step"}] (net: the grid, with "ns"; paper: the paper network's setting)."""
     added, k = [], config.bisect_points
     for r in range(config.bisect):
         runs = []
@@ -208,7 +262,8 @@ def bisect_networks(p: int, net: dict, config: Config, ctx: Context, spec: dict)
             runs += [(n, s) for n in inner if lo < n < hi]
         if not runs:
             break
-        out = ctx.memo("bisect", dict(spec, round=r, runs=runs), lambda: train_networks(p, runs, config, ctx, fused=True))
+        out = ctx.memo("bisect", dict(spec, round=r, runs=runs), lambda: train_networks(p, runs, config, ctx, fused=True,
+                                                                                           paper=paper))
         added += [{"n": n, "seed": s, "acc": out["acc"][i], "l2": out["l2"][i], "gen_step": out["gen_step"][i]}
                   for i, (n, s) in enumerate(runs)]
     return added
@@ -251,25 +306,28 @@ def kernel_curves(p: int, config: Config, kind: str, ctx: Context) -> dict:
 
 
 def run(config: Config, ctx: Context) -> Result:
-    nets, mems, kerns, oracle = [], [], {"entk": [], "expected": []}, None
+    nets, mems, kerns, oracle = {False: [], True: []}, {False: [], True: []}, {"entk": [], "expected": []}, None
+    settings = (False, True) if config.paper_network else (False,)  # ours, and the paper's network
     for p in config.ps:
         ns = network_sizes(p, config)
-        spec = {"p": p, "ns": ns, "seeds": config.seeds, "steps": config.steps, "lr": config.lr,
-                "weight_decay": config.weight_decay, "width": config.width_factor * p, "fused": True}
-        net = dict(ctx.memo("networks", spec, lambda: grid_networks(p, ns, config, ctx, fused=True)), ns=ns, p=p)
-        net["bisect"] = bisect_networks(p, net, config, ctx, spec)
-        nets.append(net)
+        for paper in settings:
+            spec = network_spec(p, ns, config, paper)
+            net = dict(ctx.memo("networks", spec, lambda: grid_networks(p, ns, config, ctx, fused=True, paper=paper)),
+                       ns=ns, p=p)
+            net["bisect"] = bisect_networks(p, net, config, ctx, spec, paper)
+            nets[paper].append(net)
+            if config.memorizer:
+                mspec = dict(spec, ns=ns[-1:], labels="random")
+                mems[paper].append(dict(ctx.memo("networks", mspec, lambda: grid_networks(
+                    p, ns[-1:], config, ctx, fused=True, random_labels=True, paper=paper)), ns=ns[-1:], p=p, bisect=[]))
         for kind in kerns:
             kspec = {"p": p, "kind": kind, "fractions": list(config.kernel_fractions), "seeds": config.seeds,
                      "width": config.width_factor * p, "ridge": config.ridge}
             kerns[kind].append(ctx.memo("kernel", kspec, lambda: kernel_curves(p, config, kind, ctx)))
-        if config.memorizer:
-            mspec = dict(spec, ns=ns[-1:], labels="random")
-            mems.append(dict(ctx.memo("networks", mspec, lambda: grid_networks(p, ns[-1:], config, ctx, fused=True,
-                                                                             random_labels=True)),
-                             ns=ns[-1:], p=p, bisect=[]))
-        ctx.log(f"p={p}: network acc by n {np.round(np.mean(net['acc'], 1), 3).tolist()} at n={ns}; "
-                f"eNTK l2 by fraction {np.round(np.mean(kerns['entk'][-1]['l2'], 1), 3).tolist()}")
+        ctx.log(f"p={p}: network acc by n {np.round(np.mean(nets[False][-1]['acc'], 1), 3).tolist()} at n={ns}"
+                + (f" (paper network: {np.round(np.mean(nets[True][-1]['acc'], 1), 3).tolist()})"
+                   if config.paper_network else "")
+                + f"; eNTK l2 by fraction {np.round(np.mean(kerns['entk'][-1]['l2'], 1), 3).tolist()}")
     p0 = min(config.ps)
     oracle = ctx.memo("kernel", {"p": p0, "kind": "oracle", "fractions": list(config.kernel_fractions),
                                  "seeds": config.seeds, "ridge": config.ridge},
@@ -280,4 +338,4 @@ def run(config: Config, ctx: Context) -> Result:
         spec = {"p": p, "ns": ns, "seeds": config.seeds, "steps": config.reg_steps, "width": 8 * p, "fused": True}
         reg.append(ctx.memo("regression", spec,  # float64 GD on triples: the fused engine (as rich-generalization's)
                             lambda: train_regression(p, ns, config.seeds, config.reg_steps, ctx, fused=True)))
-    return assemble(config, ctx, nets, kerns, oracle, CLAIM, reg, mems)
+    return assemble(config, ctx, nets[False], kerns, oracle, CLAIM, reg, mems[False], nets[True], mems[True])
