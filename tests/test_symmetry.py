@@ -78,6 +78,47 @@ def test_horizon_rule_rejects_wrong_permutation():
     assert claim.within_horizon(r_ok) <= claim.RTOL_F64
 
 
+SMALL = dict(p=5, width=10, steps=20, n_evals=3)
+
+
+def test_one_step_rule_holds_and_rejects_wrong_actions():
+    """The one-step instrument: every logged step within RTOL for the theorem; the wrong-V-permutation
+    and input-offset controls exceed the control floor at every logged step under the same rule."""
+    cfg = dataclasses.replace(claim.SCALES["ci"], **SMALL)
+    ok = claim.trajectory_error("classification", "adamw", cfg, Context(seed=0), 0, twin=False)
+    assert len(ok["one_step"]) == 3 and max(ok["one_step"]) <= RTOL
+    for control in ("weights", "bias"):
+        r = claim.trajectory_error("regression", "adamw", cfg, Context(seed=0), 1, control=control, twin=False)
+        assert min(r["one_step"]) > claim.CONTROL_MIN, (control, r["one_step"])
+
+
+def test_one_step_rule_rejects_a_symmetry_breaking_update(monkeypatch):
+    """A gd update that also adds a fixed non-uniform vector to V (the same vector on both sides, so
+    the group does not move it) does not commute with T: the one-step rule must fail."""
+    from grokcheck.models import train as train_module
+    plain = train_module._manual_step
+
+    def broken(params, grads, lr, config):
+        plain(params, grads, lr, config)
+        with torch.no_grad():
+            v = params[1]
+            v.add_(1e-3 * torch.arange(v.numel(), dtype=v.dtype).reshape(v.shape))
+
+    monkeypatch.setattr(train_module, "_manual_step", broken)
+    cfg = dataclasses.replace(claim.SCALES["ci"], **SMALL)
+    r = claim.trajectory_error("regression", "gd", cfg, Context(seed=0), 0, twin=False)
+    assert max(r["one_step"]) > RTOL, r["one_step"]
+
+
+def test_one_step_rule_needs_the_moments_moved(monkeypatch):
+    """AdamW's moments must move with the weights: with T acting on W and V but leaving exp_avg and
+    exp_avg_sq in place, the one-step rule fails once the moments are non-zero (after step 0)."""
+    monkeypatch.setattr(claim, "act_on_optimizer_state", lambda state, perms: state)
+    cfg = dataclasses.replace(claim.SCALES["ci"], **SMALL)
+    r = claim.trajectory_error("regression", "adamw", cfg, Context(seed=0), 0, twin=False)
+    assert r["one_step"][0] <= RTOL and max(r["one_step"][1:]) > RTOL, r["one_step"]
+
+
 def test_horizon_stops_at_first_twin_departure():
     run = {"twin": [0.0, 1e-16, 1e-3, 1e-17], "error": [0.0, 1e-16, 1.0, 1.0]}
     assert claim.horizon(run) == 2 and claim.within_horizon(run) == 1e-16

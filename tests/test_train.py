@@ -137,3 +137,34 @@ def test_minibatch_without_a_named_stream_is_refused():
     h = train(_linear([0.0, 0.0, 0.0]), data, data, TrainConfig(steps=2, lr=0.05, loss="mse", dtype="float64",
                                                                  batch_size=40), forward=fwd)
     assert h.steps[-1] == 2
+
+
+def test_optimizer_state_continues_a_run_exactly():
+    """train(steps=1, optimizer_state=the state saved at step t) reproduces the run's step t + 1 bit for
+    bit (AdamW, float64); the same step without the state differs; gd refuses a state."""
+    import copy
+    import dataclasses
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(32, 3, generator=gen, dtype=torch.float64)
+    y = x @ torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
+    data, empty, fwd = Data(x, y), Data(x[:0], y[:0]), (lambda mod, inp: mod(inp).squeeze(1))
+    cfg = TrainConfig(steps=4, lr=0.05, optimizer="adamw", weight_decay=0.01, loss="mse", dtype="float64",
+                      eval_steps=(0, 1, 2, 3, 4))
+    opts, saved = [], {}
+
+    def save(step, model, metrics):
+        saved[step] = (model.weight.detach().clone(), copy.deepcopy(opts[0].state_dict()))
+
+    train(_linear([0.0, 0.0, 0.0]), data, empty, cfg, forward=fwd, callbacks=(save,), on_optimizer=opts.append)
+    one = dataclasses.replace(cfg, steps=1, eval_steps=(0, 1))
+    w2, state2 = saved[2]
+    m = _linear(w2[0].tolist())
+    train(m, data, empty, one, forward=fwd, optimizer_state=state2)
+    assert torch.equal(m.weight.detach(), saved[3][0])
+    assert torch.equal(saved[2][1]["state"][0]["exp_avg"], state2["state"][0]["exp_avg"])  # the caller's copy kept
+    fresh = _linear(w2[0].tolist())
+    train(fresh, data, empty, one, forward=fwd)
+    assert not torch.equal(fresh.weight.detach(), saved[3][0])
+    with pytest.raises(ValueError, match="keeps no state"):
+        train(_linear([0.0, 0.0, 0.0]), data, empty, dataclasses.replace(one, optimizer="gd"), forward=fwd,
+              optimizer_state=state2)

@@ -19,6 +19,7 @@ train and test sets under no_grad in chunks of `eval_chunk` rows.
 """
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 
@@ -209,7 +210,7 @@ def _manual_step(params, grads, lr: float, config: TrainConfig) -> None:
 
 def train(model, train_data: Data, test_data: Data, config: TrainConfig, *,
           forward=lambda model, inputs: model(inputs), callbacks=(), generator=None, log=None,
-          post_step=None) -> History:
+          post_step=None, optimizer_state=None, on_optimizer=None) -> History:
     """Train `model` in place on `train_data`; metrics at the eval steps.
 
     Args:
@@ -224,6 +225,12 @@ def train(model, train_data: Data, test_data: Data, config: TrainConfig, *,
         log: progress callable (one line per ~10% of the eval steps).
         post_step: optional post_step(step, model), called under no_grad after every optimizer
             step (e.g. a proximal operator: gd + prox_l1(theta, lr beta) is ISTA).
+        optimizer_state: optional `state_dict()` of the torch optimizer of a run with the same config
+            (adam / adamw / sgd_nesterov), loaded (a copy) before the first step, so the run continues
+            that state: moments and step count (e.g. one step from a state saved at an eval step).
+            gd / ngd / sign keep no state and refuse it.
+        on_optimizer: optional on_optimizer(opt), called once with the torch optimizer built here (None
+            for gd / ngd / sign) before the first step, so a callback can read opt.state_dict().
     Returns: History with train_loss / train_acc / test_loss / test_acc / linf / l2 / objective
         (train_loss + penalty_weight * penalty) at each eval step, and diverged_at.
     """
@@ -256,6 +263,13 @@ def train(model, train_data: Data, test_data: Data, config: TrainConfig, *,
     eval_steps = {s for s in eval_steps if 0 <= s <= config.steps} | {0, config.steps}
     n_evals, done_evals = len(eval_steps), 0
     opt = _make_torch_optimizer(params, config)
+    if optimizer_state is not None:
+        if opt is None:
+            raise ValueError(f"optimizer {config.optimizer!r} keeps no state to load (optimizer_state is for "
+                             f"adam / adamw / sgd_nesterov)")
+        opt.load_state_dict(copy.deepcopy(optimizer_state))  # a copy: the step updates its tensors in place
+    if on_optimizer is not None:
+        on_optimizer(opt)
     use_penalty = config.penalty is not None and config.penalty_weight > 0
     history = History(device=str(device))
     perm, pos = None, n
