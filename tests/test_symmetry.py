@@ -119,6 +119,20 @@ def test_one_step_rule_needs_the_moments_moved(monkeypatch):
     assert r["one_step"][0] <= RTOL and max(r["one_step"][1:]) > RTOL, r["one_step"]
 
 
+def test_one_step_gate_reads_only_steps_whose_twin_agrees():
+    run = {"one_step": [1e-16, 1e-2, 1e-16, 1.0], "one_step_twin": [1e-16, 2e-2, 1e-16, 1e-16]}
+    assert claim.one_step_checked(run) == 1.0 and claim.one_step_fraction(run) == 0.75
+    assert claim.one_step_checked({"one_step": [1e-3], "one_step_twin": []}) == 1e-3  # no twins: every step
+    assert claim.one_step_checked({"one_step": [1e-16], "one_step_twin": [1.0]}) == float("inf")  # none checkable
+
+
+def test_one_step_gate_does_not_hide_a_wrong_action():
+    """With the round-off twins on, a wrong V permutation still fails the gated one-step rule."""
+    cfg = dataclasses.replace(claim.SCALES["ci"], **SMALL)
+    r = claim.trajectory_error("classification", "ngd", cfg, Context(seed=0), 2, control="weights")
+    assert claim.one_step_fraction(r) == 1.0 and claim.one_step_checked(r) > claim.CONTROL_MIN
+
+
 def test_horizon_stops_at_first_twin_departure():
     run = {"twin": [0.0, 1e-16, 1e-3, 1e-17], "error": [0.0, 1e-16, 1.0, 1.0]}
     assert claim.horizon(run) == 2 and claim.within_horizon(run) == 1e-16

@@ -3,7 +3,7 @@ from grokcheck.checks import default_scale_test, standard_tests
 
 CLAIM_ID = "equivariance"
 NAMES = [
-    "one step: max over task, optimizer, every logged step of |g'(Tx) - g(x)| / max|g|",
+    "one step: max over task, optimizer, checkable logged step of |g'(Tx) - g(x)| / max|g|",
     "max over task, optimizer, checkable step of |g'(Tx) - g(x)| / max|g|",
     "expected kernel: max |K(Tx,Tx') - K(x,x')| / max K",
     "pair kernel alpha + beta([a=a']+[b=b']) + gamma[a=a',b=b']: invariance error",

@@ -8,8 +8,15 @@ Decisive rules (exact theorem), two instruments:
 1. one step (the theorem's inductive step: the update map commutes with T): at every logged step t of
    the original run, its state (theta_t; for Adam(W) also the moments, moved by the same action as
    W and V, and the step count) and T of it each take ONE optimizer step, on the data and on T(data);
-   per run, the maximum over ALL logged steps of max |out'(T x) - out(x)| / max |out(x)| after that
-   step is <= 1e-10 (RTOL_F64). One step amplifies no round-off, so every logged step is checkable.
+   per run, the maximum of max |out'(T x) - out(x)| / max |out(x)| after that step is <= 1e-10
+   (RTOL_F64) over the logged steps checkable in one step (`one_step_checked`: where the same two
+   round-off twins as below, taking one step from the same state, agree with it to 1e-10).
+   As first written (before any run) the rule took ALL logged steps ("one step amplifies no
+   round-off"); at default scale that rule gave `refuted` (2.0e-2, classification + NGD, steps
+   450-550, where the train loss falls from 5e-14 to 0). POST HOC, the twin gate: there the cross-
+   entropy gradient p_y - 1 of each point is at the round-off level and NGD divides by ||g||, so one
+   step does amplify round-off; the output-relabelling twin T0 = (id, id, pi) deviates by the same
+   amount (within a factor 1.3 at every logged step of that run). The all-steps value is reported.
 2. whole trajectories: the maximum relative error between the two runs' outputs is <= 1e-10 on the
    checkable steps (`horizon`: where round-off twins still agree to 1e-10).
 Controls (a wrong V permutation, an input offset, for both instruments; a Fourier kernel) must exceed
@@ -144,7 +151,9 @@ def trajectory_error(task: str, opt: str, config: Config, ctx: Context, index: i
     control: None (the theorem), "weights" (V's rows moved by a different sigma3'), or "bias" (InputBiasNet).
     index: this run's number: its split, group element T and init come from ctx's streams
     ("split", index), ("action", index), ("init", index). Everything lives on ctx.device.
-    Returns {"steps", "error", "twin" (or []), "one_step" (or []), "train_loss"} lists over the logged steps.
+    With `twin` and `one_step`, "one_step_twin": the same two twins for one step from the same state.
+    Returns {"steps", "error", "twin" (or []), "one_step" (or []), "one_step_twin" (or []), "train_loss"}
+    lists over the logged steps.
     """
     p, device = config.p, ctx.device
     pts, y, loss, forward = _task(task, p)
@@ -214,22 +223,30 @@ def trajectory_error(task: str, opt: str, config: Config, ctx: Context, index: i
             o = forward(m, points)
         return o[:, reindex] if (reindex is not None and o.ndim == 2) else o
 
-    one = []
+    def rel(a, b):
+        return float((a - b).abs().max() / a.abs().max())
+
+    rev = train_idx.flip(0)
+    c_pts = act_on_points(pts, p0)
+    c_y = act_on_labels(y, p0) if task == "classification" else y
+    one, one_twin = [], []
     for w, v, state in states:
         a = stepped(w, v, state, data, pts)
         b = stepped(*act_on_quadratic_weights(w, v, weight_perms), act_on_optimizer_state(state, weight_perms),
                     t_data, t_pts, perms[2])
-        one.append(float((a - b).abs().max() / a.abs().max()))
-    rev = train_idx.flip(0)
+        one.append(rel(a, b))
+        if twin:  # the same two round-off twins as the trajectories', for one step from the same state (post hoc)
+            a_rev = stepped(w, v, state, Data(pts[rev], y[rev]), pts)
+            a_c = stepped(*act_on_quadratic_weights(w, v, p0), act_on_optimizer_state(state, p0),
+                          Data(c_pts[train_idx], c_y[train_idx]), c_pts, p0[2])
+            one_twin.append(max(rel(a, a_rev), rel(a, a_c)))
     if twin:
         train(net_w, Data(pts[rev], y[rev]), empty, cfg, forward=forward, callbacks=(recorder("w", pts),))
-        c_pts = act_on_points(pts, p0)
-        c_y = act_on_labels(y, p0) if task == "classification" else y
         train(net_c, Data(c_pts[train_idx], c_y[train_idx]), empty, cfg, forward=forward,
               callbacks=(recorder("c", c_pts, p0[2]),))
     errs = rel_errors("t")
     twins = [max(a, b) for a, b in zip(rel_errors("w"), rel_errors("c"))] if twin else []
-    return {"steps": list(evals[:len(errs)]), "error": errs, "twin": twins, "one_step": one,
+    return {"steps": list(evals[:len(errs)]), "error": errs, "twin": twins, "one_step": one, "one_step_twin": one_twin,
             "train_loss": list(hist.metrics["train_loss"])}
 
 
@@ -292,6 +309,19 @@ def within_horizon(run: dict) -> float:
     return max(run["error"][:max(horizon(run), 1)])
 
 
+def one_step_checked(run: dict) -> float:
+    """max one-step T error over the logged steps whose one-step round-off twin agrees to RTOL_F64
+    (every logged step of a run without twins); inf when no step is checkable (the rule then fails)."""
+    twins = run["one_step_twin"] or [0.0] * len(run["one_step"])
+    return max((e for e, t in zip(run["one_step"], twins) if t <= RTOL_F64), default=float("inf"))
+
+
+def one_step_fraction(run: dict) -> float:
+    """Fraction of the logged steps checkable in one step (see `one_step_checked`)."""
+    twins = run["one_step_twin"] or [0.0] * len(run["one_step"])
+    return sum(t <= RTOL_F64 for t in twins) / len(twins)
+
+
 def run(config: Config, ctx: Context) -> Result:
     series, obs = {"runs": {}, "controls": {}}, []
     index = iter(range(KERNEL_INDEX))  # run numbers of the trajectory runs, in order
@@ -302,11 +332,18 @@ def run(config: Config, ctx: Context) -> Result:
             ctx.log(f"{task}/{opt}: max rel error {max(r['error']):.2e} (round-off twin {max(r['twin']):.2e}), "
                     f"one-step {max(r['one_step']):.2e}, train loss {r['train_loss'][0]:.3g} -> {r['train_loss'][-1]:.3g}")
     runs = series["runs"].values()
-    obs.append(Observable("one step: max over task, optimizer, every logged step of |g'(Tx) - g(x)| / max|g|",
-                          max(max(r["one_step"]) for r in runs), RTOL_F64, "<=",
+    obs.append(Observable("one step: max over task, optimizer, checkable logged step of |g'(Tx) - g(x)| / max|g|",
+                          max(one_step_checked(r) for r in runs), RTOL_F64, "<=",
                           reason="the inductive step of Thm 3.3 / Cor C.7 (the update map commutes with T) is "
-                                 "exact; one step from the same state amplifies no round-off, so every logged step "
-                                 "is checked (post hoc instrument, see the notes)"))
+                                 "exact; checked on the logged steps where one step's round-off twins agree to "
+                                 "1e-10 (post hoc instrument and post hoc gate, see the notes)"))
+    obs.append(Observable("one step, all logged steps (the rule as first written): max rel error",
+                          max(max(r["one_step"]) for r in runs), RTOL_F64, "<=", role="observation",
+                          reason="POST HOC an observation: decisive as first written, it refuted at default scale "
+                                 "(2.0e-2) where the one-step round-off twin deviated as much (notes)"))
+    obs.append(Observable("min over runs of the fraction of logged steps checkable in one step",
+                          min(one_step_fraction(r) for r in runs), CHECKABLE_MIN, ">=", role="observation",
+                          reason="how many logged steps the one-step rule reads"))
     obs.append(Observable("max over task, optimizer, checkable step of |g'(Tx) - g(x)| / max|g|",
                           max(within_horizon(r) for r in runs), RTOL_F64, "<=",
                           reason="Thm 3.3 / Cor C.7 are exact; float64 round-off, checked on the steps where the "
@@ -328,14 +365,14 @@ def run(config: Config, ctx: Context) -> Result:
         for opt in config.optimizers:
             r = trajectory_error("regression", opt, config, ctx, next(index), penalty=config.linf_penalty)
             series["runs"][f"regression/{opt}+linf"] = r
-            pen, pen_one = max(pen, within_horizon(r)), max(pen_one, max(r["one_step"]))
+            pen, pen_one = max(pen, within_horizon(r)), max(pen_one, one_step_checked(r))
             ctx.log(f"regression/{opt} + linf {config.linf_penalty:g}: max rel error {max(r['error']):.2e} "
                     f"(twin {max(r['twin']):.2e}), one-step {max(r['one_step']):.2e}")
         obs.append(Observable(f"ours: + l_inf penalty {config.linf_penalty:g}, max rel error over checkable steps",
                               pen, RTOL_F64, "<=", setting="ours: l_inf penalty",
                               reason="the group preserves ||theta||_inf and maps ties to ties; same rule as above"))
-        obs.append(Observable(f"ours: + l_inf penalty {config.linf_penalty:g}, one step: max rel error over every "
-                              "logged step", pen_one, RTOL_F64, "<=", setting="ours: l_inf penalty",
+        obs.append(Observable(f"ours: + l_inf penalty {config.linf_penalty:g}, one step: max rel error over "
+                              "checkable logged steps", pen_one, RTOL_F64, "<=", setting="ours: l_inf penalty",
                               reason="the one-step rule above with the penalty's subgradient in the update"))
     for control, label in (("weights", "V rows moved by sigma3' != sigma3"), ("bias", "fixed input offset beta")):
         r = trajectory_error("regression", config.optimizers[0], config, ctx, next(index), control=control, twin=False)
@@ -399,10 +436,22 @@ def run(config: Config, ctx: Context) -> Result:
         "This checks the theorem's inductive step, theta_{t+1}' = T theta_{t+1} given theta_t' = T theta_t, "
         "on the logged states (not on every step between them); with theta_0' = T theta_0 exact by "
         "construction, it carries the identity along the run without asking float64 to follow an amplifying "
-        "trajectory. Decisive: per run, max over all logged steps <= 1e-10, with the wrong-V-permutation and "
+        "trajectory. Decisive as first written: per run, max over all logged steps <= 1e-10, with the wrong-V-permutation and "
         "input-offset controls fed to the same rule. The trajectory rule on its horizon stays decisive; the "
         "checkable fraction became an observation (it guarded the trajectory rule against passing on one step, "
         "a role the one-step rule now fills; it does not test whether a rule rejects a wrong action).",
+        "POST HOC, second change (after the first default-scale run of the one-step rule, which read all logged "
+        "steps and gave `refuted`: 2.0e-2 for classification + NGD): the one-step rule reads only the logged steps "
+        "where one step's round-off twins (the same two as the trajectories': reversed point order, output "
+        "relabelling T0) agree with the original step to 1e-10; the all-steps value and the fraction of steps "
+        "read are observations. In that run the one-step error rose from 6e-15 (step 300, train loss 4e-4) to "
+        "2e-2 (step 550, loss 0 in float64) and fell back to 1e-16 from step 600 on; the T0 twin tracked it within "
+        "a factor 1.3 at every logged step, the reversed-order twin stayed at 1e-16. Cause: cross-entropy's "
+        "gradient of the true class, p_y - 1, is computed from p_y ~ 1 with an absolute error of one ulp that "
+        "depends on the order of the per-class sum; once the loss is near the ulp level this error is the size of "
+        "the gradient, and NGD's division by ||g|| turns it into an O(lr) step difference. When p_y rounds to 1 "
+        "that component is exactly 0 on both sides and the agreement returns. The controls are read on all "
+        "logged steps (they have no twins), which only makes them harder to pass.",
         "Extra runs (ours) add the l_inf penalty of eq. (2.2), which the group preserves (it maps ties of the "
         "largest |theta_i| to ties); they follow the same rule.",
         "Controls: (i) V's rows moved by a different sigma3' (non-matching weight permutation); (ii) a net with a "
