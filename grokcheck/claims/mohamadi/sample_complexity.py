@@ -73,6 +73,15 @@ yet reached it at the sizes the rule needs. Below the paper's budget (`ngd_steps
 setting declares the gap; rule 4 also when p < 97) that is `inconclusive (budget)`; at the paper's
 budget it refutes (a budget-bound n* is reported, not a gap there); an interval on the claim's side
 decides at any budget.
+Measured after the first default run (an observation, no rule changed): with `--set ngd_steps=1500` (3
+seeds, the default grid, 9.7 min on the shared 2-core CPU) the paper network's final test accuracy at the
+largest grid size fell below 0.95 at p = 23 and 31 (0.92, 0.95 by mean), where 300 steps had passed:
+normalized GD at a constant lr 10 keeps moving once the loss is tiny, so its FINAL accuracy is not
+monotone in the step budget. Rule 2 read max over p 1.82 [1.42, 1.82] (pending; 1.42 [1.36, 1.47] at 300
+steps), rule 4 -0.50 [-0.77, -0.45] (holds). The event reading above assumes that more steps cannot raise
+n*; for this optimizer that holds for "reached the criterion at some eval step", not for the final
+accuracy the pass criterion reads, so below the paper's budget rule 2's `inconclusive (budget)` is the
+weaker reading of the two.
 Rule 3 is applied to the paper network too, in "ours: the paper's NGD network exponent vs Thm 4.5" (the
 paper states the rate asymptotically and fits no exponent; reading it at p <= 47 is ours). The AdamW
 settings ("ours: ...") keep rules 2-4 as measures, unchanged.
