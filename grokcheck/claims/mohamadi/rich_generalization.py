@@ -34,9 +34,10 @@ Controls (each feeds a decisive rule an input a broken rule would pass):
 - init norms: rule 3 applied to the same runs' ||theta_0||_inf (slope -1/2) must FAIL.
 Budget: paper settings run below the paper's stated budget (steps 5e4-2e5 regression, 3e4-1e5
 classification; p in {47, 61, 97}) are `inconclusive (budget)` when they fail; the gap is named.
-Default runs the paper's smallest classification modulus p = 47 beside 31 and 41 (measured on one thread: the
-claim's default run 59 s without it, 102 s with it). Measured (1500 NGD steps, 3 seeds): median final test accuracy 0.868 / 0.941 /
-0.961 at p = 31 / 41 / 47 (p = 47 reaches 0.95 at steps 300-750), so rule 1 reads p = 31 and stays pending.
+Default runs the paper's smallest classification modulus p = 47 beside 31 and 41 (measured on one
+thread: the claim's default run 59 s without it, 102 s with it). Measured (1500 NGD steps, 3 seeds):
+median final test accuracy 0.868 / 0.941 / 0.961 at p = 31 / 41 / 47 (p = 47 reaches 0.95 at steps
+300-750), so rule 1 reads p = 31 and stays pending.
 Regression at the paper's budget, measured (p = 23, 3 seeds, both inits, 1e5 GD steps, fused float64;
 the claim's own `_configs` / `train_group`, 23.6 min on one core): no run generalizes. Every run fits
 (train relative loss <= 0.01 by step 200-400) while its relative test loss rises above the zero
