@@ -51,31 +51,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from grokcheck.claims.mohamadi._rg_runs import (
-    grid,
-    paper_classification_config,
-    train_group,
-)
-
+from grokcheck.claims.mohamadi._rg_runs import grid, paper_classification_config, train_group
 # the rules and their constants live in _rg_verdict; re-exported here for readers of the claim
-from grokcheck.claims.mohamadi._rg_verdict import (  # noqa: F401
-    ACC,
-    CLS,
-    FIT_ACC,
-    FLAT_BAND,
-    OURS,
-    PAPER_CLS_P,
-    PAPER_STEPS,
-    REG,
-    REL_LOSS,
-    assemble,
-    ci_misses_band,
-    flat_slope,
-    trend_rho,
-)
+from grokcheck.claims.mohamadi._rg_verdict import (ACC, CLS, FIT_ACC, FLAT_BAND, OURS, PAPER_CLS_P,  # noqa: F401
+                                                   PAPER_STEPS, REG, REL_LOSS, assemble, ci_misses_band,
+                                                   flat_slope, trend_rho)
 from grokcheck.claims.mohamadi._rg_verdict import figures as _figures
-from grokcheck.context import Context
 from grokcheck.core import Claim, Result
+from grokcheck.context import Context
 from grokcheck.models.train import TrainConfig
 from grokcheck.theory.validation import check_int, check_modulus
 
