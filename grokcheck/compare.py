@@ -6,7 +6,8 @@ below 1/2 L(Psi_0)) against Thm 4.5 (a trained width-8p network needs n* = O~(p^
 result.json; this module reads them back and lays them out for a researcher:
 
 - `rows`: one row per (p, method, seed): n_star, its bracket [lo, hi] on the grid and where it was
-  censored. Methods: the trained network (each network setting of the result) and each kernel
+  censored. Methods: the trained networks (ours: AdamW, h = 8p; the paper's: NGD lr 10, h = 4p, when
+  the result ran it, with its own memorizer) and each kernel
   (eNTK at init, the expected NTK of Prop B.3, and the non-equivariant oracle kernel, the claim's
   negative control, run at the smallest p only), and the networks' control, the memorizer (random
   labels, the largest grid size only: its n* is censored unless it generalizes).
@@ -53,7 +54,10 @@ ACC, L2 = 0.95, 0.5  # the claim's targets: test accuracy >= 0.95, relative popu
 METHODS = {"network": "network (AdamW, h=8p)", "entk": "kernel: eNTK at init",
            "expected": "kernel: expected NTK (Prop B.3)", "oracle": "control: oracle kernel (not equivariant)",
            "memorizer": "control: memorizer network (random labels)",
+           "paper_network": "network (paper: NGD lr 10, h=4p)",
+           "paper_memorizer": "control: memorizer of the paper's network",
            "regression": "network, regression (GD + l_inf, Thm 3.6)"}
+NETWORKS = ("network", "memorizer", "paper_network", "paper_memorizer")  # judged on accuracy and l2 (the claim's rule)
 COLUMNS = ("p", "method", "seed", "n_star", "lo", "hi", "censored")
 EXP_COLUMNS = ("method", "k", "k_lo", "k_hi", "n_p", "source")
 
@@ -106,7 +110,7 @@ def _method_rows(p, method, ns, acc, l2, criterion, acc_t, l2_t, censored_value,
     rows = []
     for s in range(np.asarray(acc).shape[1]):
         ns_s, acc_s, l2_s = _seed_curve(ns, acc, l2, s, bisect)
-        if criterion == "acc" or (criterion == "claim" and method in ("network", "memorizer")):
+        if criterion == "acc" or (criterion == "claim" and method in NETWORKS):
             passed = acc_s >= acc_t
             if criterion == "claim":
                 passed = passed & (l2_s <= l2_t)
@@ -152,6 +156,14 @@ def rows_from_result(result, criterion: str = "claim", acc: float = ACC, l2: flo
     for j, m in enumerate(s.get("memorizers", [])):  # the networks' control, at the largest grid size only
         rows += _method_rows(s["ps"][j], "memorizer", m["ns"], m["acc"], m["l2"], criterion, acc, l2,
                              lambda n, p=s["ps"][j]: float(p * p))
+    paper = s.get("paper_network")  # the paper's own network (NGD, h = 4p) and its memorizer, when run
+    for j, net in enumerate(paper["networks"] if paper else []):
+        p = s["ps"][j]
+        rows += _method_rows(p, "paper_network", net["ns"], net["acc"], net["l2"], criterion, acc, l2,
+                             lambda n, p=p: float(p * p), bisect=net.get("bisect", ()))
+    for j, m in enumerate(paper["memorizers"] if paper else []):
+        rows += _method_rows(s["ps"][j], "paper_memorizer", m["ns"], m["acc"], m["l2"], criterion, acc, l2,
+                             lambda n, p=s["ps"][j]: float(p * p))
     oracle = s.get("oracle")
     if oracle:
         p0 = min(s["ps"])
@@ -190,7 +202,10 @@ def exponent_rows(rows, result, stored: bool) -> list[dict]:
     """k of n* ~ p^k per method with 2+ p's (`_nstar.exponent_interval`: per-seed slopes, the median over
     seeds with its order-statistic interval). stored: the result stored that method's exponent (the
     claim's own statistic on the same n*), which must agree with the recomputed one."""
-    saved = result.series.get("exponents", {}) if stored else {}
+    saved = dict(result.series.get("exponents", {})) if stored else {}
+    paper = result.series.get("paper_network") if stored else None
+    if paper:  # the paper network's exponents are stored under its own series, as "network" / "memorizer"
+        saved.update({f"paper_{k}": v for k, v in paper.get("exponents", {}).items() if f"paper_{k}" in METHODS})
     keys = {v: k for k, v in METHODS.items()}
     out = []
     for method, (ps, groups) in _by_method(rows).items():
@@ -266,7 +281,8 @@ def write_tables(cmp: Comparison, out: Path, stem: str = "compare") -> list[Path
 
 
 STYLES = {"network": ("C0", "-", "o"), "entk": ("C1", "--", "s"), "expected": ("C2", ":", "^"),
-          "oracle": ("C7", "none", "x"), "memorizer": ("C5", "none", "+"), "regression": ("C3", "-", "D")}
+          "oracle": ("C7", "none", "x"), "memorizer": ("C5", "none", "+"), "regression": ("C3", "-", "D"),
+          "paper_network": ("C4", "-.", "v"), "paper_memorizer": ("C6", "none", "1")}
 
 
 def draw(ax, cmp: Comparison) -> None:

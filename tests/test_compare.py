@@ -48,6 +48,28 @@ def test_rows_equal_the_stored_n_star_and_exponents(stored):
         assert e["source"].startswith("stored, median of 2 per-seed slopes")
 
 
+def test_the_papers_network_rows_equal_its_stored_n_star_and_exponents(stored):
+    """The paper's network (NGD, h = 4p) and its memorizer are judged by the networks' rule (accuracy
+    AND l2); read by the kernels' l2-only rule their n* would differ from the stored ones."""
+    out, _ = stored
+    result = read_result(out / "sample-complexity" / "result.json")
+    paper = result.series["paper_network"]
+    cmp = compare.comparison(result)
+    for j, p in enumerate(result.series["ps"]):
+        assert _col(cmp.rows, compare.METHODS["paper_network"], p) == paper["networks"][j]["n_star"]
+        assert _col(cmp.rows, compare.METHODS["paper_memorizer"], p) == paper["memorizers"][j]["n_star"]
+    exps = {e["method"]: e for e in cmp.exponents}
+    for kind in ("network", "memorizer"):
+        k, (lo, hi) = paper["exponents"][kind]
+        e = exps[compare.METHODS[f"paper_{kind}"]]
+        assert (e["k"], e["k_lo"], e["k_hi"]) == pytest.approx((k, lo, hi), rel=1e-12)
+        assert e["source"].startswith("stored")
+    edited = copy.deepcopy(result)
+    edited.series["paper_network"]["exponents"]["network"][0] += 0.5
+    with pytest.raises(ValueError, match="differs from the stored"):
+        compare.comparison(edited)
+
+
 def test_an_edited_result_is_caught(stored):
     out, _ = stored
     result = read_result(out / "sample-complexity" / "result.json")

@@ -99,7 +99,7 @@ no control of their own).
 Budget-bound: at a p, the run at the smallest passing grid point first reached test accuracy 0.95
 after > 0.8 of the step budget: more steps could lower n*.
 The paper network's n*, ratio and exponents are reported per setting in the notes and under
-series["paper_network"] (`grokcheck compare` reads ours only).
+series["paper_network"] (`grokcheck compare` shows it beside ours).
 """
 from __future__ import annotations
 
