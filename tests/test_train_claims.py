@@ -236,3 +236,12 @@ def test_paper_network_rules_reject_the_memorizer_swapped_in_as_the_network(step
     obs, dec = decide(mems, mems)
     assert dec[PAPER_NET][0] == dec[PAPER_NET_VS_K][0] == swapped_verdict
     assert (dec[PAPER_NET][1].startswith("budget:")) == (steps < 30_000)
+
+
+def test_linf_at_gen_reads_the_norm_at_each_seeds_own_event():
+    """||theta||_inf at t_gen per seed: the curve's value at that seed's t_gen, None where it never
+    generalized; a wrong index (the final or the first value) would differ."""
+    from grokcheck.claims.mohamadi._rg_verdict import linf_at_gen
+    g = {"gen_step": [20, None, 0], "steps": [[0, 10, 20, 30], [0, 10, 20, 30], [0, 5]],
+         "linf_curve": [[1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 4.0], [0.5, 0.7]]}
+    assert linf_at_gen(g) == [3.0, None, 0.5]

@@ -108,7 +108,8 @@ def setting_observables(name: str, groups: list, task: str, config, rng) -> tupl
     for g in groups:
         p = g["p"]
         obs.append(Observable(f"p={p}, n={g['n']}: steps to fit / generalize per seed {g['fit_step']} / "
-                              f"{g['gen_step']}; final ||theta||_inf {np.round(g['linf'], 3).tolist()}",
+                              f"{g['gen_step']}; final ||theta||_inf {np.round(g['linf'], 3).tolist()}, "
+                              f"at t_gen {linf_at_gen(g)}",
                               float(np.median(_final(g["final_test"], cls))), ACC if cls else REL_LOSS, ">=" if cls else "<=",
                               role="observation", setting=name, reason=f"final {label} per seed "
                               f"{np.round(g['final_test'], 4).tolist()}; train {np.round(g['final_train'], 4).tolist()}"))
@@ -120,6 +121,17 @@ def setting_observables(name: str, groups: list, task: str, config, rng) -> tupl
                               rate, 1.0, "<=", role="observation", setting=name,
                               reason="rates with the measured R = median ||theta||_inf; constants unknown"))
     return obs, summ
+
+
+def linf_at_gen(g: dict) -> list:
+    """||theta||_inf per seed at its t_gen (the first eval step that generalizes; None where it did not),
+    rounded to 3 digits: the norm at a fixed event. Under normalized GD the final norm grows with
+    lr x steps, so the final one measures the budget as much as the solution (an observation only;
+    rule 3 reads the final norm as pre-registered)."""
+    out = []
+    for t, steps, curve in zip(g["gen_step"], g["steps"], g["linf_curve"]):
+        out.append(None if t is None or t not in steps else round(float(curve[steps.index(t)]), 3))
+    return out
 
 
 def assemble(config, ctx, runs, memorizer, claim):
