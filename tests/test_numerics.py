@@ -39,11 +39,12 @@ def _faults(keep: bool) -> int:
 
 @pytest.mark.skipif(not GLIBC, reason="mallopt is glibc's")
 def test_keep_heap_keeps_the_step_buffers_paged_in():
-    """With keep_heap a step's freed buffers stay in the process: no page faults in 20 steps. (Without
-    it glibc may give them back after each step and fault them in again, about 4096 pages per step;
-    whether it does depends on what else sits at the heap's top, so only the kept side is asserted
-    here, and the settings themselves below.)"""
-    assert _faults(True) < 20 * 64
+    """With keep_heap a step's freed buffers stay in the process: at most a few steps' worth of page
+    faults in 20 steps (measured: 0, or 4097 when the heap grew once more during the loop), where a
+    heap given back after every step faults ~4096 pages per step (81 280 measured). Whether the
+    default heap does that depends on what else sits at its top, so only the kept side is asserted
+    here, and the settings themselves below."""
+    assert _faults(True) < 3 * 4096
 
 
 def test_keep_heap_sets_both_glibc_thresholds(monkeypatch):
