@@ -352,8 +352,9 @@ def run(config: Config, ctx: Context) -> Result:
     obs.append(Observable("min over runs of the checkable fraction of logged steps (trajectory instrument)",
                           min(horizon(r) / len(r["twin"]) for r in runs), CHECKABLE_MIN, ">=", role="observation",
                           reason="how far float64 can follow these dynamics; POST HOC an observation (it was a "
-                                 "control, which failed at default scale, 0.381): the one-step rule now checks every "
-                                 "logged step, so the claim no longer rests on the trajectory horizon"))
+                                 "control, which failed at default scale, 0.381): the one-step rule reads the logged "
+                                 "steps its own twins allow (its fraction above), so the claim no longer rests on "
+                                 "the trajectory horizon alone"))
     obs.append(Observable("raw max over runs and all steps of |g'(Tx) - g(x)| / max|g|",
                           max(max(r["error"]) for r in runs), RTOL_F64, "<=", role="observation",
                           reason="the plain rule beyond the checkable horizon, for the record"))
