@@ -25,7 +25,8 @@ POST HOC (added after the default-scale run, whose verdict was `inconclusive`: t
 fraction of logged steps >= 0.5" failed at 0.381): rule 1 is new, and the checkable fraction is now an
 observation about instrument 2 rather than a control. Reason: that control guarded against the
 trajectory rule passing on a single step; the one-step rule now checks the identity's inductive step
-at every logged step (theta'_0 = T theta_0 exactly, by construction), so the claim no longer rests on
+at the logged steps its own twins allow (at least 81% of them at default; theta'_0 = T theta_0
+exactly, by construction), so the claim no longer rests on
 the trajectory horizon, and the fraction measures how far float64 can follow these dynamics, not
 whether the rule can tell a wrong action from a right one (the controls of both rules do that).
 """
@@ -309,17 +310,21 @@ def within_horizon(run: dict) -> float:
     return max(run["error"][:max(horizon(run), 1)])
 
 
+def _one_step_checkable(run: dict) -> list[bool]:
+    """Per logged step: its one-step round-off twin agrees to RTOL_F64 (every step of a run without twins)."""
+    return [t <= RTOL_F64 for t in run["one_step_twin"]] if run["one_step_twin"] else [True] * len(run["one_step"])
+
+
 def one_step_checked(run: dict) -> float:
-    """max one-step T error over the logged steps whose one-step round-off twin agrees to RTOL_F64
-    (every logged step of a run without twins); inf when no step is checkable (the rule then fails)."""
-    twins = run["one_step_twin"] or [0.0] * len(run["one_step"])
-    return max((e for e, t in zip(run["one_step"], twins) if t <= RTOL_F64), default=float("inf"))
+    """max one-step T error over the logged steps checkable in one step (`_one_step_checkable`); inf when
+    no step is checkable (the rule then fails)."""
+    return max((e for e, ok in zip(run["one_step"], _one_step_checkable(run)) if ok), default=float("inf"))
 
 
 def one_step_fraction(run: dict) -> float:
-    """Fraction of the logged steps checkable in one step (see `one_step_checked`)."""
-    twins = run["one_step_twin"] or [0.0] * len(run["one_step"])
-    return sum(t <= RTOL_F64 for t in twins) / len(twins)
+    """Fraction of the logged steps checkable in one step (`_one_step_checkable`)."""
+    ok = _one_step_checkable(run)
+    return sum(ok) / len(ok)
 
 
 def run(config: Config, ctx: Context) -> Result:
