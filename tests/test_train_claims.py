@@ -1,6 +1,7 @@
 """Unit tests of the rules behind claims sample-complexity and rich-generalization, each fed a wrong input
 that a broken rule would pass (controls that bite)."""
 import numpy as np
+import torch
 import pytest
 
 from grokcheck.claims.mohamadi import _nstar
@@ -245,3 +246,25 @@ def test_linf_at_gen_reads_the_norm_at_each_seeds_own_event():
     g = {"gen_step": [20, None, 0], "steps": [[0, 10, 20, 30], [0, 10, 20, 30], [0, 5]],
          "linf_curve": [[1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 4.0], [0.5, 0.7]]}
     assert linf_at_gen(g) == [3.0, None, 0.5]
+
+
+def test_argmax_accuracy_reads_the_regression_net_as_a_classifier():
+    """The paper's construction (f_c(a, b) = 4p 1[a+b=c]) is right on every pair, trained or not; the same
+    net with its output rows shifted by one (f_c reads c - 1) is right on none; the split follows the true
+    triple: a pair is a training pair exactly when (a, b, a + b) is in the training set."""
+    from grokcheck.claims.mohamadi._rg_runs import argmax_accuracy
+    from grokcheck.theory.construction import fourier_weights
+    p = 7
+    W, V = fourier_weights(p)
+    masks = torch.zeros(2, p ** 3, dtype=torch.bool)
+    masks[:, ::3] = True  # every third triple trained
+    params = {"W": torch.stack([W, W]), "V": torch.stack([V, V.roll(1, 0)])}
+    train, test = argmax_accuracy(params, p, masks)
+    assert train[0] == test[0] == 1.0 and train[1] == test[1] == 0.0
+    only = torch.zeros(1, p ** 3, dtype=torch.bool)
+    only[0, (0 * p + 1) * p + 1] = True  # the true triple of pair (0, 1) only
+    only[0, (0 * p + 2) * p + 5] = True  # a false triple of pair (0, 2): not a training pair
+    V_bad = V.clone()
+    V_bad[1] = -V_bad[1] - 1  # wrong on pair (0, 1), whose answer is 1 (and on the other pairs with answer 1)
+    train, test = argmax_accuracy({"W": W[None], "V": V_bad[None]}, p, only)
+    assert train == [0.0] and test == [pytest.approx((p * p - 1 - (p - 1)) / (p * p - 1))]

@@ -12,6 +12,7 @@ import math
 
 import torch
 
+from grokcheck.models.batched import quadratic_pairs_forward
 from grokcheck.models.fused import train_quadratic
 from grokcheck.models.quadratic import QuadraticNet
 from grokcheck.models.train import Data, TrainConfig
@@ -44,7 +45,8 @@ def train_group(task: str, p: int, n: int, seeds: int, cfg: TrainConfig, width: 
     fit = train rel. loss <= fit_value, generalize = test rel. loss <= gen_value).
     shuffle: permute the labels with stream ("control", 0) (a memorization control).
     Returns {"final_test", "final_train", "fit_step", "gen_step", "linf0", "linf", "steps", "test", "train",
-    "linf_curve"}, each a list over runs."""
+    "linf_curve", "diverged_at"}, each a list over runs; "reg" adds "argmax_train" / "argmax_test" (`argmax_accuracy`
+    of the final nets)."""
     x, y = binary_table(p) if task == "cls" else regression_triples(p)
     if shuffle:
         y = y[torch.randperm(len(y), generator=ctx.rng("control", 0))]
@@ -59,8 +61,8 @@ def train_group(task: str, p: int, n: int, seeds: int, cfg: TrainConfig, width: 
         for s in range(seeds):
             masks[i * seeds + s, split_indices(N, n / N, ctx.rng("split", s))[0]] = True
             models.append(make_net(p, width, init, ctx, s, dtype))
-    hists, _ = train_quadratic(models, Data(x, y), masks.to(ctx.device), cfg, fused=fused,
-                               log=lambda m: ctx.log(f"[{task} p={p}] {m}"))
+    hists, params = train_quadratic(models, Data(x, y), masks.to(ctx.device), cfg, fused=fused,
+                                    log=lambda m: ctx.log(f"[{task} p={p}] {m}"))
     key_tr, key_te, cmp = ("train_acc", "test_acc", ">=") if task == "cls" else ("train_loss", "test_loss", "<=")
     scale = 1.0 if task == "cls" else float(p)  # relative loss L / L(Psi_0), L(Psi_0) = p per triple
     out = {k: [] for k in ("final_test", "final_train", "fit_step", "gen_step", "linf0", "linf", "steps", "test",
@@ -79,7 +81,30 @@ def train_group(task: str, p: int, n: int, seeds: int, cfg: TrainConfig, width: 
         out["train"].append(tr)
         out["linf_curve"].append(list(h.metrics["linf"]))
         out["diverged_at"].append(h.diverged_at)
+    if task == "reg":
+        out["argmax_train"], out["argmax_test"] = argmax_accuracy(params, p, masks.to(ctx.device))
     return out
+
+
+@torch.no_grad()
+def argmax_accuracy(params: dict, p: int, triple_masks: torch.Tensor) -> tuple[list, list]:
+    """Accuracy of the regression nets read as classifiers: pair (a, b) is right when argmax_c f_c(a, b) =
+    a + b mod p. A pair counts as trained when its true triple (a, b, a + b) is in the run's training set,
+    as a test pair otherwise (its other triples, target 0, may be trained).
+
+    params {"W": (R, h, 2p), "V": (R, p, h)} final; triple_masks (R, p^3) bool over `regression_triples(p)`
+    (row a p^2 + b p + c). Returns (train, test) accuracies, lists of R floats (NaN for an empty set).
+    The paper plots its regression runs as train / test "accuracy" (Mohamadi+24 Fig 2 left, p = 47) without
+    defining it; this is the reading under which its output layer f(a, b) in R^p is a classifier."""
+    pairs, labels = binary_table(p)
+    pairs, labels = pairs.to(triple_masks.device), labels.to(triple_masks.device)
+    W, V = params["W"], params["V"]
+    R = W.shape[0]
+    logits = quadratic_pairs_forward({"W": W, "V": V}, pairs.expand(R, *pairs.shape))  # (R, p^2, p)
+    right = logits.argmax(2) == labels  # (R, p^2)
+    seen = triple_masks[:, torch.arange(p * p, device=labels.device) * p + labels]  # (R, p^2): true triple trained
+    acc = lambda m: ((right & m).sum(1).double() / m.sum(1).double()).tolist()  # noqa: E731
+    return acc(seen), acc(~seen)
 
 
 def paper_classification_config(steps: int, eval_steps=None) -> TrainConfig:
