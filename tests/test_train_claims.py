@@ -268,3 +268,31 @@ def test_argmax_accuracy_reads_the_regression_net_as_a_classifier():
     V_bad[1] = -V_bad[1] - 1  # wrong on pair (0, 1), whose answer is 1 (and on the other pairs with answer 1)
     train, test = argmax_accuracy({"W": W[None], "V": V_bad[None]}, p, only)
     assert train == [0.0] and test == [pytest.approx((p * p - 1 - (p - 1)) / (p * p - 1))]
+
+
+def test_ngd_setting_reads_rule_3_at_t_gen_and_reports_the_final_norm_beside():
+    """In the NGD setting rule 3 reads the norm at each seed's t_gen: norms flat at t_gen that end as p^(-1/2)
+    pass there (the final reading, -1/2, is an observation beside it) and fail in a setting that reads the
+    final norm; a seed without t_gen leaves rule 3 without a value."""
+    from grokcheck.claims.mohamadi._rg_verdict import CLS, OURS, setting_observables
+
+    def group(p, gen, final_scale):
+        steps = [0, 10, 20, 30]
+        return {"p": p, "n": 10, "final_test": [1.0, 1.0, 1.0], "final_train": [1.0] * 3, "fit_step": [10] * 3,
+                "gen_step": gen, "linf0": [0.1] * 3, "linf": [final_scale * (1 + 0.01 * s) for s in range(3)],
+                "steps": [steps] * 3, "test": [[0.0, 0.5, 1.0, 1.0]] * 3, "train": [[0.0, 1.0, 1.0, 1.0]] * 3,
+                "linf_curve": [[0.1, 0.2, 0.5 + 0.001 * s, final_scale] for s in range(3)], "diverged_at": [None] * 3}
+
+    cfg = rg.Config(cls_ps=(31, 41, 47), seeds=3, bootstrap=10)
+    rng = np.random.default_rng(0)
+    groups = [group(p, [20] * 3, p ** -0.5) for p in (31, 41, 47)]  # flat at t_gen, p^(-1/2) at the end
+    flat = lambda obs: next(o for o in obs if o.name.startswith("flat"))  # noqa: E731
+    obs, _ = setting_observables(CLS, groups, "cls", cfg, rng)
+    assert "t_gen" in flat(obs).name and flat(obs).outcome == "holds"
+    first = next(o for o in obs if o.name.startswith("as first written"))
+    assert first.role == "observation" and first.value == pytest.approx(-0.5, abs=0.01)
+    obs, _ = setting_observables(OURS, groups, "cls", cfg, rng)
+    assert flat(obs).outcome == "fails"
+    groups[1]["gen_step"] = [20, None, 20]
+    obs, _ = setting_observables(CLS, groups, "cls", cfg, rng)
+    assert flat(obs).value is None and flat(obs).outcome == "undecided"

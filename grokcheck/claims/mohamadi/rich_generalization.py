@@ -24,6 +24,11 @@ Decisive rules, fixed before the runs (per setting; statistics over the S seeds)
    [-1/4, 1/4], refuted when it misses it. Reason: the construction's ||theta||_inf does not depend
    on p (Prop 3.8 at h = c p), while the init's own ||theta||_inf scales as p^(-1/2) (uniform bound
    1/sqrt(2p)); 1/4 is halfway, so a norm that tracks the init's scale is not called flat.
+   Post hoc (threshold unchanged; a referee's reading, before the paper-scale classification runs): in the
+   NGD setting rule 3 reads ||theta||_inf at each seed's t_gen, a fixed event. Normalized GD moves theta
+   by lr = 10 at every step whatever the gradient, so the final norm grows with lr x steps, the same at
+   every p: the final norm measures the budget. A seed without t_gen leaves rule 3 without a value
+   (undecided). The final-norm reading as first written is reported beside it (an observation).
    Post hoc (thresholds unchanged): rules 2 and 3 first read a pooled statistic with a percentile
    bootstrap over the 6-9 runs of a setting, labelled 95%; its coverage is unknown and such an
    interval decides nothing (grokcheck.core), so both now read per-seed statistics. Under the first
