@@ -15,7 +15,8 @@ first logit on 256 pairs from the "subset" stream; rules of claims/mohamadi/_ker
 - the step-length arms (NGD lr 1, lr 0.1): their first step is lr / ||theta_0|| (0.16, 0.016 against 1.6
   at lr 10), and they too leave the band before their fit (lr 1) or before any fit (lr 0.1, 200 steps);
 - the alpha trend: one seed's tau is a point of coverage 0, so the trend setting is undecided at ci
-  (never refuted by one seed).
+  (never refuted by one seed);
+- the paper's raw-drift measurement and its rescaling check are observations (post hoc), no setting.
 """
 import math
 
@@ -123,3 +124,14 @@ def test_one_seed_alpha_trend_decides_nothing(ci_result):
         o = r.observable(name)
         assert o.coverage == 0 and o.outcome == "undecided", o.describe()
     assert r.setting_verdicts[ke.TREND] == "inconclusive" and len(r.series["trend"]["tau_gap_seeds"]) == 1
+
+
+def test_the_paper_measurement_is_reported_not_decisive(ci_result):
+    """Post hoc (`kernel_exit.MEASUREMENT_DEMOTED`): the raw-drift rule held on kernels that only rescale at
+    default, so it and its rescaling check are observations of 'paper: measurement', a setting with no verdict."""
+    r = ci_result(CLAIM_ID)
+    meas = [o for o in r.observables if o.setting == ke.MEAS]
+    assert len(meas) == 3 and all(o.role == "observation" for o in meas), [(o.name, o.role) for o in meas]
+    assert any(o.name.startswith("control: the measurement rule on kernels that only rescale") for o in meas)
+    assert ke.MEAS not in r.setting_verdicts and ke.MEAS not in r.budget_gaps
+    assert ke.MEASUREMENT_DEMOTED in r.notes
