@@ -7,10 +7,10 @@ fan-in) init times alpha, cross-entropy, normalized GD lr 10, l_inf penalty 1e-2
 training pairs, p in {47, 97} (paper scale, 5e4 steps, eNTK on 20,000 points: the closed form makes
 that cheap on a GPU). Default scale: p = 47, the paper's smallest, with an eNTK subset of 2048 pairs from the
 claim's own stream (was p = 31 and 512 pairs while the suite's default run had no room: p = 47 measured 2.8x
-slower; the claim takes 395 s at p = 47 on 2 idle cores against 140 s at p = 31, which puts the default run near 23 of its 30 minutes), 3 seeds per alpha, 2000 steps (below the paper's
-budget: the settings declare that gap, so an event still pending there is `inconclusive (budget)`; an exit
-that happened inside the budget is decided;
-an interval wholly on the failing side refutes at any scale, grokcheck.core).
+slower; the claim takes 395-486 s at p = 47 on 2 idle cores against 140 s at p = 31, and the whole default
+run of 293d582 took 25.2 of its 30 minutes), 3 seeds per alpha, 2000 steps (below the paper's budget: the
+settings declare that gap, so an event still pending there is `inconclusive (budget)`; an exit that happened
+inside the budget is decided; an interval wholly on the failing side refutes at any scale, grokcheck.core).
 
 The rules (calibrated kernel exit, functional exit, regime, measurement, alpha trend) are those of
 `_kernel_regime` (fixed there before any run, with their reasons). Settings and what they decide:
