@@ -38,3 +38,13 @@ def test_out_of_range_overrides_are_refused_before_any_work(capsys, tmp_path, cl
     err = capsys.readouterr().err.strip()
     assert code == EXIT_USAGE and message in err and "\n" not in err, err
     assert not (tmp_path / claim / "error.log").exists()
+
+
+def test_an_optional_part_can_be_emptied_where_a_scale_runs_it_empty():
+    """sample-complexity runs no regression at ci and default (reg_ps = ()), so paper scale may switch it off;
+    ps, never empty at any scale, stays refused (above)."""
+    from grokcheck.overrides import parse_assignments, resolve_config
+    c = resolve_config("sample-complexity", "paper", None, parse_assignments(["reg_ps=()", "ps=23,31"]))
+    assert c.reg_ps == () and c.ps == (23, 31)
+    with pytest.raises(ValueError, match="ps must not be empty"):
+        resolve_config("sample-complexity", "paper", None, parse_assignments(["ps=()"]))
