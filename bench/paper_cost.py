@@ -264,7 +264,7 @@ def fourier_features(scale):
                                 len(eval_grid(c.steps, n_uniform=40, per_decade=20))))
     for p in c.ngd_ps:
         rows.append(train_group(C, f"paper NGD p={p}", p, 4 * p, [_frac_n(p, fraction_for(p))] * c.seeds, c.ngd_steps,
-                                "f32", AUTOGRAD, len(eval_grid(c.ngd_steps, n_uniform=40, per_decade=20))))
+                                "f64", AUTOGRAD, len(eval_grid(c.ngd_steps, n_uniform=40, per_decade=20))))
     return rows
 
 
