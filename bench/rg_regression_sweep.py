@@ -52,11 +52,10 @@ def sweep(p: int, steps: int, alphas, lrs, seeds: int, penalty_weight: float = 1
     for c, (a, lr) in enumerate(cells):
         runs = range(c * seeds, (c + 1) * seeds)
         test = [[v / p for v in hists[r].metrics["test_loss"]] for r in runs]
-        med = lambda v: statistics.median(v)  # noqa: E731
-        rows.append({"alpha": a, "lr": lr, "final_test": med([t[-1] for t in test]),
-                     "min_test": med([min(t) for t in test]),
-                     "final_train": med([hists[r].metrics["train_loss"][-1] / p for r in runs]),
-                     "argmax_test": med([am_test[r] for r in runs]),
+        rows.append({"alpha": a, "lr": lr, "final_test": statistics.median([t[-1] for t in test]),
+                     "min_test": statistics.median([min(t) for t in test]),
+                     "final_train": statistics.median([hists[r].metrics["train_loss"][-1] / p for r in runs]),
+                     "argmax_test": statistics.median([am_test[r] for r in runs]),
                      "diverged": sum(hists[r].diverged_at is not None for r in runs)})
     return rows
 
