@@ -300,12 +300,10 @@ def resolve_config(claim_id: str, scale: str, seed: int | None = None, assignmen
         validate_config(config)
         if getattr(config, "seed", None) is not None:  # the run seed's range, before any work
             check_seed(config.seed)
-        base = scaled_config(claim_id, scale, seed)
-        scales = [scaled_config(claim_id, s) for s in SCALES]
+        scales = [scaled_config(claim_id, s) for s in SCALES]  # `scale` is one of them
         for f in dataclasses.fields(config):  # a sweep emptied by an override has nothing to run, unless one
             # of the claim's own scales runs it empty (an optional part: e.g. sample-complexity's reg_ps)
-            if getattr(config, f.name) == () and getattr(base, f.name) != () \
-                    and all(getattr(c, f.name) != () for c in scales):
+            if getattr(config, f.name) == () and all(getattr(c, f.name) != () for c in scales):
                 raise ValueError(f"{f.name} must not be empty")
     except ValueError as exc:
         raise ValueError(f"{claim_id}: {str(exc).splitlines()[0]}") from None
