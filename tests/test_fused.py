@@ -102,6 +102,51 @@ def test_analytic_gradients_equal_autograd():
             torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-15)
 
 
+def _alone(W, V, rows, r, loss, chunk):
+    """quadratic_grads of run r of `rows` on its own (its own rows only, no padding)."""
+    n = int((rows.w[r] > 0).sum())
+    one = _Rows(rows.tokens[r:r + 1, :n], rows.y[r:r + 1, :n], rows.w[r:r + 1, :n], rows.p, chunk)
+    return quadratic_grads(W[r:r + 1], V[r:r + 1], one, loss)
+
+
+@pytest.mark.parametrize("triples,loss", [(False, "ce"), (False, "mse"), (True, "mse")])
+def test_chunks_skip_runs_without_rows(triples, loss):
+    """Runs of different n: a row chunk past a run's n leaves that run out of its products, and every
+    run's loss and gradients equal its own computation (its rows alone, same chunk boundaries) exactly."""
+    data, models, masks = _setup(p=5, R=3, fracs=(0.2, 0.5, 0.9), triples=triples)
+    W = torch.stack([m.W.detach() for m in models])
+    V = torch.stack([m.V.detach() for m in models])
+    idx, w = masks_to_index(masks)
+    chunk = 4
+    rows = _Rows(data.inputs[idx], data.targets[idx].double() if triples else data.targets[idx], w, 5, chunk)
+    counts = masks.sum(1).tolist()
+    for c, (*_, runs) in enumerate(rows.chunks):  # the chunk starting at row c * chunk keeps the runs with rows there
+        want = [r for r in range(3) if counts[r] > c * chunk]
+        assert (runs is None) == (len(want) == 3) and (runs is None or runs.tolist() == want)
+    assert any(runs is not None for *_, runs in rows.chunks)
+    loss_r, dW, dV = quadratic_grads(W, V, rows, loss)
+    for r in range(3):
+        l1, dW1, dV1 = _alone(W, V, rows, r, loss, chunk)
+        torch.testing.assert_close(loss_r[r:r + 1], l1, rtol=1e-15, atol=0)
+        torch.testing.assert_close(dW[r:r + 1], dW1, rtol=1e-15, atol=0)
+        torch.testing.assert_close(dV[r:r + 1], dV1, rtol=1e-15, atol=0)
+
+
+def test_chunk_with_wrong_runs_is_caught():
+    """The skip test can fail: a chunk that names the wrong run puts its rows into another run's gradient."""
+    data, models, masks = _setup(p=5, R=3, fracs=(0.2, 0.5, 0.9))
+    W = torch.stack([m.W.detach() for m in models])
+    V = torch.stack([m.V.detach() for m in models])
+    idx, w = masks_to_index(masks)
+    rows = _Rows(data.inputs[idx], data.targets[idx], w, 5, 4)
+    c = next(i for i, ch in enumerate(rows.chunks) if ch[-1] is not None and len(ch[-1]) == 1)
+    rows.chunks[c] = (*rows.chunks[c][:-1], torch.tensor([0]))  # run 2's rows booked to run 0
+    _, _, dV = quadratic_grads(W, V, rows, "ce")
+    _, _, dV2 = _alone(W, V, rows, 2, "ce", 4)
+    with pytest.raises(AssertionError):
+        torch.testing.assert_close(dV[2:3], dV2, rtol=1e-12, atol=1e-15)
+
+
 def test_wrong_gradient_is_caught():
     """The agreement test can fail: a sign slip in dV (one run) is far outside the tolerance."""
     data, models, masks = _setup(p=5, R=2)

@@ -18,6 +18,11 @@ sparse (CSR) matrix product built once per set of live runs. The optimizers of m
 arithmetic, eps / betas / momentum from the config) and every penalty of models/penalties.py
 (`penalty_subgradient(..., runs=True)`) act on the stacked state (W (R, h, 2p), V (R, p, h)).
 
+Runs of different n: the rows are cut into chunks (`row_chunk_rows`) and a chunk past a run's n_r
+leaves that run out of its products (`_Rows`), so a grid of training sizes costs about its own rows,
+not R n_max; a caller with such a grid cuts the chunks at its smallest n. The chunk boundaries do not
+depend on the other runs, so each run's sums are the ones it would have alone.
+
 Evaluation runs only at the eval steps, over the whole table in chunks of R x `eval_rows` rows,
 with per-run sums instead of per-run boolean selections. A run whose loss turns NaN/Inf is
 frozen (`History.diverged_at`), and `stop(step, run, metrics)` may freeze a run once its event
@@ -42,24 +47,28 @@ from grokcheck.models.train import DTYPES, Data, History, TrainConfig, check_tar
 from grokcheck.theory.validation import check_int
 
 
-def scatter_matrix(targets: torch.Tensor, valid: torch.Tensor, rows_per_run: int, dtype) -> torch.Tensor:
-    """The adjoint of a gather as a CSR matrix S (R * rows_per_run, R * n): S @ src (R * n, h) adds
-    src row (r, i) into rows r * rows_per_run + targets[r, i, j] (j < k) wherever valid[r, i].
+def scatter_matrix(targets: torch.Tensor, valid: torch.Tensor, rows_per_run: int, dtype,
+                   runs: torch.Tensor | None = None, total: int | None = None) -> torch.Tensor:
+    """The adjoint of a gather as a CSR matrix S (total * rows_per_run, R * n): S @ src (R * n, h) adds
+    src row (i, j) into rows runs[i] * rows_per_run + targets[i, j, l] (l < k) wherever valid[i, j].
 
-    targets (R, n, k) long, valid (R, n) bool. Built once per set of live runs (the training rows are fixed)."""
+    targets (R, n, k) long, valid (R, n) bool; runs (R,) the stacked runs these R are (default 0..R-1,
+    total R). Built once per set of live runs (the training rows are fixed)."""
     R, n, k = targets.shape
     device = targets.device
-    flat = (targets + torch.arange(R, device=device)[:, None, None] * rows_per_run).reshape(-1)  # (R n k,)
+    runs = torch.arange(R, device=device) if runs is None else runs
+    total = R if total is None else total
+    flat = (targets + runs[:, None, None] * rows_per_run).reshape(-1)  # (R n k,)
     keep = valid[..., None].expand(R, n, k).reshape(-1)
     src = torch.arange(R * n, device=device).repeat_interleave(k)[keep]
     dst = flat[keep]
     order = torch.argsort(dst, stable=True)
-    crow = torch.zeros(R * rows_per_run + 1, dtype=torch.long, device=device)
-    crow[1:] = torch.cumsum(torch.bincount(dst, minlength=R * rows_per_run), 0)
+    crow = torch.zeros(total * rows_per_run + 1, dtype=torch.long, device=device)
+    crow[1:] = torch.cumsum(torch.bincount(dst, minlength=total * rows_per_run), 0)
     with warnings.catch_warnings():  # "sparse CSR support is in beta": the CSR @ dense product is all we use
         warnings.simplefilter("ignore", UserWarning)
         return torch.sparse_csr_tensor(crow, src[order], torch.ones(len(src), dtype=dtype, device=device),
-                                       (R * rows_per_run, R * n), check_invariants=True)
+                                       (total * rows_per_run, R * n), check_invariants=True)
 
 
 CHUNK_BYTES = GROUP_BYTES  # per (R, rows, h) activation of one row chunk on the CPU (heap-served: see groups)
@@ -67,23 +76,32 @@ CHUNK_BYTES = GROUP_BYTES  # per (R, rows, h) activation of one row chunk on the
 
 class _Rows:
     """The training rows of a set of runs: tokens (R, n, 2 | 3) long, targets (R, n), weights (R, n)
-    (1 / n_r, 0 on padding), cut into row chunks of `chunk` rows per run. Each chunk keeps its
-    gather indices into the stacked tables (W^T as (R * 2p, h), V as (R * p, h)) and the CSR
-    adjoints of those gathers, built once."""
+    (1 / n_r, 0 on padding: each run's own rows come first, `batched.masks_to_index`), cut into row
+    chunks of `chunk` rows per run. Each chunk keeps the runs that have training rows in it (`runs`:
+    None for all R, else their indices; a run with fewer rows leaves the products of the chunks past
+    its n_r, so runs of different n cost their own rows, not n_max), their gather indices into the
+    stacked tables (W^T as (R * 2p, h), V as (R * p, h)) and the CSR adjoints of those gathers, built
+    once. The chunk boundaries do not depend on which runs a chunk keeps, so a run's sums are the same
+    whatever the other runs' n."""
 
     def __init__(self, tokens, targets, weights, p: int, chunk: int):
         self.tokens, self.y, self.w, self.p, self.chunk = tokens, targets, weights, p, chunk
         R, n, k = tokens.shape
-        base = torch.arange(R, device=tokens.device)[:, None]
+        device = tokens.device
+        counts = (weights > 0).sum(1)  # (R,) training rows per run
         self.chunks = []
         for s in range(0, n, chunk):
-            tk, w = tokens[:, s:s + chunk], weights[:, s:s + chunk]
-            cols = torch.stack([tk[..., 0], tk[..., 1] + p], 2)  # (R, c, 2) columns of W
-            flat_ab = (cols + 2 * p * base[..., None]).reshape(-1, 2)  # (R c, 2) rows of the W^T table
-            S_W = scatter_matrix(cols, w > 0, 2 * p, weights.dtype)
-            flat_c = tk[..., 2] + p * base if k == 3 else None  # (R, c) rows of the V table
-            S_V = scatter_matrix(tk[..., 2:], w > 0, p, weights.dtype) if k == 3 else None
-            self.chunks.append((flat_ab, flat_c, targets[:, s:s + chunk], w, S_W, S_V))
+            live = counts > s
+            runs = None if bool(live.all()) else torch.nonzero(live).flatten()
+            sel = (lambda t: t) if runs is None else (lambda t: t[runs])
+            tk, w = sel(tokens)[:, s:s + chunk], sel(weights)[:, s:s + chunk]
+            base = (torch.arange(R, device=device) if runs is None else runs)[:, None]
+            cols = torch.stack([tk[..., 0], tk[..., 1] + p], 2)  # (R', c, 2) columns of W
+            flat_ab = (cols + 2 * p * base[..., None]).reshape(-1, 2)  # (R' c, 2) rows of the W^T table
+            S_W = scatter_matrix(cols, w > 0, 2 * p, weights.dtype, runs, R)
+            flat_c = tk[..., 2] + p * base if k == 3 else None  # (R', c) rows of the V table
+            S_V = scatter_matrix(tk[..., 2:], w > 0, p, weights.dtype, runs, R) if k == 3 else None
+            self.chunks.append((flat_ab, flat_c, sel(targets)[:, s:s + chunk], w, S_W, S_V, runs))
 
     def subset(self, runs: torch.Tensor) -> "_Rows":
         return _Rows(self.tokens[runs], self.y[runs], self.w[runs], self.p, self.chunk)
@@ -105,38 +123,47 @@ def quadratic_grads(W: torch.Tensor, V: torch.Tensor, rows: _Rows, loss: str):
     run_loss = torch.zeros(R, dtype=W.dtype, device=W.device)
     dV = torch.zeros_like(V)
     dWt = torch.zeros(R * two_p, width, dtype=W.dtype, device=W.device)
-    for flat_ab, flat_c, y, w, S_W, S_V in rows.chunks:
-        n = y.shape[1]
-        H = F.embedding_bag(flat_ab, table, mode="sum").reshape(R, n, width)  # W[:, a] + W[:, p + b], (R, n, h)
+    for flat_ab, flat_c, y, w, S_W, S_V, runs in rows.chunks:
+        Rc, n = y.shape  # the chunk's runs (all R, or those with rows here: `runs`)
+        H = F.embedding_bag(flat_ab, table, mode="sum").reshape(Rc, n, width)  # W[:, a] + W[:, p + b], (Rc, n, h)
         Z = H * H
-        if flat_c is None:  # logits transposed, (R, p, n): the faster layout of the three products on the CPU
-            out = torch.bmm(V, Z.transpose(1, 2))  # F^T = V Z^T, (R, p, n)
+        part = torch.zeros(Rc, dtype=W.dtype, device=W.device)  # the chunk's per-run losses
+        if flat_c is None:  # logits transposed, (Rc, p, n): the faster layout of the three products on the CPU
+            Vr = V if runs is None else V[runs]  # (Rc, p, h)
+            dVr = dV if runs is None else dV[runs]  # a copy for a subset: written back below
+            out = torch.bmm(Vr, Z.transpose(1, 2))  # F^T = V Z^T, (Rc, p, n)
             w2 = 2 * w[:, None, :]  # G2 = 2 G: the factor 2 of dH rides on the small (p, n) tensor (exact)
             if loss == "ce":
                 ls = torch.log_softmax(out, 1)
-                run_loss += (-ls.gather(1, y[:, None, :])[:, 0] * w).sum(1)
+                part += (-ls.gather(1, y[:, None, :])[:, 0] * w).sum(1)
                 # softmax = exp(log-softmax); probabilities below the smallest normal number are raised to it
                 # (an absolute change < 1.2e-38 in float32): exp of large negative inputs takes a slow path
                 # on the CPU (10x the float32 step's exp at margins ~100)
                 G2 = ls.clamp_(min=math.log(torch.finfo(ls.dtype).tiny)).exp_().mul_(w2)
-                G2.scatter_add_(1, y[:, None, :], -w2)  # 2 w (softmax - onehot), (R, p, n)
+                G2.scatter_add_(1, y[:, None, :], -w2)  # 2 w (softmax - onehot), (Rc, p, n)
             else:
                 target = F.one_hot(y, p).to(out.dtype).transpose(1, 2) if not y.is_floating_point() else y[:, None, :]
                 d = out.sub_(target)
-                run_loss += ((d * d).sum(1) * w).sum(1)
+                part += ((d * d).sum(1) * w).sum(1)
                 G2 = d.mul_(2 * w2)  # 2 (2 w d)
-            dV.baddbmm_(G2, Z, alpha=0.5)  # G^T Z, (R, p, h)
-            dH = torch.bmm(G2.transpose(1, 2), V).mul_(H)  # 2 (G V) * H, (R, n, h)
+            dVr.baddbmm_(G2, Z, alpha=0.5)  # G^T Z, (Rc, p, h)
+            dH = torch.bmm(G2.transpose(1, 2), Vr).mul_(H)  # 2 (G V) * H, (Rc, n, h)
         else:
             if loss != "mse":
                 raise ValueError(f"the regression output (triples) trains with loss 'mse', got {loss!r}")
-            Vc = F.embedding(flat_c, V.reshape(R * p, width))  # (R, n, h)
-            d = (Z * Vc).sum(2) - y.to(Z.dtype)  # (R, n)
-            run_loss += (d * d * w).sum(1)
-            dg = (2 * w * d)[..., None]  # (R, n, 1)
-            dV.view(R * p, width).addmm_(S_V, (Z * dg).reshape(R * n, width))
+            Vc = F.embedding(flat_c, V.reshape(R * p, width))  # (Rc, n, h)
+            d = (Z * Vc).sum(2) - y.to(Z.dtype)  # (Rc, n)
+            part += (d * d * w).sum(1)
+            dg = (2 * w * d)[..., None]  # (Rc, n, 1)
+            dV.view(R * p, width).addmm_(S_V, (Z * dg).reshape(Rc * n, width))
             dH = (Vc * (2 * dg)).mul_(H)
-        dWt.addmm_(S_W, dH.reshape(R * n, width))
+        if runs is None:
+            run_loss += part
+        else:
+            run_loss.index_add_(0, runs, part)
+            if flat_c is None:
+                dV[runs] = dVr
+        dWt.addmm_(S_W, dH.reshape(Rc * n, width))
     dW = dWt.reshape(R, two_p, width).transpose(1, 2)  # (R, h, 2p)
     return run_loss.double(), dW, dV
 

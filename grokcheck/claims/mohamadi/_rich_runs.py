@@ -53,7 +53,7 @@ def train_runs(ctx, *, p: int, width: int, fraction: float, steps: int, runs: li
                lr: float = 1e-2, weight_decay: float = 1.0, penalty: str | None = None, penalty_weight: float = 0.0,
                loss: str = "ce", init_scale: float = 1.0, antisymmetric: bool = False, lrs=None,
                shuffle: bool = False, dtype: str = "float32", n_eval: int = 40, track_margin: bool = True,
-               tag: str = "runs", fused: bool = False, penalty_weights=None) -> dict:
+               tag: str = "runs", fused: bool = False, penalty_weights=None, row_chunk_rows: int | None = None) -> dict:
     """Train the runs `runs` (list of run indices) in one batched pass; memoized as one sub-run.
 
     Returns a dict of plain values: histories (list of History.to_dict), masks (R, p^2) bool,
@@ -62,6 +62,8 @@ def train_runs(ctx, *, p: int, width: int, fraction: float, steps: int, runs: li
     l_inf margin on each run's training set at the eval steps (NaN unless track_margin).
     penalty_weights: per-run weights (len(runs),) of `penalty` (a lambda sweep in one pass; the fused
     engine), instead of the common penalty_weight.
+    row_chunk_rows: training rows per run of one gradient chunk of the fused engine (`models.fused._Rows`:
+    a run leaves the chunks past its own n, so a grid of fractions should cut at its smallest n).
     """
     listed = lambda v: list(v) if isinstance(v, (list, tuple)) else v  # noqa: E731  (JSON-able spec)
     spec = {"p": p, "width": width, "fraction": listed(fraction), "steps": steps, "runs": list(runs),
@@ -74,12 +76,14 @@ def train_runs(ctx, *, p: int, width: int, fraction: float, steps: int, runs: li
         spec["fused"] = True
     if penalty_weights is not None:  # absent from the spec when unused (earlier sub-runs keep their keys)
         spec["penalty_weights"] = [float(w) for w in penalty_weights]
+    if row_chunk_rows is not None:  # likewise
+        spec["row_chunk_rows"] = int(row_chunk_rows)
     return ctx.memo(tag, spec, lambda: _train(ctx, **spec))
 
 
 def _train(ctx, *, p, width, fraction, steps, runs, optimizer, lr, weight_decay, penalty, penalty_weight, loss,
            init_scale, antisymmetric, lrs, shuffle, dtype, n_eval, track_margin, fused=False,
-           penalty_weights=None) -> dict:
+           penalty_weights=None, row_chunk_rows=None) -> dict:
     x, y = binary_table(p)
     if shuffle:
         y = y[torch.randperm(len(y), generator=ctx.rng("control", runs[0]))]
@@ -112,7 +116,7 @@ def _train(ctx, *, p, width, fraction, steps, runs, optimizer, lr, weight_decay,
                 fit_params[r] = (step, {k: v[r].detach().clone().cpu() for k, v in params.items()})
         margin_rows.append(row)
 
-    extra = {} if penalty_weights is None else {"penalty_weights": penalty_weights}
+    extra = {k: v for k, v in (("penalty_weights", penalty_weights), ("row_chunk_rows", row_chunk_rows)) if v is not None}
     hist, final = train_quadratic(models, Data(x, y), masks, cfg, fused=fused, lrs=lrs, callbacks=[snapshot], **extra,
                                 log=lambda m: ctx.log(f"[p={p} {optimizer}, {R} runs] {m}"))
     final = _stack(final)
