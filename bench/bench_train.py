@@ -19,8 +19,12 @@ the GEMM is re-measured next to each row: the ratios are what count):
 3. paper: the paper's setting timed end to end by `train_fused` over a measured fraction of the
    steps (--paper-steps), extrapolated to 3e4 steps plus the claim grid's evaluations:
    p = 47 with 5 seeds and p = 97 with 3 seeds, float64 and float32.
+4. grid: runs of different n in one pass (kernel-rich-phase's paper grid at one alpha, p = 47, 24 runs
+   of n = 221..1767): the fused step with every run padded to n_max against row chunks that a run
+   leaves past its own n, at the default chunk and at the grid's smallest n; the rate counts each
+   run's own rows only.
 
-    python bench/bench_train.py [--ps 31 47 97] [--R 8] [--repeats 5] [--device cpu|cuda] [--skip-paper]
+    python bench/bench_train.py [--ps 31 47 97] [--R 8] [--repeats 5] [--device cpu|cuda] [--skip-paper] [--skip-grid]
 
 Profile measured with `--threads 1 --clock cpu` on 2 CPU cores shared with four other agents (load
 average 10-11; ms of CPU time per step, best of 3 steps; eval = ms per call, eval/step = amortized
@@ -238,7 +242,9 @@ def fused_step_time(models, data, masks, cfg, steps: int, repeats: int, chunk: i
             loss, gW, gV = quadratic_grads(W, V, rows, cfg.loss)
             bool((~torch.isfinite(loss)).any())
             grads = [gW, gV]
-            torch._foreach_add_(grads, penalty_subgradient(cfg.penalty, [W, V], runs=True), alpha=cfg.penalty_weight)
+            if cfg.penalty is not None:
+                torch._foreach_add_(grads, penalty_subgradient(cfg.penalty, [W, V], runs=True),
+                                    alpha=cfg.penalty_weight)
             opt.step(grads, cfg.lr, ones)
     return _best(block, repeats, device) / steps
 
@@ -315,6 +321,45 @@ def print_rates(ps, R, dtypes, device, repeats: int, gemm: int, target_flops: fl
                   f"{1e3 * tf:>9.2f} {1e3 * ta:>11.2f} {ta / tf:>7.2f}x", flush=True)
 
 
+GRID_FRACTIONS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)  # kernel-rich-phase's paper grid (3 seeds each)
+
+
+def grid_case(p: int, dtype: str, device, seeds: int = 3):
+    """(models, data, masks, config) of kernel-rich-phase's paper grid at one alpha: runs of training
+    fractions GRID_FRACTIONS x seeds (n = 221..1767 at p = 47), Adam, MSE, h = 4p."""
+    x, y = binary_table(p)
+    N = len(y)
+    fr = [f for f in GRID_FRACTIONS for _ in range(seeds)]
+    masks = torch.zeros(len(fr), N, dtype=torch.bool)
+    for r, f in enumerate(fr):
+        masks[r, split_indices(N, f, seed=r)[0]] = True
+    models = [QuadraticNet(p, 4 * p, generator=torch.Generator().manual_seed(r), dtype=DTYPES[dtype], device=device)
+              for r in range(len(fr))]
+    cfg = TrainConfig(steps=1, lr=1e-3, optimizer="adam", loss="mse", weight_decay=0.0, dtype=dtype, eval_steps=(0, 1))
+    return models, Data(x.to(device), y.to(device)), masks.to(device), cfg
+
+
+def print_grid(p: int, device, dtypes, repeats: int, gemm: int):
+    """Runs of different n in one fused pass: every run padded to n_max (one chunk holds every run's rows)
+    against chunks that runs past their own n leave (`models.fused._Rows`), at the default chunk and at
+    the grid's smallest n (what kernel-rich-phase passes)."""
+    print(f"\n## 4. a grid of training sizes in one pass (kernel-rich-phase's paper grid at one alpha: p = {p}, "
+          f"fractions {GRID_FRACTIONS[0]}..{GRID_FRACTIONS[-1]} x 3 seeds, Adam, MSE)")
+    print(f"{'dtype':>8} {'runs':>4} {'chunk':>12} {'ms/step':>8} {'vs padded':>9} {'GFLOP/s (own rows)':>18} {'of GEMM':>7}")
+    for dtype in dtypes:
+        models, data, masks, cfg = grid_case(p, dtype, device)
+        R, counts = len(models), masks.sum(1).tolist()
+        flops = sum(step_flops(p, int(n)) for n in counts)  # each run's own rows
+        g = gemm_rate(gemm, DTYPES[dtype], device, repeats)
+        chunks = (("padded", max(counts)), ("default", None), ("smallest n", min(counts)))
+        times = {k: fused_step_time(models, data, masks, cfg, 2, repeats, chunk=c) for k, c in chunks}
+        for k, c in chunks:
+            t = times[k]
+            label = f"{k} {c or row_chunk(R, 4 * p, DTYPES[dtype], device)}"
+            print(f"{dtype:>8} {R:>4} {label:>12} {1e3 * t:>8.2f} {times['padded'] / t:>8.2f}x "
+                  f"{flops / t / 1e9:>18.1f} {flops / t / g:>7.1%}", flush=True)
+
+
 def print_paper(device, dtypes, frac_steps: dict):
     print(f"\n## 3. paper setting (NGD lr 10, l_inf 1e-20, n = 2p^(5/3), h = 4p, {PAPER_STEPS} steps), "
           f"train_fused, extrapolated from a measured fraction")
@@ -358,6 +403,7 @@ def main(argv=None):
                          "work took while it ran, without the waits for a core)")
     ap.add_argument("--skip-profile", action="store_true")
     ap.add_argument("--skip-paper", action="store_true")
+    ap.add_argument("--skip-grid", action="store_true")
     args = ap.parse_args(argv)
     set_numerics(args.threads or 0)  # TF32 off, the claims' heap settings (numerics.keep_heap)
     global _clock
@@ -371,6 +417,8 @@ def main(argv=None):
     if not args.skip_profile:
         print_profile(args.ps, args.R, args.dtypes, args.device, args.profile_steps)
     print_rates(args.ps, args.R, args.dtypes, args.device, args.repeats, gemm, target)
+    if not args.skip_grid:
+        print_grid(47, args.device, args.dtypes, args.repeats, gemm)
     if not args.skip_paper:
         print_paper(args.device, args.dtypes, {47: args.paper_steps[0], 97: args.paper_steps[1]})
     load = " ".join(f"{v:.1f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
