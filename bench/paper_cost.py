@@ -228,9 +228,9 @@ def kernel_rich_phase(scale):
     h, ev = c.width_factor * c.p, len(eval_grid(c.steps, n_uniform=30, per_decade=15))
     ns = [_frac_n(c.p, f) for f in c.fractions for _ in range(c.n_seeds)]
     return [train_group(C, f"Adam grid ({len(c.alphas)} alphas x {len(c.fractions)} fractions)", c.p, h,
-                        ns * len(c.alphas), c.steps, "f32", AUTOGRAD, ev, note=f"{len(c.alphas)} groups"),
+                        ns * len(c.alphas), c.steps, "f32", FUSED, ev, note=f"{len(c.alphas)} groups"),
             train_group(C, "shuffled control", c.p, h, [_frac_n(c.p, c.fractions[-1])] * c.n_seeds, c.steps, "f32",
-                        AUTOGRAD, ev)]
+                        FUSED, ev)]
 
 
 def linf_role(scale):
