@@ -23,6 +23,8 @@ the GEMM is re-measured next to each row: the ratios are what count):
    of n = 221..1767): the fused step with every run padded to n_max against row chunks that a run
    leaves past its own n, at the default chunk and at the grid's smallest n; the rate counts each
    run's own rows only.
+5. full (--full P SEEDS DTYPE, repeatable): the paper's classification setting run end to end by
+   `train_fused` (all 3e4 steps, the claims' evaluation grid), wall time and final test accuracies.
 
     python bench/bench_train.py [--ps 31 47 97] [--R 8] [--repeats 5] [--device cpu|cuda] [--skip-paper] [--skip-grid]
 
@@ -54,6 +56,7 @@ the (R, rows, h) activations.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import time
 
@@ -386,6 +389,24 @@ def print_paper(device, dtypes, frac_steps: dict):
                   f"{len(grid):>5} {total / 60:>13.1f} min", flush=True)
 
 
+def print_full(p: int, seeds: int, dtype: str, device):
+    """The paper's classification setting run end to end, not extrapolated: `train_fused` with the
+    claims' evaluation grid (30 uniform + 10 per decade) over all PAPER_STEPS steps; wall time and each
+    seed's final and best test accuracy (seeds 0..seeds-1 of `case`: a timing run, decides nothing)."""
+    models, data, masks, cfg = case(p, seeds, dtype, device, PAPER_STEPS)
+    cfg = dataclasses.replace(cfg, eval_steps=eval_grid(PAPER_STEPS, n_uniform=30, per_decade=10))
+    _sync(device)
+    t0 = time.perf_counter()
+    hists, _ = train_fused(models, data, masks, cfg, log=lambda m: print(f"    [{time.perf_counter() - t0:7.1f} s] {m}",
+                                                                           flush=True))
+    _sync(device)
+    t = time.perf_counter() - t0
+    final = [round(h.last("test_acc"), 4) for h in hists]
+    best = [round(max(h.metrics["test_acc"]), 4) for h in hists]
+    print(f"{dtype:>8} {p:>4} {seeds:>5} {PAPER_STEPS:>6} {t / 60:>9.1f} min  final test acc {final}  best {best}",
+          flush=True)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ps", type=int, nargs="+", default=[31, 47, 97])
@@ -404,6 +425,9 @@ def main(argv=None):
     ap.add_argument("--skip-profile", action="store_true")
     ap.add_argument("--skip-paper", action="store_true")
     ap.add_argument("--skip-grid", action="store_true")
+    ap.add_argument("--full", nargs=3, action="append", default=[], metavar=("P", "SEEDS", "DTYPE"),
+                    help="also run the paper's classification setting end to end (all 3e4 steps, with the claims' "
+                         "evaluations) at P with SEEDS seeds in DTYPE; repeatable")
     args = ap.parse_args(argv)
     set_numerics(args.threads or 0)  # TF32 off, the claims' heap settings (numerics.keep_heap)
     global _clock
@@ -421,6 +445,13 @@ def main(argv=None):
         print_grid(47, args.device, args.dtypes, args.repeats, gemm)
     if not args.skip_paper:
         print_paper(args.device, args.dtypes, {47: args.paper_steps[0], 97: args.paper_steps[1]})
+    if args.full:
+        print(f"\n## 5. paper setting end to end (NGD lr 10, l_inf 1e-20, n = 2p^(5/3), h = 4p, {PAPER_STEPS} steps, "
+              f"the claims' evaluation grid), train_fused, wall clock")
+    for p, seeds, dtype in args.full:
+        if dtype not in DTYPES:
+            ap.error(f"--full: DTYPE must be one of {list(DTYPES)}, got {dtype!r}")
+        print_full(int(p), int(seeds), dtype, args.device)
     load = " ".join(f"{v:.1f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     print(f"\nload avg (1/5/15 min) at end: {load} (2 cores shared: ratios to the same-run GEMM are what count)")
 
