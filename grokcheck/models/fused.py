@@ -21,7 +21,8 @@ arithmetic, eps / betas / momentum from the config) and every penalty of models/
 Runs of different n: the rows are cut into chunks (`row_chunk_rows`) and a chunk past a run's n_r
 leaves that run out of its products (`_Rows`), so a grid of training sizes costs about its own rows,
 not R n_max; a caller with such a grid cuts the chunks at its smallest n. The chunk boundaries do not
-depend on the other runs, so each run's sums are the ones it would have alone.
+depend on the other runs, so each run's sums are the ones it would have alone (to the batched
+product's round-off).
 
 Evaluation runs only at the eval steps, over the whole table in chunks of R x `eval_rows` rows,
 with per-run sums instead of per-run boolean selections. A run whose loss turns NaN/Inf is
@@ -81,8 +82,10 @@ class _Rows:
     None for all R, else their indices; a run with fewer rows leaves the products of the chunks past
     its n_r, so runs of different n cost their own rows, not n_max), their gather indices into the
     stacked tables (W^T as (R * 2p, h), V as (R * p, h)) and the CSR adjoints of those gathers, built
-    once. The chunk boundaries do not depend on which runs a chunk keeps, so a run's sums are the same
-    whatever the other runs' n."""
+    once; chunks past every run's rows are dropped. The chunk boundaries do not depend on which runs a
+    chunk keeps, so a run's sums are the ones it has in a batch of runs of its own n, up to the batched
+    product's round-off (`torch.bmm` may block a small product differently at another batch size:
+    ~1e-16 relative in float64; bit-identical at the claims' sizes checked)."""
 
     def __init__(self, tokens, targets, weights, p: int, chunk: int):
         self.tokens, self.y, self.w, self.p, self.chunk = tokens, targets, weights, p, chunk
@@ -92,6 +95,8 @@ class _Rows:
         self.chunks = []
         for s in range(0, n, chunk):
             live = counts > s
+            if not bool(live.any()):  # past every run's rows (a subset of runs keeps the full set's n_max)
+                break
             runs = None if bool(live.all()) else torch.nonzero(live).flatten()
             sel = (lambda t: t) if runs is None else (lambda t: t[runs])
             tk, w = sel(tokens)[:, s:s + chunk], sel(weights)[:, s:s + chunk]
