@@ -161,4 +161,10 @@ MUTANTS = [
     dict(id="file-mode-ignores-umask", file="grokcheck/safeio.py",
          old="os.fchmod(fd, 0o666 & ~current_umask())", new="os.fchmod(fd, 0o600)",
          tests=["tests/test_cli.py", "tests/test_probes.py"], why="result files written 0600 whatever the umask"),
+    dict(id="chunk-skip-no-writeback", file="grokcheck/models/fused.py",
+         old="                dV[runs] = dVr", new="                pass",
+         tests=["tests/test_fused.py"], why="a chunk's dV for a subset of runs is computed on a copy and dropped"),
+    dict(id="chunk-skip-runs-at-start", file="grokcheck/models/fused.py",
+         old="live = counts > s", new="live = counts > s + chunk - 1",
+         tests=["tests/test_fused.py"], why="a chunk keeps only the runs that fill it, dropping a run's last rows"),
 ]
