@@ -20,9 +20,9 @@ the GEMM is re-measured next to each row: the ratios are what count):
    steps (--paper-steps), extrapolated to 3e4 steps plus the claim grid's evaluations:
    p = 47 with 5 seeds and p = 97 with 3 seeds, float64 and float32.
 4. grid: runs of different n in one pass (kernel-rich-phase's paper grid at one alpha, p = 47, 24 runs
-   of n = 221..1767): the fused step with every run padded to n_max against row chunks that a run
-   leaves past its own n, at the default chunk and at the grid's smallest n; the rate counts each
-   run's own rows only.
+   of n = 221..1767): the fused step with every run kept in every row chunk (padded to n_max, the
+   engine before stop 34) against row chunks that a run leaves past its own n, at the default chunk
+   and at the grid's smallest n; the rate counts each run's own rows only.
 5. full (--full P SEEDS DTYPE, repeatable): the paper's classification setting run end to end by
    `train_fused` (all 3e4 steps, the claims' evaluation grid), wall time and final test accuracies.
 
@@ -227,14 +227,19 @@ def profile_fused(models, data, masks, cfg, steps: int, chunk: int | None = None
     return {**T.best(), "eval": ev}
 
 
-def fused_step_time(models, data, masks, cfg, steps: int, repeats: int, chunk: int | None = None) -> float:
-    """Best seconds per fused step (hot loop: grads, penalty, finite check, update) over `repeats` blocks."""
+def fused_step_time(models, data, masks, cfg, steps: int, repeats: int, chunk: int | None = None,
+                    keep_padding: bool = False) -> float:
+    """Best seconds per fused step (hot loop: grads, penalty, finite check, update) over `repeats` blocks.
+    keep_padding: every run stays in every row chunk, as before stop 34 (its padding rows get a weight of
+    1e-300 instead of 0, so `_Rows` counts n_max rows for every run: the same products, padding included)."""
     R = len(models)
     device = data.inputs.device
     dtype = DTYPES[cfg.dtype]
     W = torch.stack([m.W.detach() for m in models]).to(dtype).contiguous()
     V = torch.stack([m.V.detach() for m in models]).to(dtype).contiguous()
     idx, wts = masks_to_index(masks)
+    if keep_padding:
+        wts = wts.clamp_min(1e-300)
     rows = _Rows(data.inputs[idx], data.targets[idx], wts.to(dtype), models[0].p,
                  chunk or row_chunk(R, 4 * models[0].p, dtype, device))
     opt = StackedOptimizer([W, V], cfg)
@@ -343,9 +348,9 @@ def grid_case(p: int, dtype: str, device, seeds: int = 3):
 
 
 def print_grid(p: int, device, dtypes, repeats: int, gemm: int):
-    """Runs of different n in one fused pass: every run padded to n_max (one chunk holds every run's rows)
-    against chunks that runs past their own n leave (`models.fused._Rows`), at the default chunk and at
-    the grid's smallest n (what kernel-rich-phase passes)."""
+    """Runs of different n in one fused pass: every run kept in every row chunk (padded to n_max, default
+    chunk: the engine before stop 34) against chunks that runs past their own n leave (`models.fused._Rows`),
+    at the default chunk and at the grid's smallest n (what kernel-rich-phase passes)."""
     print(f"\n## 4. a grid of training sizes in one pass (kernel-rich-phase's paper grid at one alpha: p = {p}, "
           f"fractions {GRID_FRACTIONS[0]}..{GRID_FRACTIONS[-1]} x 3 seeds, Adam, MSE)")
     print(f"{'dtype':>8} {'runs':>4} {'chunk':>12} {'ms/step':>8} {'vs padded':>9} {'GFLOP/s (own rows)':>18} {'of GEMM':>7}")
@@ -354,11 +359,13 @@ def print_grid(p: int, device, dtypes, repeats: int, gemm: int):
         R, counts = len(models), masks.sum(1).tolist()
         flops = sum(step_flops(p, int(n)) for n in counts)  # each run's own rows
         g = gemm_rate(gemm, DTYPES[dtype], device, repeats)
-        chunks = (("padded", max(counts)), ("default", None), ("smallest n", min(counts)))
-        times = {k: fused_step_time(models, data, masks, cfg, 2, repeats, chunk=c) for k, c in chunks}
-        for k, c in chunks:
+        default = row_chunk(R, 4 * p, DTYPES[dtype], device)
+        chunks = (("padded", default, True), ("default", default, False), ("smallest n", min(counts), False))
+        times = {k: fused_step_time(models, data, masks, cfg, 2, repeats, chunk=c, keep_padding=pad)
+                 for k, c, pad in chunks}
+        for k, c, _ in chunks:
             t = times[k]
-            label = f"{k} {c or row_chunk(R, 4 * p, DTYPES[dtype], device)}"
+            label = f"{k} {c}"
             print(f"{dtype:>8} {R:>4} {label:>12} {1e3 * t:>8.2f} {times['padded'] / t:>8.2f}x "
                   f"{flops / t / 1e9:>18.1f} {flops / t / g:>7.1%}", flush=True)
 
