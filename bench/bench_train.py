@@ -231,7 +231,7 @@ def fused_step_time(models, data, masks, cfg, steps: int, repeats: int, chunk: i
                     keep_padding: bool = False) -> float:
     """Best seconds per fused step (hot loop: grads, penalty, finite check, update) over `repeats` blocks.
     keep_padding: every run stays in every row chunk, as before stop 34 (its padding rows get a weight of
-    1e-300 instead of 0, so `_Rows` counts n_max rows for every run: the same products, padding included)."""
+    1e-30 instead of 0, so `_Rows` counts n_max rows for every run: the same products, padding included)."""
     R = len(models)
     device = data.inputs.device
     dtype = DTYPES[cfg.dtype]
@@ -239,7 +239,7 @@ def fused_step_time(models, data, masks, cfg, steps: int, repeats: int, chunk: i
     V = torch.stack([m.V.detach() for m in models]).to(dtype).contiguous()
     idx, wts = masks_to_index(masks)
     if keep_padding:
-        wts = wts.clamp_min(1e-300)
+        wts = wts.clamp_min(1e-30)  # a float32 normal number: the .to(dtype) below keeps it > 0
     rows = _Rows(data.inputs[idx], data.targets[idx], wts.to(dtype), models[0].p,
                  chunk or row_chunk(R, 4 * models[0].p, dtype, device))
     opt = StackedOptimizer([W, V], cfg)
