@@ -87,6 +87,16 @@ default; the numbers move by float32 round-off amplified by training: at default
 corner's min L - B(n) 0.77904 -> 0.77907, rich corner's -0.2719 -> -0.2710, lin_gap 0.0477 -> 0.0475;
 the lazy corner's fit interval [0.872, 0.902] -> [0.874, 0.899]), at ci the rich corner (one seed,
 alpha = 0.1, the least lazy run) by 3.8% (-0.2105 -> -0.2185).
+Paper scale, measured (stop 34, commit 9709b7a, 87.9 min on 2 CPU cores; every rule as above, nothing
+changed after it): ours is **refuted**. The rich corner beats the bound (alpha = 0.03: min L - B(n)
+-0.627 [-0.635, -0.623], 75%), the boundary moves with alpha (n* 0.3 at alpha 0.03, 0.4 at 0.1-3, 0.5 at
+10-100, 0.7 at 1000) and the lazy corner fits (train accuracy 1.0 at every fraction); but the lazy corner
+(alpha = 1000) has left the kernel regime over 2e4 Adam steps, max lin_gap 1.53 [1.47, 1.60] > 0.5, and
+beats the bound too, min L - B(n) -0.026 [-0.055, -0.024] < 0 (below it from fraction 0.7 on). The
+control (shuffled labels) is rejected. Reading (not a rule): Adam moves theta by about eta T / alpha
+relative to its init scale (the run notes' post-hoc entry on alpha = 1000), so laziness over T = 2e4 steps needs
+alpha >> eta T / |theta_0| ~ 1e3; the grid's largest alpha is not lazy at the paper's step count. A larger
+alpha would be a new, post hoc grid.
 Budget: below the paper scale (p < 47, < 1e4 steps) the setting declares that gap (grokcheck.core: an
 interval wholly on the failing side still refutes at any scale).
 """
