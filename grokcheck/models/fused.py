@@ -132,7 +132,6 @@ def quadratic_grads(W: torch.Tensor, V: torch.Tensor, rows: _Rows, loss: str):
         Rc, n = y.shape  # the chunk's runs (all R, or those with rows here: `runs`)
         H = F.embedding_bag(flat_ab, table, mode="sum").reshape(Rc, n, width)  # W[:, a] + W[:, p + b], (Rc, n, h)
         Z = H * H
-        part = torch.zeros(Rc, dtype=W.dtype, device=W.device)  # the chunk's per-run losses
         if flat_c is None:  # logits transposed, (Rc, p, n): the faster layout of the three products on the CPU
             Vr = V if runs is None else V[runs]  # (Rc, p, h)
             dVr = dV if runs is None else dV[runs]  # a copy for a subset: written back below
@@ -140,7 +139,7 @@ def quadratic_grads(W: torch.Tensor, V: torch.Tensor, rows: _Rows, loss: str):
             w2 = 2 * w[:, None, :]  # G2 = 2 G: the factor 2 of dH rides on the small (p, n) tensor (exact)
             if loss == "ce":
                 ls = torch.log_softmax(out, 1)
-                part += (-ls.gather(1, y[:, None, :])[:, 0] * w).sum(1)
+                part = (-ls.gather(1, y[:, None, :])[:, 0] * w).sum(1)  # the chunk's per-run losses (Rc,)
                 # softmax = exp(log-softmax); probabilities below the smallest normal number are raised to it
                 # (an absolute change < 1.2e-38 in float32): exp of large negative inputs takes a slow path
                 # on the CPU (10x the float32 step's exp at margins ~100)
@@ -149,7 +148,7 @@ def quadratic_grads(W: torch.Tensor, V: torch.Tensor, rows: _Rows, loss: str):
             else:
                 target = F.one_hot(y, p).to(out.dtype).transpose(1, 2) if not y.is_floating_point() else y[:, None, :]
                 d = out.sub_(target)
-                part += ((d * d).sum(1) * w).sum(1)
+                part = ((d * d).sum(1) * w).sum(1)
                 G2 = d.mul_(2 * w2)  # 2 (2 w d)
             dVr.baddbmm_(G2, Z, alpha=0.5)  # G^T Z, (Rc, p, h)
             dH = torch.bmm(G2.transpose(1, 2), Vr).mul_(H)  # 2 (G V) * H, (Rc, n, h)
@@ -158,7 +157,7 @@ def quadratic_grads(W: torch.Tensor, V: torch.Tensor, rows: _Rows, loss: str):
                 raise ValueError(f"the regression output (triples) trains with loss 'mse', got {loss!r}")
             Vc = F.embedding(flat_c, V.reshape(R * p, width))  # (Rc, n, h)
             d = (Z * Vc).sum(2) - y.to(Z.dtype)  # (Rc, n)
-            part += (d * d * w).sum(1)
+            part = (d * d * w).sum(1)
             dg = (2 * w * d)[..., None]  # (Rc, n, 1)
             dV.view(R * p, width).addmm_(S_V, (Z * dg).reshape(Rc * n, width))
             dH = (Vc * (2 * dg)).mul_(H)
