@@ -436,6 +436,12 @@ def main(argv=None):
                     help="also run the paper's classification setting end to end (all 3e4 steps, with the claims' "
                          "evaluations) at P with SEEDS seeds in DTYPE; repeatable")
     args = ap.parse_args(argv)
+    full = []  # checked before any section runs: a bad --full is refused at once
+    for p, seeds, dtype in args.full:
+        if not (p.isdigit() and seeds.isdigit() and int(p) >= 2 and int(seeds) >= 1) or dtype not in DTYPES:
+            ap.error(f"--full P SEEDS DTYPE: P >= 2 and SEEDS >= 1 integers, DTYPE one of {list(DTYPES)}; "
+                     f"got {p} {seeds} {dtype}")
+        full.append((int(p), int(seeds), dtype))
     set_numerics(args.threads or 0)  # TF32 off, the claims' heap settings (numerics.keep_heap)
     global _clock
     _clock = _CLOCK[args.clock]
@@ -455,10 +461,8 @@ def main(argv=None):
     if args.full:
         print(f"\n## 5. paper setting end to end (NGD lr 10, l_inf 1e-20, n = 2p^(5/3), h = 4p, {PAPER_STEPS} steps, "
               f"the claims' evaluation grid), train_fused, wall clock")
-    for p, seeds, dtype in args.full:
-        if dtype not in DTYPES:
-            ap.error(f"--full: DTYPE must be one of {list(DTYPES)}, got {dtype!r}")
-        print_full(int(p), int(seeds), dtype, args.device)
+    for p, seeds, dtype in full:
+        print_full(p, seeds, dtype, args.device)
     load = " ".join(f"{v:.1f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     print(f"\nload avg (1/5/15 min) at end: {load} (2 cores shared: ratios to the same-run GEMM are what count)")
 

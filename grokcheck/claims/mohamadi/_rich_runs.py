@@ -25,9 +25,14 @@ def fraction_for(p: int) -> float:
     return min(0.9, 2 * p ** (5 / 3) / p ** 2)
 
 
+def train_size(p: int, fraction: float) -> int:
+    """Training pairs of a run at `fraction`: round(fraction p^2), at least 1."""
+    return max(1, round(fraction * p * p))
+
+
 def split_mask(ctx, p: int, fraction: float, run: int) -> torch.Tensor:
-    """Training mask (p^2,) bool of run `run`: round(fraction p^2) pairs from stream ("split", run)."""
-    return train_mask(p * p, max(1, round(fraction * p * p)), ctx.rng("split", run))
+    """Training mask (p^2,) bool of run `run`: `train_size(p, fraction)` pairs from stream ("split", run)."""
+    return train_mask(p * p, train_size(p, fraction), ctx.rng("split", run))
 
 
 def make_net(ctx, p: int, width: int, run: int, init_scale: float = 1.0, antisymmetric: bool = False) -> QuadraticNet:

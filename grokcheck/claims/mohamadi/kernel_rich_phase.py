@@ -81,7 +81,7 @@ accuracy 0.894 [0.872, 0.902], fractions 0.6 and 0.75 below 0.99; its L - B(n) >
 predictor's), inconclusive at ci (one seed). Steps and alphas were not changed to make it fit.
 Engine (stop 34, a speed change, no rule changed): the runs train on the fused engine (`models.fused`,
 analytic gradients) instead of the autograd reference, with row chunks cut at the grid's smallest n so
-each run costs its own rows (the paper grid's runs of one alpha span n = 221..1767: 1.9x less work than
+each run costs its own rows (the paper grid's runs of one alpha span n = 221..1767: 1.8x less work than
 padding all to n_max). Against the reference, every outcome and the verdict are the same at ci and
 default; the numbers move by float32 round-off amplified by training: at default by <= 0.3% (lazy
 corner's min L - B(n) 0.77904 -> 0.77907, rich corner's -0.2719 -> -0.2710, lin_gap 0.0477 -> 0.0475;
@@ -111,7 +111,7 @@ import torch
 from grokcheck import rules
 from grokcheck.claims.mohamadi._intervals import extreme, per_seed
 from grokcheck.claims.mohamadi._kernel_regime import LIN_TOL, linearization_gap
-from grokcheck.claims.mohamadi._rich_runs import train_runs
+from grokcheck.claims.mohamadi._rich_runs import train_runs, train_size
 from grokcheck.context import Context
 from grokcheck.core import Claim, Observable, Result
 from grokcheck.theory.bounds import kernel_lower_bound
@@ -225,7 +225,7 @@ def _grid_runs(ctx, config, alpha, shuffle=False, fractions=None):
     """The runs of one alpha (fraction-major, n_seeds per fraction) in one fused pass; its row chunks are
     cut at the smallest fraction's n, so each run costs its own training rows (`models.fused._Rows`)."""
     fr = [f for f in (fractions or config.fractions) for _ in range(config.n_seeds)]
-    chunk = max(64, round(min(fr) * config.p ** 2))
+    chunk = max(64, train_size(config.p, min(fr)))
     return train_runs(ctx, p=config.p, width=config.width_factor * config.p, fraction=fr, steps=config.steps,
                       runs=[i for _ in range(len(fr) // config.n_seeds) for i in range(config.n_seeds)],
                       optimizer="adam", lr=config.eta * alpha ** (-2 / 3), weight_decay=0.0, loss="mse",
