@@ -1,6 +1,6 @@
 """Executable theorem (ci scale): Mohamadi+24 Sec. 5 settings, claim `rich-generalization`.
 
-At ci scale the paper's settings run far below the paper's budget (200 steps vs 3e4-2e5; p < 47): their
+At ci scale the paper's settings run far below the paper's budget (200 steps vs 5e4-1e5; p < 47): their
 test accuracy has not reached 0.95 (an event not yet happened), so they read `inconclusive (budget)`,
 never `refuted`; ours (AdamW) generalizes (rule 1) and every setting's controls reject their wrong input.
 """

@@ -7,7 +7,7 @@ is below the best kernel's l2-n* in every seed, while the memorizer (random labe
 no exponent at this scale (default and paper fit it).
 
 The paper's own network (NGD lr 10 + l_inf 1e-20, h = 4p, float64; settings "paper: NGD network ...")
-decides the claim's verdict with the kernels. At ci it runs 300 NGD steps, far below the paper's 3e4:
+decides the claim's verdict with the kernels. At ci it runs 300 NGD steps, far below the paper's 1e5:
 its rule 2 is an event, and an interval at or above 1 there is pending, so the claim's verdict at ci is
 `inconclusive (budget)` unless the network beats the kernel within those steps; its memorizer control
 must reject its wrong input either way.
@@ -24,7 +24,7 @@ PAPER_RULE2 = "max_p paper network (NGD h=4p) median n* / best kernel median l2-
 
 test_observable, test_verdict = standard_tests(
     CLAIM_ID, NAMES, verdict=BUDGET,
-    why="the paper network (300 NGD steps, the paper's 3e4) needs more samples than the best kernel at p = 23 "
+    why="the paper network (300 NGD steps, the paper's 1e5) needs more samples than the best kernel at p = 23 "
         "within that budget: rule 2, an event, is pending below the paper's budget")
 
 

@@ -7,6 +7,7 @@ import numpy as np
 from grokcheck import rules
 from grokcheck.claims.mohamadi import _nstar
 from grokcheck.claims.mohamadi._intervals import extreme, scaled
+from grokcheck.claims.mohamadi._paper import PAPER_CLS_STEPS as PAPER_NGD_STEPS  # the paper's classification budget
 from grokcheck.claims.mohamadi._sc_regression import REG_SETTING, regression_observables
 from grokcheck.core import Observable
 from grokcheck.theory.bounds import half_loss_fraction, kernel_lower_bound
@@ -20,7 +21,6 @@ PAPER_NET = "paper: NGD network h=4p vs kernels"                                
 PAPER_NET_VS_K = "paper: NGD network exponent vs the kernels' measured exponent"  # rule 4, the paper's network
 PAPER_NET_EXP = "ours: the paper's NGD network exponent vs Thm 4.5"              # rule 3 (an asymptotic rate at p < 97)
 PAPER_LABEL = "paper network (NGD h=4p)"  # observable names of the paper network (ours: "network")
-PAPER_NGD_STEPS = 30_000  # the paper's classification budget (Sec. 5: 3e4-1e5 NGD steps)
 ACC = 0.95        # network criterion: test accuracy (Thm 4.5 bounds the 0-1 error; the issue's 95%)
 HALF = 0.5        # l2 criterion: relative population l2 <= 1/2, Thm 4.3's 1/2 L(Psi_0)
 KERNEL_RATE = 2.0  # Thm 4.3: n* = Omega(p^2)
@@ -158,7 +158,7 @@ def difference_rules(diff: Interval, memorizer_diff: Interval | None, kernel: st
 
 def paper_network_observables(config, nets, mems, kern_ns, best_kernel) -> tuple[list, dict, dict, list]:
     """Rules 2 and 4 on the paper's own network (NGD lr 10, l_inf 1e-20, h = 4p, float64; settings PAPER_NET,
-    PAPER_NET_VS_K: events, so below the paper's 3e4 NGD steps a failing interval is pending, inconclusive
+    PAPER_NET_VS_K: events, so below the paper's 1e5 NGD steps (`_paper`) a failing interval is pending, inconclusive
     (budget)) and rule 3 (PAPER_NET_EXP, ours), each with the same network's memorizer fed to the same rule.
     nets / mems: per p, the grid (and refinement) and the memorizer of the paper network; kern_ns, best_kernel:
     as in `assemble`. Returns (observables, series, budget gaps, notes)."""
@@ -181,9 +181,9 @@ def paper_network_observables(config, nets, mems, kern_ns, best_kernel) -> tuple
                               "n_star": q["n"], "where": q["where"]} for m, q in zip(mems, mem_ns)],
               "ratio": [iv.estimate / bk for iv, bk in zip(net_iv, best_kernel)]}
     gaps = {}
-    # the gap is the paper's step budget (a budget-bound n* at 3e4 steps is the paper's budget: it decides)
+    # the gap is the paper's step budget (a budget-bound n* at the paper's 1e5 steps is its budget: it decides)
     bound_at = [p for p, r in zip(ps, net_ns) if any(_nstar.budget_bound(g, steps) for g in r["gen_step"])]
-    short = [f"{steps} NGD steps < the paper's {PAPER_NGD_STEPS} (Sec. 5)"
+    short = [f"{steps} NGD steps < the paper's {PAPER_NGD_STEPS} (Sec. 5: '<= 100k steps')"
              + (f"; n* budget-bound at p={bound_at}" if bound_at else "")] if steps < PAPER_NGD_STEPS else []
     if short:
         gaps[PAPER_NET] = short[0]

@@ -65,6 +65,7 @@ import torch
 
 from grokcheck import rules
 from grokcheck.claims.mohamadi._fourier_rule import FRAC, SHARE
+from grokcheck.claims.mohamadi._paper import PAPER_CLS_STEPS as PAPER_NGD_STEPS  # <= 1e5 steps, Sec. 5
 from grokcheck.claims.mohamadi._rich_runs import fraction_for, train_runs
 from grokcheck.core import Claim, Result
 from grokcheck.context import Context
@@ -89,7 +90,6 @@ PHASE = 0.8   # mean cos(phi_a + phi_b - phi_V) over concentrated neurons
 CORR = 0.3    # logit correlation with the construction on the test pairs
 ACC = 0.95    # grokked: final test accuracy
 PAPER_NGD = ("ngd", 10.0, 0.0, "linf", 1e-20)  # optimizer, lr, weight decay, penalty, weight (kernel_exit.PAPER_OPT)
-PAPER_NGD_STEPS = 100_000  # the paper's classification budget (<= 1e5 steps, Sec. 5)
 PAPER_NGD_DTYPE = "float64"  # as the suite's paper classification recipe (_rg_runs.paper_classification_config)
 DTYPE_CHANGE = ("Post hoc (after the first paper-scale run, p = 47; rules and thresholds unchanged): the NGD setting "
                 "trains in float64, as the suite's paper classification recipe does everywhere else "

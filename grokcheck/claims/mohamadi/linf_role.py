@@ -89,6 +89,7 @@ import torch
 from grokcheck import rules
 from grokcheck.claims.mohamadi._fourier_rule import FRAC, SHARE
 from grokcheck.claims.mohamadi._intervals import extreme, per_seed
+from grokcheck.claims.mohamadi._paper import PAPER_CLS_STEPS as PAPER_STEPS  # <= 1e5 steps, Sec. 5
 from grokcheck.claims.mohamadi._rich_runs import (
     fraction_for,
     make_net,
@@ -123,7 +124,6 @@ BLOWN_UP = 1e3       # ||theta||_inf this large (init ~0.15) means the run blew 
 LR_MULTS = (0.1, 1.0, 10.0)  # each cell's lr grid: multiples of its matched lr (module docstring)
 MECHANISM = (("gd", "linf"), ("ngd", "linf"))  # the paper's explicit-penalty cells (eq. 2.2)
 COMPARISON = (("gd", "l2"), ("gd", "none"), ("ngd", "l2"), ("ngd", "none"))  # the same optimizers without l_inf
-PAPER_STEPS = 100_000  # the paper's budget (<= 1e5 steps, Sec. 5)
 
 
 @dataclass(frozen=True)
