@@ -94,3 +94,20 @@ def test_data_selection_signed_rules_fail_on_a_trend_of_the_wrong_sign():
         assert oriented(med, mlo, mhi, DIRECTION[bad])[0] < math.log(CHANGE)
     with pytest.raises(ValueError):
         oriented(0.5, 0.4, 0.6, 0)
+
+
+def test_data_selection_reads_each_tasks_own_thresholds(tmp_path):
+    """Completion's t2 comes from its own thresholds (the paper's 1e-4, against 1e-3 for sparse recovery): an
+    unreachable completion threshold leaves every completion t2 at inf and sparse recovery's t2 unchanged; a
+    run that read the shared thresholds for both tasks would change neither."""
+    import grokcheck
+    base = grokcheck.run("data-selection", scale="ci", out=tmp_path / "base").series
+    strict = grokcheck.run("data-selection", scale="ci", out=tmp_path / "strict",
+                           overrides={"mc_train_threshold": 1e-30, "mc_test_threshold": 1e-30}).series
+    assert torch.isfinite(torch.as_tensor(base["completion"]["t2"])).any()
+    assert not torch.isfinite(torch.as_tensor(strict["completion"]["t2"])).any()
+    assert torch.equal(torch.as_tensor(base["sparse recovery"]["t2"]), torch.as_tensor(strict["sparse recovery"]["t2"]))
+    from grokcheck.claims.beyond_l2.data_selection import SCALES
+    paper = SCALES["paper"]
+    assert (paper.train_threshold, paper.test_threshold, paper.mc_train_threshold, paper.mc_test_threshold) == \
+        (1e-3, 1e-3, 1e-4, 1e-4)                                          # the reference note, A1

@@ -41,7 +41,9 @@ Rules, statistics and seeds (stated before running):
   shuffled by a permutation whose own |Kendall tau| with the tau order is <= 1/3 (drawn from stream
   "control") must fall below TREND; (2) the recovery rule (t2 exists) on beta = 0 runs at every tau
   must find no t2 (informative data alone do not make the runs generalize).
-- Verdict: our settings (beta >= 50x the paper's 1e-5, thresholds 0.05/0.1 instead of 1e-3,
+- Thresholds per task: the paper's are 1e-3 for sparse recovery and 1e-4 for completion (the reference
+  note, A1); until stop 35 the paper scale used 1e-3 for both (it has never run). Ours: 0.05 / 0.1 for both.
+- Verdict: our settings (beta >= 50x the paper's 1e-5, thresholds 0.05/0.1 instead of 1e-3 / 1e-4,
   <= 6e3 steps instead of 1e7) are below the paper's budget: the setting declares that gap (grokcheck.core): a pending event or an absence claim is then
   `inconclusive (budget)`; a claim interval wholly on the failing side refutes, one that straddles its
   bound is `inconclusive`.
@@ -107,8 +109,10 @@ class Config:
     mc_lr: float = 1.0
     mc_beta: float = 2e-2
     mc_steps: int = 2000
-    train_threshold: float = 0.05
+    train_threshold: float = 0.05     # sparse recovery's t1 / t2 thresholds (train / test error)
     test_threshold: float = 0.1
+    mc_train_threshold: float = 0.05  # completion's (the paper: 1e-4, against 1e-3 for sparse recovery)
+    mc_test_threshold: float = 0.1
     setting: str = "ours: larger beta (CS 1e-3, MC 2e-2; paper 1e-5), thresholds 0.05/0.1"
     seed: int = 0
 
@@ -119,9 +123,10 @@ SCALES = {
                       mc_taus=(0.0, 0.25, 0.5, 0.75, 1.0)),
     "paper": Config(instances=10, cs_taus=tuple(i / 10 for i in range(11)), cs_lr=0.1, cs_beta=1e-5,
                     cs_steps=10_000_000, mc_taus=tuple(i / 10 for i in range(11)), mc_beta=1e-5,
-                    mc_steps=10_000_000, train_threshold=1e-3, test_threshold=1e-3, setting="paper"),
+                    mc_steps=10_000_000, train_threshold=1e-3, test_threshold=1e-3, mc_train_threshold=1e-4, mc_test_threshold=1e-4,
+                    setting="paper"),
 }
-BUDGET_GAP = "beta CS 1e-3 / MC 2e-2 (paper 1e-5), thresholds 0.05/0.1 (paper 1e-3), <= 6e3 steps (paper 1e7)"
+BUDGET_GAP = "beta CS 1e-3 / MC 2e-2 (paper 1e-5), thresholds 0.05/0.1 (paper 1e-3 CS, 1e-4 MC), <= 6e3 steps (paper 1e7)"
 
 
 def cs_data(ctx: Context, config: Config, taus):
@@ -181,9 +186,11 @@ def run(config: Config, ctx: Context) -> Result:
     series, obs, notes, stats = {}, [], [], {}
     s = config.setting
     effects = {}
-    for task, taus, data, lr, beta, steps, pen, shape in (
-            ("sparse recovery", config.cs_taus, cs_data, config.cs_lr, config.cs_beta, config.cs_steps, "l1", None),
-            ("completion", config.mc_taus, mc_data, config.mc_lr, config.mc_beta, config.mc_steps, "nuclear", (10, 10))):
+    cs_thr = (config.train_threshold, config.test_threshold)
+    for task, taus, data, lr, beta, steps, pen, shape, (train_thr, test_thr) in (
+            ("sparse recovery", config.cs_taus, cs_data, config.cs_lr, config.cs_beta, config.cs_steps, "l1", None, cs_thr),
+            ("completion", config.mc_taus, mc_data, config.mc_lr, config.mc_beta, config.mc_steps, "nuclear", (10, 10),
+             (config.mc_train_threshold, config.mc_test_threshold))):
         X, A, y = data(ctx, config, taus)
         T = len(taus)
 
@@ -193,12 +200,12 @@ def run(config: Config, ctx: Context) -> Result:
         out = fit_many(ctx, {"task": task, "taus": list(taus), "instances": config.instances, "N": X.shape[1]},
                        X.repeat(2, 1, 1), y.repeat(2, 1), A.repeat(2, 1), lr=lr, beta=[beta] * R + [0.0] * R,
                        steps=[steps] * R + [500] * R, penalty=pen, shape=shape, init=1e-6,
-                       stop_threshold=config.test_threshold)
+                       stop_threshold=test_thr)
 
         def t2_table(cols):
             v = run_view(out, cols)
             t2 = times_per_run(v["steps"], v["train_err"].tolist(), v["test_err"].tolist(),
-                               config.train_threshold, config.test_threshold)[1]
+                               train_thr, test_thr)[1]
             return torch.tensor([math.inf if v is None else float(v) for v in t2]).reshape(-1, T), v
 
         t2, main = t2_table(range(R))                                                     # (instances, T)
@@ -248,7 +255,8 @@ def run(config: Config, ctx: Context) -> Result:
                        "log_ratio": logr, "median_log_ratio": [med, mlo, mhi], "shuffle": perm,
                        "shuffled_median_tau": shuffled, "direction": sign}
         series[task] = {"taus": list(taus), "t2": t2, "steps": main["steps"], "test_err_instance0": main["test_err"][:, :T].T}
-        notes.append(f"{task}: lr={lr}, beta={beta:g}, {steps} steps; t2 [instance][tau {list(taus)}] = "
+        notes.append(f"{task}: lr={lr}, beta={beta:g}, {steps} steps, thresholds {train_thr:g} / {test_thr:g} (train / "
+                     f"test); t2 [instance][tau {list(taus)}] = "
                      f"{t2.tolist()} (inf = not recovered); Kendall tau per instance "
                      f"{[round(v, 3) for v in stats[task]['kendall_per_instance']]}, median {tau_hat:.3g} "
                      f"[{lo:.3g}, {hi:.3g}]; shuffled {perm}: {shuffled:.3g}.")
@@ -257,7 +265,7 @@ def run(config: Config, ctx: Context) -> Result:
                           "<", role="observation", setting=s, reason="the paper's remark; reported, not claimed"))
     series["statistics"] = stats
     paper = config.setting == "paper"
-    notes.insert(0, f"Thresholds: t2 = first eval step with test error <= {config.test_threshold}; data from streams "
+    notes.insert(0, "Thresholds: t2 = first eval step with test error <= the task's test threshold (below); data from streams "
                     f"of seed {ctx.seed}, selections nested in tau. Statistics: medians over instances of Kendall "
                     "tau and of the log ratio, each with its order-statistic interval (docstring).")
     return finish(ctx, CLAIM, config, obs, series, notes, s, BUDGET_GAP, paper)
