@@ -4,7 +4,8 @@ steps, far beyond 2 CPU cores; rich-generalization shows 1000 steps do not gener
 
 Setting: p^3 triples, target p 1[a+b=c], square loss, full-batch GD lr 1, l_inf weight 1e-4, float64,
 width h = 8p (Thm 3.6 needs h >= 8p), n = c p^2 for c in `reg_c_grid` (Thm 3.6: n = omega~(p^2)
-suffices). A run passes when its relative population l2 (mean over all p^3 triples / L(Psi_0) = p)
+suffices; the paper-scale grid reaches 8 p^2, past the experiments' n = 2p^2.25, 4.4-5.2 p^2 at p = 23-47:
+a grid that stopped at 4 p^2, as until stop 35, could not find an n* at the paper's own n). A run passes when its relative population l2 (mean over all p^3 triples / L(Psi_0) = p)
 is <= 1/2, Thm 3.4's level. Rules (setting REG_SETTING, `rules.interval_rule`): (a) at every p the
 median n* over seeds (its order-statistic interval, exact coverage) is below Thm 3.4's kernel floor
 (1/2 - 1/p) e^{-2/(p-1)} p^3 (`theory.bounds.half_loss_fraction`): equivariant kernels still have loss

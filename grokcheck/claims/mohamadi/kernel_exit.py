@@ -1,6 +1,9 @@
 """Claim `kernel-exit`: the quadratic net stays in its initial kernel's regime until it fits the
 training set, and leaves it afterwards; a smaller init scale alpha shortens t_gen - t_fit and slows
-the fit (Mohamadi+24 Sec. 5 "eNTK measurements", Fig. 1 left/middle, Fig. 2).
+the fit (Mohamadi+24 Sec. 5 "eNTK measurements", Fig. 1 left/middle, Fig. 2). Only the classification
+setting runs here: Fig. 2 is the paper's regression (GD lr 1, l_inf 1e-4; its right panel, "the eNTK keeps
+changing after overfitting", and its left, the init-scale sweep), which this claim does not run; its
+alpha sweep is the classification analogue of Fig. 1 middle.
 
 The paper's setting (Sec. 5, classification): f = V (W x)^2, h = 4p, PyTorch default (uniform
 fan-in) init times alpha, cross-entropy, normalized GD lr 10, l_inf penalty 1e-20, n = 2 p^(5/3)

@@ -166,7 +166,7 @@ class Config:
     ridge: float = 1e-6                       # kernel ridge relative to mean diag K
     reg_ps: tuple[int, ...] = ()                        # regression side (Thm 3.6), paper scale only (_sc_regression)
     reg_c_grid: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0)  # regression n = c p^2
-    reg_steps: int = 100_000                  # GD steps of the regression runs (paper: 5e4-2e5)
+    reg_steps: int = 100_000                  # GD steps of the regression runs (paper: 5e4, 1e5 or 2e5)
     seed: int = 0                             # run seed (ctx.seed)
 
     def __post_init__(self):
@@ -192,6 +192,7 @@ SCALES = {
     "default": Config(),
     "paper": Config(ps=(23, 31, 47, 61, 97), c_grid=(0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 2.5), seeds=5, steps=20_000,
                     kernel_fractions=(0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9), reg_ps=(23, 31, 47),
+                    reg_c_grid=(0.5, 1.0, 2.0, 4.0, 8.0),  # up to 8 p^2: past the experiments' n = 2p^2.25 (<= 6.3 p^2)
                     ngd_steps=PAPER_NGD_STEPS),
 }
 
