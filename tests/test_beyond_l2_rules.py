@@ -111,3 +111,14 @@ def test_data_selection_reads_each_tasks_own_thresholds(tmp_path):
     paper = SCALES["paper"]
     assert (paper.train_threshold, paper.test_threshold, paper.mc_train_threshold, paper.mc_test_threshold) == \
         (1e-3, 1e-3, 1e-4, 1e-4)                                          # the reference note, A1
+
+
+def test_nuclear_identity_init_is_the_papers_and_keeps_the_beta0_control(tmp_path):
+    """The paper scale starts completion at A0 = 1e-6 I (reference note, A2); at ci the identity start runs
+    through the claim and its beta = 0 control (unobserved entries stay at their init) still holds."""
+    import grokcheck
+    from grokcheck.claims.beyond_l2.nuclear_matrix_completion import SCALES
+    assert SCALES["paper"].init_identity and not SCALES["default"].init_identity
+    res = grokcheck.run("nuclear-matrix-completion", scale="ci", out=tmp_path, overrides={"init_identity": True})
+    beta0 = [o for o in res.observables if o.name.startswith(("beta=0:", "control: beta=0"))]
+    assert len(beta0) == 2 and all(o.passed for o in beta0)

@@ -226,3 +226,38 @@ def test_train_linear_a_diverging_run_stops_alone():
     healthy = {"steps": out["steps"], "train_err": out["train_err"][:, 1:], "test_err": out["test_err"][:, 1:],
                "final": out["final"][1:], "diverged": out["diverged"][1:]}          # the other slot is untouched
     assert_agree(healthy, serial(X[1:], y[1:], A[1:], lr[1:], beta[1:], steps[1:], penalty="l1"))
+
+
+def test_train_linear_per_entry_init_starts_each_run_at_its_own_matrix():
+    """An (R, d) init (the paper's completion start A0 = 1e-6 I) is each run's initial a: the batched runs equal
+    serial runs whose parameter starts there; a constant (R, d) init equals the scalar one bit for bit; a
+    wrong shape is refused."""
+    from grokcheck.models.linear import train_linear
+    from grokcheck.theory.delay import fine_grid
+    g = gen(4)
+    mats = [low_rank_matrix(6, 6, 2, g) for _ in range(3)]
+    X = torch.stack([torch.eye(36, dtype=torch.float64)[torch.randperm(36, generator=g)[:25]] for _ in mats])
+    A = torch.stack([m.reshape(-1) for m in mats])
+    y = torch.einsum("knd,kd->kn", X, A)
+    lr, beta, steps = per_run(0.5, 1.0, 0.8), per_run(2e-2, 4e-2, 1e-2), [60, 90, 40]
+    init = 1e-6 * torch.eye(6, dtype=torch.float64).reshape(1, -1).expand(3, -1)
+    out = train_linear(X, y, A, lr=lr, beta=beta, steps=steps, penalty="nuclear", shape=(6, 6), init=init)
+    finals, records = [], []
+    for r in range(3):
+        m = SensingModel(1, 36, shape=(6, 6))
+        with torch.no_grad():
+            m.a.copy_(init[r].reshape(1, 6, 6))
+        cfg = TrainConfig(steps=steps[r], lr=float(lr[r]), penalty="nuclear", penalty_weight=float(beta[r]), loss="mse",
+                          dtype="float64", eval_steps=fine_grid(steps[r]))
+        o = fit_runs(m, X[r:r + 1], y[r:r + 1], A[r:r + 1], cfg)
+        finals.append(m.vector().detach()[0])
+        records.append((o["steps"], o["train_err"][:, 0], o["test_err"][:, 0]))
+    assert_agree(out, {"final": torch.stack(finals), "records": records})
+    start = train_linear(X, y, A, lr=lr, steps=0, shape=(6, 6), init=init)["final"]
+    assert torch.equal(start, init)                                     # 0 steps: the run is its init
+    const = train_linear(X, y, A, lr=lr, beta=beta, steps=steps, penalty="nuclear", shape=(6, 6),
+                         init=torch.full((3, 36), 1e-6, dtype=torch.float64))
+    scalar = train_linear(X, y, A, lr=lr, beta=beta, steps=steps, penalty="nuclear", shape=(6, 6), init=1e-6)
+    assert torch.equal(const["final"], scalar["final"]) and torch.equal(const["test_err"].nan_to_num(-1), scalar["test_err"].nan_to_num(-1))
+    with pytest.raises(ValueError):
+        train_linear(X, y, A, lr=lr, steps=5, shape=(6, 6), init=init[:, :30])

@@ -152,6 +152,16 @@ def ista_hook(lr: float, beta: float, penalty: str = "l1"):
 
 # --- one tensor program for many runs ----------------------------------------------------------
 
+def _init_entries(init, R: int, d: int, dtype, device) -> torch.Tensor:
+    """init as an (R, d) tensor: a float or (R,) values fill each run's a; an (R, d) tensor is each run's a."""
+    t = torch.as_tensor(init, dtype=dtype, device=device)
+    if t.ndim == 2:
+        if t.shape != (R, d):
+            raise ValueError(f"an init matrix must have shape (R, d) = ({R}, {d}), got {tuple(t.shape)}")
+        return t.clone()
+    return _per_run(t, R, dtype, device, "init")[:, None].expand(R, d).clone()
+
+
 def _per_run(v, R: int, dtype, device, name: str) -> torch.Tensor:
     """A float or an (R,) sequence -> an (R,) tensor."""
     t = torch.as_tensor(v, dtype=dtype, device=device).reshape(-1)
@@ -176,7 +186,8 @@ def train_linear(X: torch.Tensor, y: torch.Tensor, target: torch.Tensor, *, lr, 
       ("l1", sign(0) = 0) or U V^T of a reshaped to `shape` ("nuclear", singular values > 0);
       ista=True: a <- prox_{lr beta P}(a - lr X^T r) instead (`prox_step`);
     - depth L: a = u^L - v^L (`SignedDiagonalNet`), u, v <- u, v -+ lr L u^(L-1), v^(L-1) * X^T r.
-    Per-run settings: lr, beta, init floats or (R,) tensors; steps an int or (R,) ints (run r makes
+    Per-run settings: lr, beta, init floats or (R,) tensors (init also (R, d): each run's own initial a, e.g.
+    1e-6 * vec(I) for a matrix); steps an int or (R,) ints (run r makes
     steps[r] steps). Each run records train error ||X a - y|| / ||y|| and test error
     ||a - a*|| / ||a*|| at its eval steps (None: `theory.delay.fine_grid(steps[r])`; a sequence:
     shared; a list of R sequences: per run; 0 and steps[r] always); the rows of the result are the
@@ -204,7 +215,8 @@ def train_linear(X: torch.Tensor, y: torch.Tensor, target: torch.Tensor, *, lr, 
         raise ValueError(f"shape {shape} does not hold d={d} entries")
     if penalty == "nuclear" and len(shape) != 2:
         raise ValueError("the nuclear penalty needs a matrix shape (n1, n2)")
-    lr, beta, init = (_per_run(v, R, dt, dev, k) for v, k in ((lr, "lr"), (beta, "beta"), (init, "init")))
+    lr, beta = (_per_run(v, R, dt, dev, k) for v, k in ((lr, "lr"), (beta, "beta")))
+    init = _init_entries(init, R, d, dt, dev)
     st = torch.as_tensor(steps, dtype=torch.long).reshape(-1)
     st = st.expand(R).clone() if st.numel() == 1 else st
     if st.shape != (R,) or int(st.min()) < 0:
@@ -271,7 +283,7 @@ def _loop(X, y, target, groups, lr, beta, init, st, union, row, at, depth, ista,
     c["XT"] = c["X"].transpose(1, 2).contiguous()
     c["yn"] = torch.linalg.vector_norm(c["y"], dim=(1, 2))[:, None]                        # (D, 1)
     c["tn"] = torch.linalg.vector_norm(c["t"], dim=1)                                       # (D, M)
-    a0 = init[ridx.to(dev)][:, None, :].expand(D, d, M)
+    a0 = init[ridx.to(dev)].transpose(1, 2).contiguous()                                  # (D, d, M)
     c["s"] = [a0.clone()] if depth is None else [a0.clone(), a0.clone()]                  # a or (u, v)
     c["lr_eff"] = c["lr"] * valid.to(dev)[:, None, :]
     train_err = torch.full((len(union), R), math.nan, dtype=dt)
