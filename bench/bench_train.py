@@ -1,6 +1,7 @@
 """Training speed of the quadratic net: where a batched step spends its time, and the fused step's rate.
 
-Setting: the paper's classification task (Mohamadi+24 Sec. 5): p^2 addition pairs, n = 2 p^(5/3)
+Setting: the paper's classification task (Mohamadi+24 Sec. 5), timed over issue 27's 3e4 steps (the paper's
+own budget is "<= 100k steps", `claims/mohamadi/_paper.py`: a 1e5-step run costs 3.3x): p^2 addition pairs, n = 2 p^(5/3)
 training pairs per run (own split per run), QuadraticNet width h = 4p, normalized GD lr 10 with the
 l_inf penalty 1e-20, R runs in one stacked pass. Two paths:
 - "autograd": `models.batched.train_batched` with `quadratic_pairs_forward` (the reference);

@@ -119,6 +119,9 @@ def test_nuclear_identity_init_is_the_papers_and_keeps_the_beta0_control(tmp_pat
     import grokcheck
     from grokcheck.claims.beyond_l2.nuclear_matrix_completion import SCALES
     assert SCALES["paper"].init_identity and not SCALES["default"].init_identity
-    res = grokcheck.run("nuclear-matrix-completion", scale="ci", out=tmp_path, overrides={"init_identity": True})
+    res = grokcheck.run("nuclear-matrix-completion", scale="ci", out=tmp_path / "eye", overrides={"init_identity": True})
     beta0 = [o for o in res.observables if o.name.startswith(("beta=0:", "control: beta=0"))]
     assert len(beta0) == 2 and all(o.passed for o in beta0)
+    ones = grokcheck.run("nuclear-matrix-completion", scale="ci", out=tmp_path / "ones")
+    gap = {r: next(o.value for o in x.observables if o.name.startswith("beta=0:")) for r, x in (("eye", res), ("ones", ones))}
+    assert gap["eye"] != gap["ones"]          # the unobserved entries kept different starts: the flag reached the runs

@@ -239,11 +239,13 @@ def test_train_linear_per_entry_init_starts_each_run_at_its_own_matrix():
     X = torch.stack([torch.eye(36, dtype=torch.float64)[torch.randperm(36, generator=g)[:25]] for _ in mats])
     A = torch.stack([m.reshape(-1) for m in mats])
     y = torch.einsum("knd,kd->kn", X, A)
-    lr, beta, steps = per_run(0.5, 1.0, 0.8), per_run(2e-2, 4e-2, 1e-2), [60, 90, 40]
-    init = 1e-6 * torch.eye(6, dtype=torch.float64).reshape(1, -1).expand(3, -1)
+    X, A, y = torch.cat([X, X[:1]]), torch.cat([A, A[:1]]), torch.cat([y, y[:1]])  # run 3 shares data with 0
+    lr, beta, steps = per_run(0.5, 1.0, 0.8, 0.5), per_run(2e-2, 4e-2, 1e-2, 2e-2), [60, 90, 40, 60]
+    eye = torch.eye(6, dtype=torch.float64)
+    init = 1e-6 * torch.stack([eye, 2 * eye, eye[torch.randperm(6, generator=g)], 3 * eye + 1]).reshape(4, -1)
     out = train_linear(X, y, A, lr=lr, beta=beta, steps=steps, penalty="nuclear", shape=(6, 6), init=init)
     finals, records = [], []
-    for r in range(3):
+    for r in range(4):
         m = SensingModel(1, 36, shape=(6, 6))
         with torch.no_grad():
             m.a.copy_(init[r].reshape(1, 6, 6))
@@ -256,7 +258,7 @@ def test_train_linear_per_entry_init_starts_each_run_at_its_own_matrix():
     start = train_linear(X, y, A, lr=lr, steps=0, shape=(6, 6), init=init)["final"]
     assert torch.equal(start, init)                                     # 0 steps: the run is its init
     const = train_linear(X, y, A, lr=lr, beta=beta, steps=steps, penalty="nuclear", shape=(6, 6),
-                         init=torch.full((3, 36), 1e-6, dtype=torch.float64))
+                         init=torch.full((4, 36), 1e-6, dtype=torch.float64))
     scalar = train_linear(X, y, A, lr=lr, beta=beta, steps=steps, penalty="nuclear", shape=(6, 6), init=1e-6)
     assert torch.equal(const["final"], scalar["final"]) and torch.equal(const["test_err"].nan_to_num(-1), scalar["test_err"].nan_to_num(-1))
     with pytest.raises(ValueError):

@@ -1,7 +1,8 @@
 """The paper's step budgets (Mohamadi+24 Sec. 5) are written once (`claims.mohamadi._paper`) and every
 claim that declares a budget gap against them reads that one number: a claim with its own copy (as
 3e4 and 1e5 once coexisted for the same classification setting) fails here."""
-from grokcheck.claims.mohamadi import _paper, _rg_verdict, _sc_run, fourier_features, kernel_exit, linf_role
+from grokcheck.claims.mohamadi import _paper, _rg_verdict, _sc_regression, _sc_run, fourier_features, kernel_exit, linf_role
+from grokcheck.claims.mohamadi import max_margin
 from grokcheck.claims.mohamadi import rich_generalization as rg
 from grokcheck.claims.mohamadi import sample_complexity as sc
 from grokcheck.core import setting_decisions
@@ -11,6 +12,7 @@ def test_classification_budget_is_the_references_one_number():
     assert _paper.PAPER_CLS_STEPS == 100_000  # the reference note: "<= 100k steps"
     assert _paper.PAPER_REG_STEPS == 50_000   # the smallest of "50k, 100k or 200k steps"
     assert _rg_verdict.PAPER_STEPS == {"reg": _paper.PAPER_REG_STEPS, "cls": _paper.PAPER_CLS_STEPS}
+    assert _sc_regression.PAPER_REG_STEPS == _paper.PAPER_REG_STEPS
     assert _sc_run.PAPER_NGD_STEPS == fourier_features.PAPER_NGD_STEPS == linf_role.PAPER_STEPS == _paper.PAPER_CLS_STEPS
 
 
@@ -21,6 +23,8 @@ def test_paper_scale_configs_run_the_paper_budget():
     assert sc.SCALES["paper"].ngd_steps >= _paper.PAPER_CLS_STEPS
     assert fourier_features.SCALES["paper"].ngd_steps >= _paper.PAPER_CLS_STEPS
     assert kernel_exit.SCALES["paper"].steps >= kernel_exit.PAPER_BUDGET["steps"]
+    assert max_margin.SCALES["paper"].steps >= _paper.PAPER_CLS_STEPS
+    assert sc.SCALES["paper"].reg_steps >= _paper.PAPER_REG_STEPS
 
 
 def test_a_run_at_3e4_ngd_steps_is_below_the_paper_budget():

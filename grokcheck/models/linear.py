@@ -182,7 +182,7 @@ def train_linear(X: torch.Tensor, y: torch.Tensor, target: torch.Tensor, *, lr, 
 
     The update is the one models/train.py makes with loss "mse" on `sensing_data` (the paper's
     x <- x - lr (G(x) + beta H(x)), Tikeng Notsawo+25), G the gradient of 1/2 ||X a - y||^2:
-    - depth None: a (R, d) from init * 1, a <- a - lr (X^T r + beta H(a)), r = X a - y, H = sign(a)
+    - depth None: a (R, d) from init (init * 1 for a number), a <- a - lr (X^T r + beta H(a)), r = X a - y, H = sign(a)
       ("l1", sign(0) = 0) or U V^T of a reshaped to `shape` ("nuclear", singular values > 0);
       ista=True: a <- prox_{lr beta P}(a - lr X^T r) instead (`prox_step`);
     - depth L: a = u^L - v^L (`SignedDiagonalNet`), u, v <- u, v -+ lr L u^(L-1), v^(L-1) * X^T r.

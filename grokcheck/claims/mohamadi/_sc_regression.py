@@ -25,6 +25,7 @@ import torch
 from grokcheck import rules
 from grokcheck.claims.mohamadi import _nstar
 from grokcheck.claims.mohamadi._intervals import extreme, scaled
+from grokcheck.claims.mohamadi._paper import PAPER_REG_STEPS  # the paper's smallest regression budget
 from grokcheck.claims.mohamadi._rg_runs import make_net
 from grokcheck.models.fused import train_quadratic
 from grokcheck.models.train import Data, TrainConfig
@@ -34,7 +35,6 @@ from grokcheck.theory.stats import median_interval
 from grokcheck.theory.tasks import regression_triples, split_indices
 
 REG_SETTING = "paper: regression n* (Thm 3.6) vs kernel floor (Thm 3.4)"
-PAPER_REG_STEPS = 50_000  # the paper's smallest regression budget (Sec. 5)
 
 
 def regression_sizes(p: int, c_grid) -> list[int]:

@@ -342,7 +342,7 @@ def _result(ctx, config, runs, bands) -> Result:
                             ("subset", config.subset < PAPER_BUDGET["subset"])) if v]
     if below:
         gap = (f"p = {list(config.ps)}, {config.steps} steps, eNTK on {config.subset} pairs < the paper's p in "
-               f"{{47, 97}}, >= {PAPER_BUDGET['steps']:.0e} steps, {PAPER_BUDGET['subset']:,} points")
+               f"{{47, 97}}, >= {PAPER_BUDGET['steps']} steps, {PAPER_BUDGET['subset']:,} points")
         gaps = {INTERP: gap, TREND: gap, **{step_setting(lr): gap for lr in config.step_lrs}}
     series = {"runs": runs, "bands": {str(p): b for p, b in bands.items()}, "trend": trend}
     return ctx.result(CLAIM, config, obs, series, notes(config, runs, bands, trend), budget_gaps=gaps)

@@ -76,6 +76,7 @@ from dataclasses import dataclass
 
 import torch
 
+from grokcheck.claims.mohamadi._paper import PAPER_CLS_STEPS
 from grokcheck.claims.mohamadi._rich_runs import fraction_for, train_runs
 from grokcheck.context import Context
 from grokcheck.core import Claim, Observable, Result
@@ -265,8 +266,8 @@ def run(config: Config, ctx: Context) -> Result:
               f"CE + lambda ||theta||_inf, lambda in {list(config.lams)} (one batched pass with the placebo runs); "
               f"AdamW lr 1e-2, wd in {list(config.wds)}; float32; gamma_bar measured on the training set at "
               "every eval step.")]
-    gaps = {} if ctx.scale == "paper" else {s: f"{config.steps} steps at p={p}, below the paper's 1e5 steps"
-                                            for s in (NGD, ADAMW)}
+    gaps = {} if config.steps >= PAPER_CLS_STEPS else {   # by the steps run (was: by the scale's name, to stop 35)
+        s: f"{config.steps} steps at p={p}, below the paper's {PAPER_CLS_STEPS:g} steps" for s in (NGD, ADAMW)}
     series = {"sweeps": {NGD: {"name": "lambda", "values": list(config.lams), "runs": ngd_sweep},
                          ADAMW: {"name": "wd", "values": list(config.wds), "runs": aw_sweep}},
               "two_p": 2 * p}
