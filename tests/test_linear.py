@@ -153,15 +153,20 @@ def test_train_linear_l1_matches_serial_runs_with_per_run_lr_beta_steps(ista):
     assert out["last"].tolist() == steps and (out["diverged"] == -1).all()
 
 
-@pytest.mark.parametrize("ista", [False, True])
-def test_train_linear_nuclear_matches_serial_runs(ista):
-    from grokcheck.models.linear import train_linear
-    g = gen(3)
+def completion_problem(g):
+    """Four 6 x 6 rank-2 completion runs (25 observed entries each); run 3 shares run 0's data."""
     mats = [low_rank_matrix(6, 6, 2, g) for _ in range(3)]
     X = torch.stack([torch.eye(36, dtype=torch.float64)[torch.randperm(36, generator=g)[:25]] for _ in mats])
     A = torch.stack([m.reshape(-1) for m in mats])
     y = torch.einsum("knd,kd->kn", X, A)
-    X, A, y = torch.cat([X, X[:1]]), torch.cat([A, A[:1]]), torch.cat([y, y[:1]])  # run 3 shares data with 0
+    return torch.cat([X, X[:1]]), torch.cat([A, A[:1]]), torch.cat([y, y[:1]])
+
+
+@pytest.mark.parametrize("ista", [False, True])
+def test_train_linear_nuclear_matches_serial_runs(ista):
+    from grokcheck.models.linear import train_linear
+    g = gen(3)
+    X, A, y = completion_problem(g)
     lr, beta, steps = per_run(0.5, 1.0, 0.8, 1.0), per_run(2e-2, 4e-2, 1e-2, 4e-2), [60, 90, 90, 40]
     out = train_linear(X, y, A, lr=lr, beta=beta, steps=steps, penalty="nuclear", shape=(6, 6), ista=ista)
     assert_agree(out, serial(X, y, A, lr, beta, steps, penalty="nuclear", shape=(6, 6), ista=ista))
@@ -235,11 +240,7 @@ def test_train_linear_per_entry_init_starts_each_run_at_its_own_matrix():
     from grokcheck.models.linear import train_linear
     from grokcheck.theory.delay import fine_grid
     g = gen(4)
-    mats = [low_rank_matrix(6, 6, 2, g) for _ in range(3)]
-    X = torch.stack([torch.eye(36, dtype=torch.float64)[torch.randperm(36, generator=g)[:25]] for _ in mats])
-    A = torch.stack([m.reshape(-1) for m in mats])
-    y = torch.einsum("knd,kd->kn", X, A)
-    X, A, y = torch.cat([X, X[:1]]), torch.cat([A, A[:1]]), torch.cat([y, y[:1]])  # run 3 shares data with 0
+    X, A, y = completion_problem(g)
     lr, beta, steps = per_run(0.5, 1.0, 0.8, 0.5), per_run(2e-2, 4e-2, 1e-2, 2e-2), [60, 90, 40, 60]
     eye = torch.eye(6, dtype=torch.float64)
     init = 1e-6 * torch.stack([eye, 2 * eye, eye[torch.randperm(6, generator=g)], 3 * eye + 1]).reshape(4, -1)
