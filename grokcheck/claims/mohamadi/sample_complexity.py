@@ -90,7 +90,12 @@ Under the "reached at some eval step" reading n* still lies in (372, 465], ratio
 not rest on the final-accuracy reading. POST HOC (stop 35): that run was read as refuting, at a budget of 3e4
 NGD steps, a number the reference note on the paper does not state (it states "<= 100k steps"; `_paper`).
 Under the paper's 1e5 the run is below the budget and its failing rule 2 is pending: `inconclusive (budget)`.
-Original rule's verdict: refuted. Deciding it needs the p = 23 run at 1e5 steps (about 3.3x its 15.7 min).
+Original rule's verdict: refuted. Measured at the paper's 1e5 NGD steps (stop 35, commit 58d879c, same command
+and seeds, 54.4 min on 2 cores): rule 2 refutes, 1.77 [1.47, 1.77] 94% (n* 437-529; at n = 372 = 2p^(5/3), the
+paper's own n at p = 23, no seed reached 0.95 at any eval step, final 0.61-0.76; at n = 465 every seed passed
+0.95 at steps 50-251 and three fell back, final 0.70-0.83), its memorizer control rejected: the paper network's
+setting is refuted at p = 23 at the paper's budget, so the claim's paper verdict is refuted at any p set that
+holds p = 23.
 Rule 3 is applied to the paper network too, in "ours: the paper's NGD network exponent vs Thm 4.5" (the
 paper states the rate asymptotically and fits no exponent; reading it at p <= 47 is ours). The AdamW
 settings ("ours: ...") keep rules 2-4 as measures, unchanged.
