@@ -16,7 +16,9 @@ the GEMM is re-measured next to each row: the ratios are what count):
 2. rates: achieved matmul FLOP/s of the fused step (3 x 2 n h p FLOPs per run and step: the
    forward Z V^T and the backward's G^T Z and G V; gathers and elementwise ops not counted) as a
    share of one large GEMM of the same dtype measured in the same run (--gemm N: N x N @ N x N, TF32
-   off), and the speed-up over the autograd step.
+   off), and the speed-up over the autograd step; at init and after --trained K fused steps (default
+   1000: a trained net, the state a 3e4-step run spends nearly all its steps in; float32's exp slow path,
+   fixed in stop 36 by `fused.log_prob_floor`, showed only there: 2.1x the init step at p = 47).
 3. paper: the paper's setting timed end to end by `train_fused` over a measured fraction of the
    steps (--paper-steps), extrapolated to 3e4 steps plus the claim grid's evaluations:
    p = 47 with 5 seeds and p = 97 with 3 seeds, float64 and float32.
@@ -206,7 +208,7 @@ def profile_fused(models, data, masks, cfg, steps: int, chunk: int | None = None
     V = torch.stack([m.V.detach() for m in models]).to(dtype).contiguous()
     idx, wts = masks_to_index(masks)
     rows = _Rows(data.inputs[idx], data.targets[idx], wts.to(dtype), models[0].p,
-                 chunk or row_chunk(R, 4 * models[0].p, dtype, device))
+                 chunk or row_chunk(R, 4 * models[0].p, dtype, device, idx.shape[1]))
     opt = StackedOptimizer([W, V], cfg)
     ones = torch.ones(R, dtype=torch.float64, device=device)
     T = _Timer(device)
@@ -242,7 +244,7 @@ def fused_step_time(models, data, masks, cfg, steps: int, repeats: int, chunk: i
     if keep_padding:
         wts = wts.clamp_min(1e-30)  # a float32 normal number: the .to(dtype) below keeps it > 0
     rows = _Rows(data.inputs[idx], data.targets[idx], wts.to(dtype), models[0].p,
-                 chunk or row_chunk(R, 4 * models[0].p, dtype, device))
+                 chunk or row_chunk(R, 4 * models[0].p, dtype, device, idx.shape[1]))
     opt = StackedOptimizer([W, V], cfg)
     ones = torch.ones(len(models), dtype=torch.float64, device=device)
 
@@ -311,23 +313,42 @@ def print_profile(ps, R, dtypes, device, steps: int):
           f"eval/step = eval x {n_evals} evals / {PAPER_STEPS} steps (the claim's grid)")
 
 
-def print_rates(ps, R, dtypes, device, repeats: int, gemm: int, target_flops: float):
-    print(f"\n## 2. rates: fused step vs one {gemm}^3 GEMM of the same dtype (both best of {repeats}), R = {R}")
-    print(f"{'dtype':>8} {'p':>4} {'n':>5} {'steps':>5} {'GEMM GFLOP/s':>12} {'fused GFLOP/s':>13} {'of GEMM':>7} "
-          f"{'fused ms':>9} {'autograd ms':>11} {'speed-up':>8}")
+def trained(models, data, masks, cfg, steps: int) -> list:
+    """The models after `steps` fused steps of cfg (copies; the state most of a 3e4-step run is spent in:
+    fitted training points, large margins, most log-probabilities below `fused.log_prob_floor`)."""
+    _, params = train_fused(models, data, masks, dataclasses.replace(cfg, steps=steps, eval_steps=(0, steps)))
+    out = []
+    for r, m in enumerate(models):
+        q = QuadraticNet(m.p, m.W.shape[0], generator=torch.Generator().manual_seed(0), dtype=m.W.dtype,
+                         device=m.W.device)
+        with torch.no_grad():
+            q.W.copy_(params["W"][r])
+            q.V.copy_(params["V"][r])
+        out.append(q)
+    return out
+
+
+def print_rates(ps, R, dtypes, device, repeats: int, gemm: int, target_flops: float, trained_steps: int = 0):
+    print(f"\n## 2. rates: fused step vs one {gemm}^3 GEMM of the same dtype (both best of {repeats}), R = {R}; "
+          f"state: at init" + (f", and after {trained_steps} fused steps" if trained_steps else ""))
+    print(f"{'dtype':>8} {'p':>4} {'n':>5} {'state':>7} {'steps':>5} {'GEMM GFLOP/s':>12} {'fused GFLOP/s':>13} "
+          f"{'of GEMM':>7} {'fused ms':>9} {'autograd ms':>11} {'speed-up':>8}")
     for dtype in dtypes:
         for p in ps:
             models, data, masks, cfg = case(p, R, dtype, device)
             flops = sum(step_flops(p, int(n)) for n in masks.sum(1).tolist())
             steps = max(2, min(50, round(target_flops / flops)))
-            g1 = gemm_rate(gemm, DTYPES[dtype], device, repeats)
-            tf = fused_step_time(models, data, masks, cfg, steps, repeats)
-            ta = autograd_step_time(models, data, masks, cfg, max(2, steps // 2), max(2, repeats // 2))
-            g2 = gemm_rate(gemm, DTYPES[dtype], device, repeats)
-            g = max(g1, g2)
-            rate = flops / tf
-            print(f"{dtype:>8} {p:>4} {n_paper(p):>5} {steps:>5} {g / 1e9:>12.1f} {rate / 1e9:>13.1f} {rate / g:>7.1%} "
-                  f"{1e3 * tf:>9.2f} {1e3 * ta:>11.2f} {ta / tf:>7.2f}x", flush=True)
+            states = [("init", models)] + ([(f"{trained_steps}", trained(models, data, masks, cfg, trained_steps))]
+                                           if trained_steps else [])
+            for state, ms in states:
+                g1 = gemm_rate(gemm, DTYPES[dtype], device, repeats)
+                tf = fused_step_time(ms, data, masks, cfg, steps, repeats)
+                ta = autograd_step_time(ms, data, masks, cfg, max(2, steps // 2), max(2, repeats // 2))
+                g2 = gemm_rate(gemm, DTYPES[dtype], device, repeats)
+                g = max(g1, g2)
+                rate = flops / tf
+                print(f"{dtype:>8} {p:>4} {n_paper(p):>5} {state:>7} {steps:>5} {g / 1e9:>12.1f} {rate / 1e9:>13.1f} "
+                      f"{rate / g:>7.1%} {1e3 * tf:>9.2f} {1e3 * ta:>11.2f} {ta / tf:>7.2f}x", flush=True)
 
 
 GRID_FRACTIONS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)  # kernel-rich-phase's paper grid (3 seeds each)
@@ -360,7 +381,7 @@ def print_grid(p: int, device, dtypes, repeats: int, gemm: int):
         R, counts = len(models), masks.sum(1).tolist()
         flops = sum(step_flops(p, int(n)) for n in counts)  # each run's own rows
         g = gemm_rate(gemm, DTYPES[dtype], device, repeats)
-        default = row_chunk(R, 4 * p, DTYPES[dtype], device)
+        default = row_chunk(R, 4 * p, DTYPES[dtype], device, max(counts))
         chunks = (("padded", default, True), ("default", default, False), ("smallest n", min(counts), False))
         times = {k: fused_step_time(models, data, masks, cfg, 2, repeats, chunk=c, keep_padding=pad)
                  for k, c, pad in chunks}
@@ -430,6 +451,8 @@ def main(argv=None):
     ap.add_argument("--clock", default="wall", choices=list(_CLOCK),
                     help="cpu: time by this process's CPU time (with --threads 1 on a shared machine: the time the "
                          "work took while it ran, without the waits for a core)")
+    ap.add_argument("--trained", type=int, default=1000, metavar="K",
+                    help="section 2 also times the state after K fused steps (0: init only)")
     ap.add_argument("--skip-profile", action="store_true")
     ap.add_argument("--skip-paper", action="store_true")
     ap.add_argument("--skip-grid", action="store_true")
@@ -454,7 +477,7 @@ def main(argv=None):
     target = 4e9 if args.device == "cpu" else 4e11  # FLOPs per timed block
     if not args.skip_profile:
         print_profile(args.ps, args.R, args.dtypes, args.device, args.profile_steps)
-    print_rates(args.ps, args.R, args.dtypes, args.device, args.repeats, gemm, target)
+    print_rates(args.ps, args.R, args.dtypes, args.device, args.repeats, gemm, target, args.trained)
     if not args.skip_grid:
         print_grid(47, args.device, args.dtypes, args.repeats, gemm)
     if not args.skip_paper:

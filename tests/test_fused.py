@@ -1,10 +1,12 @@
 """models/fused.py (analytic gradients, stacked optimizers) against the autograd reference
 models/batched.train_batched, float64: parameters and histories agree to round-off."""
+import math
+
 import pytest
 import torch
 
 from grokcheck.models.batched import quadratic_pairs_forward, quadratic_triples_forward, train_batched
-from grokcheck.models.fused import evaluate_runs, quadratic_grads, train_fused, _Rows
+from grokcheck.models.fused import evaluate_runs, log_prob_floor, quadratic_grads, train_fused, _Rows
 from grokcheck.models.batched import masks_to_index
 from grokcheck.models.quadratic import QuadraticNet
 from grokcheck.models.train import Data, TrainConfig
@@ -100,6 +102,34 @@ def test_analytic_gradients_equal_autograd():
         chunked = quadratic_grads(W.detach(), V.detach(), _Rows(rows.tokens, rows.y, w, 5, 3), loss)  # row chunks
         for a, b in zip(chunked, (loss_r, dW, dV)):
             torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_log_prob_floor_keeps_exp_normal(dtype):
+    """exp of the floor, rounded to the dtype, is a normal number (the CPU's exp is 36x slower on denormal
+    results); log(tiny) itself, the floor before stop 36, rounds below it in float32 and fails."""
+    tiny = torch.finfo(dtype).tiny
+    assert float(torch.tensor(log_prob_floor(dtype), dtype=dtype).exp()) >= tiny
+    assert float(torch.tensor(math.log(torch.finfo(torch.float32).tiny), dtype=torch.float32).exp()) < \
+        torch.finfo(torch.float32).tiny  # the old floor: a denormal in float32
+
+
+def test_saturated_float32_gradients_equal_autograd():
+    """Large margins in float32 (log-probabilities far below the floor): the floored gradient equals
+    autograd's (exact softmax, denormals included) within the floor's e * tiny per entry."""
+    data, models, masks = _setup(p=5, R=2)
+    W = torch.stack([m.W.detach() for m in models]).float().mul(30).requires_grad_()
+    V = torch.stack([m.V.detach() for m in models]).float().mul(30).requires_grad_()
+    idx, w = masks_to_index(masks)
+    w = w.float()
+    rows = _Rows(data.inputs[idx], data.targets[idx], w, 5, 1 << 20)
+    from grokcheck.models.batched import _per_point_loss
+    out = quadratic_pairs_forward({"W": W, "V": V}, rows.tokens)
+    assert float(torch.log_softmax(out.detach(), -1).min()) < log_prob_floor(torch.float32) - 100  # saturated
+    gW, gV = torch.autograd.grad((_per_point_loss(out, rows.y, "ce") * w).sum(), [W, V])
+    _, dW, dV = quadratic_grads(W.detach(), V.detach(), rows, "ce")
+    torch.testing.assert_close(dW, gW, rtol=1e-4, atol=1e-30)
+    torch.testing.assert_close(dV, gV, rtol=1e-4, atol=1e-30)
 
 
 def _alone(W, V, rows, r, loss, chunk):
@@ -264,3 +294,15 @@ def test_train_quadratic_switch():
     assert torch.equal(off["W"], ref["W"]) and torch.equal(on["W"], fu["W"])
     with pytest.raises(ValueError, match="fused"):
         train_quadratic(models, data, masks, cfg, fused=False, stop=lambda *a: False)
+
+
+def test_row_chunk_evens_out_the_chunks():
+    """With n, the rows per chunk split n into equal chunks within the budget; without n, the budget's rows."""
+    from grokcheck.models.fused import CHUNK_BYTES, row_chunk
+    full = row_chunk(8, 188, torch.float64, "cpu")
+    assert full == CHUNK_BYTES // (8 * 188 * 8)
+    for n in (full - 1, full, full + 1, 3 * full + 7, 10_000):
+        rows = row_chunk(8, 188, torch.float64, "cpu", n)
+        k = -(-n // rows)
+        assert rows <= full and k == -(-n // full), (n, rows)  # as many chunks as the budget needs
+        assert n - (k - 1) * rows >= rows - k, (n, rows)  # the last chunk is not a thin remainder

@@ -41,7 +41,7 @@ import torch.nn.functional as F
 from grokcheck.models.batched import _bshape, _check_masks, _check_same_architecture, _log_points, _per_point_loss, \
     default_test_masks, masks_to_index, quadratic_pairs_forward, quadratic_triples_forward, run_scales, \
     stateless_step, train_batched
-from grokcheck.models.groups import GROUP_BYTES, _fit_budget, group_bytes
+from grokcheck.models.groups import _fit_budget, group_bytes
 from grokcheck.models.penalties import penalty_subgradient
 from grokcheck.models.quadratic import QuadraticNet, pairs_forward
 from grokcheck.models.train import DTYPES, Data, History, TrainConfig, check_targets, default_eval_steps, lr_at
@@ -72,7 +72,7 @@ def scatter_matrix(targets: torch.Tensor, valid: torch.Tensor, rows_per_run: int
                                        (total * rows_per_run, R * n), check_invariants=True)
 
 
-CHUNK_BYTES = GROUP_BYTES  # per (R, rows, h) activation of one row chunk on the CPU (heap-served: see groups)
+CHUNK_BYTES = 4 << 20  # per (R, rows, h) activation of one row chunk on the CPU (near the cache; `row_chunk`)
 
 
 class _Rows:
@@ -112,11 +112,31 @@ class _Rows:
         return _Rows(self.tokens[runs], self.y[runs], self.w[runs], self.p, self.chunk)
 
 
-def row_chunk(R: int, width: int, dtype, device) -> int:
-    """Rows per run of one chunk: the most whose (R, rows, width) activation fits CHUNK_BYTES on the CPU
-    (heap-served buffers, a working set near the cache), a share of the free memory on CUDA (`group_bytes`)."""
+def row_chunk(R: int, width: int, dtype, device, n: int | None = None) -> int:
+    """Rows per run of one chunk: the most whose (R, rows, width) activation fits CHUNK_BYTES on the CPU,
+    a share of the free memory on CUDA (`group_bytes`); with n (the runs' most rows), evened out over the
+    ceil(n / rows) chunks it takes, so no chunk is a thin remainder.
+
+    CHUNK_BYTES = 4 MiB, measured (stop 36, `bench/bench_train.py`'s setting, R = 8, 2 cores, share of the
+    same run's GEMM, 4 MiB against the 16 MiB of the run groups used before): p = 47 41.4% / 40.7%
+    against 40.7% / 38.9% (float32 / float64), p = 97 72.8% / 65.8% against 64.1% / 62.5%, p = 31 32.6% /
+    37.1% against 31.0% / 32.1%: the activations of a chunk (H, Z, dH, the (p, rows) logits) stay near the
+    cache between the three products."""
     budget = CHUNK_BYTES if torch.device(device).type != "cuda" else group_bytes(device)
-    return max(64, budget // (R * width * torch.empty((), dtype=dtype).element_size()))
+    rows = max(64, budget // (R * width * torch.empty((), dtype=dtype).element_size()))
+    if n:
+        rows = -(-n // -(-n // rows))  # ceil(n / ceil(n / rows)): equal chunks
+    return rows
+
+
+def log_prob_floor(dtype) -> float:
+    """The smallest log-probability the fused cross-entropy gradient exponentiates: log(tiny) + 1, so
+    probabilities below e * tiny (3.2e-38 in float32, 6.1e-308 in float64) are raised to it, an absolute
+    change below e * tiny per entry of softmax - onehot. exp returns a denormal number below log(tiny), and
+    the CPU's vectorized exp takes a slow path there: 36x its normal time in float32, measured (the float32
+    rounding of log(tiny) itself lies below log(tiny); a trained net's margins put most of its logits
+    there, which made the float32 step 2x slower late in training than at init, stop 36)."""
+    return math.log(torch.finfo(dtype).tiny) + 1.0
 
 
 def quadratic_grads(W: torch.Tensor, V: torch.Tensor, rows: _Rows, loss: str):
@@ -140,10 +160,8 @@ def quadratic_grads(W: torch.Tensor, V: torch.Tensor, rows: _Rows, loss: str):
             if loss == "ce":
                 ls = torch.log_softmax(out, 1)
                 part = (-ls.gather(1, y[:, None, :])[:, 0] * w).sum(1)  # the chunk's per-run losses (Rc,)
-                # softmax = exp(log-softmax); probabilities below the smallest normal number are raised to it
-                # (an absolute change < 1.2e-38 in float32): exp of large negative inputs takes a slow path
-                # on the CPU (10x the float32 step's exp at margins ~100)
-                G2 = ls.clamp_(min=math.log(torch.finfo(ls.dtype).tiny)).exp_().mul_(w2)
+                # softmax = exp(log-softmax), probabilities raised to e * tiny (`log_prob_floor`)
+                G2 = ls.clamp_(min=log_prob_floor(ls.dtype)).exp_().mul_(w2)
                 G2.scatter_add_(1, y[:, None, :], -w2)  # 2 w (softmax - onehot), (Rc, p, n)
             else:
                 target = F.one_hot(y, p).to(out.dtype).transpose(1, 2) if not y.is_floating_point() else y[:, None, :]
@@ -329,7 +347,7 @@ def train_fused(models: list, data: Data, train_masks: torch.Tensor, config: Tra
     lr_scale = _check_lrs(lrs, R, config, device)
     pen_w = _check_penalty_weights(penalty_weights, R, config)
     idx, wts = masks_to_index(train_masks)
-    chunk = row_chunk(R, max(W.shape[1], p), dtype, device) if row_chunk_rows is None else \
+    chunk = row_chunk(R, max(W.shape[1], p), dtype, device, idx.shape[1]) if row_chunk_rows is None else \
         check_int("row_chunk_rows", row_chunk_rows, 1)
     full = _Rows(x[idx], y[idx], wts.to(dtype), p, chunk)
     rows, live = full, None  # rows of the live runs `live` (None: all)
