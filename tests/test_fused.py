@@ -110,8 +110,14 @@ def test_log_prob_floor_keeps_exp_normal(dtype):
     results); log(tiny) itself, the floor before stop 36, rounds below it in float32 and fails."""
     tiny = torch.finfo(dtype).tiny
     assert float(torch.tensor(log_prob_floor(dtype), dtype=dtype).exp()) >= tiny
-    assert float(torch.tensor(math.log(torch.finfo(torch.float32).tiny), dtype=torch.float32).exp()) < \
-        torch.finfo(torch.float32).tiny  # the old floor: a denormal in float32
+    assert math.exp(log_prob_floor(dtype)) <= 3 * tiny  # the floor changes no probability above ~e * tiny
+
+
+def test_old_log_prob_floor_is_denormal_in_float32():
+    """The control: log(tiny), rounded to float32, exponentiates to a denormal number (what the test above
+    rejects)."""
+    tiny = torch.finfo(torch.float32).tiny
+    assert float(torch.tensor(math.log(tiny), dtype=torch.float32).exp()) < tiny
 
 
 def test_saturated_float32_gradients_equal_autograd():
@@ -299,10 +305,12 @@ def test_train_quadratic_switch():
 def test_row_chunk_evens_out_the_chunks():
     """With n, the rows per chunk split n into equal chunks within the budget; without n, the budget's rows."""
     from grokcheck.models.fused import CHUNK_BYTES, row_chunk
+    assert CHUNK_BYTES == 4 << 20  # measured in row_chunk's docstring
     full = row_chunk(8, 188, torch.float64, "cpu")
     assert full == CHUNK_BYTES // (8 * 188 * 8)
+    assert row_chunk(24, 388, torch.float64, "cpu", 4096) >= 64  # at least 64 rows (56 by the budget)
     for n in (full - 1, full, full + 1, 3 * full + 7, 10_000):
         rows = row_chunk(8, 188, torch.float64, "cpu", n)
         k = -(-n // rows)
         assert rows <= full and k == -(-n // full), (n, rows)  # as many chunks as the budget needs
-        assert n - (k - 1) * rows >= rows - k, (n, rows)  # the last chunk is not a thin remainder
+        assert n - (k - 1) * rows > rows - k, (n, rows)  # the last chunk is not a thin remainder

@@ -20,9 +20,10 @@ arithmetic, eps / betas / momentum from the config) and every penalty of models/
 
 Runs of different n: the rows are cut into chunks (`row_chunk_rows`) and a chunk past a run's n_r
 leaves that run out of its products (`_Rows`), so a grid of training sizes costs about its own rows,
-not R n_max; a caller with such a grid cuts the chunks at its smallest n. The chunk boundaries do not
-depend on the other runs, so each run's sums are the ones it would have alone (to the batched
-product's round-off).
+not R n_max; a caller with such a grid cuts the chunks at its smallest n. For a given `row_chunk_rows`
+the chunk boundaries do not depend on the other runs, so each run's sums are the ones it would have
+alone (to the batched product's round-off); the default chunk (`row_chunk`) depends on R and the
+largest n of the pass.
 
 Evaluation runs only at the eval steps, over the whole table in chunks of R x `eval_rows` rows,
 with per-run sums instead of per-run boolean selections. A run whose loss turns NaN/Inf is
@@ -314,7 +315,8 @@ def train_fused(models: list, data: Data, train_masks: torch.Tensor, config: Tra
         eval_rows: table rows per evaluation chunk (R x eval_rows rows per pass); default as
             train_batched (config.eval_chunk // R, capped by the device's group budget).
         row_chunk_rows: training rows per run of one gradient chunk (default `row_chunk`: activations of
-            CHUNK_BYTES on the CPU); results agree across chunkings to round-off.
+            at most about CHUNK_BYTES on the CPU, evened out over the runs' largest n); results agree
+            across chunkings to round-off.
     Returns: (histories: list of R History, params {"W": (R, h, 2p), "V": (R, p, h)} final, detached).
     """
     if config.batch_size is not None:
