@@ -59,6 +59,7 @@ the (R, rows, h) activations.
 from __future__ import annotations
 
 import argparse
+import copy
 import dataclasses
 import os
 import time
@@ -75,11 +76,11 @@ from grokcheck.numerics import set_numerics
 from grokcheck.models.train import Data, TrainConfig, _make_torch_optimizer
 from grokcheck.theory.delay import eval_grid
 from grokcheck.theory.tasks import binary_table, split_indices
+from paper_setting import DTYPES, case, n_paper, step_flops  # noqa: F401 (n_paper: tests)
 
 PAPER_STEPS = 30_000
 _CLOCK = {"wall": time.perf_counter, "cpu": time.process_time}
 _clock = _CLOCK["wall"]  # --clock cpu: this process's CPU time (one thread on a shared machine)
-DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 def _sync(device):
@@ -106,30 +107,6 @@ def gemm_rate(n: int, dtype, device, repeats: int = 5) -> float:
     a = torch.randn(n, n, generator=g, dtype=dtype).to(device)
     b = torch.randn(n, n, generator=g, dtype=dtype).to(device)
     return 2 * n ** 3 / _best(lambda: a @ b, repeats, device)
-
-
-def n_paper(p: int) -> int:
-    """The paper's classification budget n = 2 p^(5/3) (below p^2)."""
-    return min(p * p - 1, round(2 * p ** (5 / 3)))
-
-
-def step_flops(p: int, n: int) -> int:
-    """Matmul FLOPs of one step of one run: 3 x 2 n h p with h = 4p (module docstring)."""
-    return 3 * 2 * n * (4 * p) * p
-
-
-def case(p: int, R: int, dtype: str, device, steps: int = 1):
-    """(models, data, masks, config) of the paper's classification setting, R runs, seeds 0..R-1."""
-    x, y = binary_table(p)
-    N = len(y)
-    masks = torch.zeros(R, N, dtype=torch.bool)
-    for r in range(R):
-        masks[r, split_indices(N, n_paper(p) / N, seed=r)[0]] = True
-    models = [QuadraticNet(p, 4 * p, generator=torch.Generator().manual_seed(r), dtype=DTYPES[dtype], device=device)
-              for r in range(R)]
-    cfg = TrainConfig(steps=steps, lr=10.0, optimizer="ngd", penalty="linf", penalty_weight=1e-20, dtype=dtype,
-                      eval_steps=(0, steps))
-    return models, Data(x.to(device), y.to(device)), masks.to(device), cfg
 
 
 class _Timer:
@@ -317,14 +294,11 @@ def trained(models, data, masks, cfg, steps: int) -> list:
     """The models after `steps` fused steps of cfg (copies; the state most of a 3e4-step run is spent in:
     fitted training points, large margins, most log-probabilities below `fused.log_prob_floor`)."""
     _, params = train_fused(models, data, masks, dataclasses.replace(cfg, steps=steps, eval_steps=(0, steps)))
-    out = []
-    for r, m in enumerate(models):
-        q = QuadraticNet(m.p, m.W.shape[0], generator=torch.Generator().manual_seed(0), dtype=m.W.dtype,
-                         device=m.W.device)
-        with torch.no_grad():
+    out = [copy.deepcopy(m) for m in models]
+    with torch.no_grad():
+        for r, q in enumerate(out):
             q.W.copy_(params["W"][r])
             q.V.copy_(params["V"][r])
-        out.append(q)
     return out
 
 
